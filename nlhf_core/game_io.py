@@ -1,0 +1,283 @@
+"""Reading and writing preference games as CSV or JSON, losslessly.
+
+Formats (see ../shared/DESIGN.md, "The command line contract"):
+
+* **CSV**: the first row holds the column labels (its first cell is ignored), every
+  other row starts with its row label; rows and columns list the same labels in the
+  same order. Cells of the strict lower triangle (and the diagonal) may all be left
+  blank, in which case they are completed as ``1 - P.T`` (and 1/2). One context only.
+* **JSON**: ``{"labels": [...], "matrix": [[...]]}``; for contextual games ``"matrix"``
+  is a list of matrices and ``"contexts"``/``"weights"`` name and weigh them. Optional
+  ``"name"`` and ``"story"``. Instead of ``"matrix"`` a file may give
+  ``"bradley_terry_scores"`` (one score per label) or ``"upper_triangle"`` (flat list).
+
+Numbers are written with ``repr`` so loading a saved game gives back exactly the same
+floats. Every malformed file raises :class:`~nlhf_core.errors.GameValidationError` with
+one sentence naming the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .errors import GameValidationError
+from .games import PreferenceGame
+
+#: Largest game file read, in bytes.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+_KNOWN_KEYS = {
+    "labels",
+    "matrix",
+    "contexts",
+    "weights",
+    "name",
+    "story",
+    "bradley_terry_scores",
+    "upper_triangle",
+    "format",
+}
+
+
+def load_game(spec: str | Path) -> PreferenceGame:
+    """Load a game from ``preset:NAME``, a ``.csv`` file or a ``.json`` file."""
+    text_spec = str(spec)
+    if text_spec.startswith("preset:"):
+        from .presets import get_preset  # local import: presets read their files through here
+
+        return get_preset(text_spec[len("preset:") :])
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise GameValidationError(
+            f"Cannot tell the format of {path.name!r}; use a .csv or .json file, or "
+            f"preset:NAME (see `nlhf presets`)."
+        )
+    if not path.is_file():
+        raise GameValidationError(
+            f"There is no file {str(path)!r}; check the path, or use preset:NAME "
+            f"(see `nlhf presets`)."
+        )
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise GameValidationError(
+            f"The file {path.name!r} is {size / 2**20:.0f} MiB, more than the limit of "
+            f"{MAX_FILE_BYTES // 2**20} MiB; use a smaller game."
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise GameValidationError(
+            f"The file {path.name!r} is not UTF-8 text; save it as UTF-8 CSV or JSON."
+        ) from None
+    return parse_game(text, "csv" if suffix == ".csv" else "json")
+
+
+def parse_game(text: str, fmt: str) -> PreferenceGame:
+    """Parse a game from the text of a CSV or JSON file (``fmt`` is ``"csv"`` or ``"json"``)."""
+    if fmt == "csv":
+        return _parse_csv(text)
+    if fmt == "json":
+        return game_from_dict(_parse_json(text))
+    raise GameValidationError(f"Unknown game format {fmt!r}; use 'csv' or 'json'.")
+
+
+def save_game(game: PreferenceGame, path: str | Path) -> None:
+    """Write a game to ``path`` (format from its suffix: ``.json`` or ``.csv``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.write_text(game_to_json(game), encoding="utf-8")
+    elif suffix == ".csv":
+        path.write_text(game_to_csv(game), encoding="utf-8")
+    else:
+        raise GameValidationError(
+            f"Cannot tell the format of {path.name!r}; save to a .csv or .json file."
+        )
+
+
+# ---------------------------------------------------------------------- JSON
+def game_to_dict(game: PreferenceGame) -> dict[str, Any]:
+    """Plain-Python form of a game (what the JSON file holds)."""
+    out: dict[str, Any] = {}
+    if game.name:
+        out["name"] = game.name
+    if game.story:
+        out["story"] = game.story
+    out["labels"] = list(game.labels)
+    if game.has_contexts:
+        out["contexts"] = list(game.contexts)
+        out["weights"] = [float(w) for w in game.weights]
+        out["matrix"] = game.matrices.tolist()
+    else:
+        out["matrix"] = game.matrix.tolist()
+    return out
+
+
+def game_to_json(game: PreferenceGame) -> str:
+    """JSON text of a game; floats are written with ``repr`` and so round-trip exactly."""
+    return json.dumps(game_to_dict(game), indent=1, ensure_ascii=False) + "\n"
+
+
+def _parse_json(text: str) -> Any:
+    if not text.strip():
+        raise GameValidationError(
+            'The JSON file is empty; give {"labels": [...], "matrix": [[...]]}.'
+        )
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise GameValidationError(
+            f"The JSON is malformed at line {err.lineno}, column {err.colno} ({err.msg}); "
+            f"fix the file or re-save it from the app."
+        ) from None
+    except RecursionError:
+        raise GameValidationError(
+            "The JSON is nested too deeply to be a preference game; give "
+            '{"labels": [...], "matrix": [[...]]}.'
+        ) from None
+
+
+def _reject_constant(name: str) -> float:
+    # JSON has no NaN/Infinity; Python writes them anyway. Read them so the matrix check
+    # can name the exact cell, instead of failing on the whole file.
+    return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[name]
+
+
+def game_from_dict(data: Any) -> PreferenceGame:
+    """Build a game from the plain-Python form written by :func:`game_to_dict`."""
+    if not isinstance(data, dict):
+        raise GameValidationError(
+            f"The JSON holds a {type(data).__name__}, not an object; give "
+            '{"labels": [...], "matrix": [[...]]}.'
+        )
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise GameValidationError(
+            f"The JSON has an unknown key {unknown[0]!r}; use labels, matrix, contexts, "
+            f"weights, name, story, bradley_terry_scores or upper_triangle."
+        )
+    name = _optional_text(data, "name")
+    story = _optional_text(data, "story")
+    labels = data.get("labels")
+    sources = [k for k in ("matrix", "bradley_terry_scores", "upper_triangle") if k in data]
+    if not sources:
+        raise GameValidationError(
+            'The JSON has no "matrix"; give {"labels": [...], "matrix": [[...]]}.'
+        )
+    if len(sources) > 1:
+        raise GameValidationError(
+            f"The JSON gives both {sources[0]!r} and {sources[1]!r}; keep only one of them."
+        )
+    source = sources[0]
+    if "contexts" in data or "weights" in data:
+        if source != "matrix":
+            raise GameValidationError(
+                "A game with contexts needs one full matrix per context under \"matrix\"."
+            )
+        return PreferenceGame.from_contexts(
+            data["matrix"],
+            labels,
+            data.get("contexts"),
+            data.get("weights"),
+            name=name,
+            story=story,
+        )
+    if source == "bradley_terry_scores":
+        return PreferenceGame.from_bradley_terry(data[source], labels, name=name, story=story)
+    if source == "upper_triangle":
+        return PreferenceGame.from_upper_triangle(data[source], labels, name=name, story=story)
+    return PreferenceGame.from_matrix(data["matrix"], labels, name=name, story=story)
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise GameValidationError(f'The JSON field "{key}" must be text.')
+    return value
+
+
+# ---------------------------------------------------------------------- CSV
+def game_to_csv(game: PreferenceGame) -> str:
+    """CSV text of a plain game (labels in the first row and column, ``repr`` floats)."""
+    if game.num_contexts != 1 or game.has_contexts:
+        raise GameValidationError(
+            "CSV holds a single matrix; save games with contexts as .json."
+        )
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["", *game.labels])
+    for label, row in zip(game.labels, game.matrix, strict=True):
+        writer.writerow([label, *(repr(float(v)) for v in row)])
+    return buf.getvalue()
+
+
+def _parse_csv(text: str) -> PreferenceGame:
+    if not text.strip():
+        raise GameValidationError(
+            "The CSV file is empty; give a header row of labels and one row per response."
+        )
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    except csv.Error as err:
+        raise GameValidationError(
+            f"The CSV is malformed ({err}); re-save it as plain comma-separated values."
+        ) from None
+    header, body = rows[0], rows[1:]
+    col_labels = [c.strip() for c in header[1:]]
+    n = len(col_labels)
+    if n == 0:
+        raise GameValidationError(
+            "The CSV header has no labels; put the response labels in the first row, after "
+            "an empty first cell."
+        )
+    if len(body) != n:
+        raise GameValidationError(
+            f"The CSV header names {n} responses but {len(body)} rows follow; give one row "
+            f"per response, in the header's order."
+        )
+    row_labels = []
+    cells: list[list[str]] = []
+    for i, row in enumerate(body):
+        label = row[0].strip() if row else ""
+        if label != col_labels[i]:
+            raise GameValidationError(
+                f"CSV row {i + 1} is labelled {label!r} but column {i + 1} is "
+                f"{col_labels[i]!r}; list the same labels in the same order in the first "
+                f"row and the first column."
+            )
+        values = [c.strip() for c in row[1:]]
+        if len(values) != n:
+            raise GameValidationError(
+                f"CSV row {label!r} has {len(values)} values but there are {n} columns; give "
+                f"one value per response."
+            )
+        row_labels.append(label)
+        cells.append(values)
+    lower_blank = all(cells[i][j] == "" for i in range(n) for j in range(i + 1))
+    matrix: list[list[Any]] = []
+    for i in range(n):
+        out_row: list[Any] = []
+        for j in range(n):
+            text_cell = cells[i][j]
+            if lower_blank and j <= i:
+                out_row.append(0.5)  # completed below as 1 - P.T
+                continue
+            if text_cell == "":
+                raise GameValidationError(
+                    f"Cell ({row_labels[i]}, {col_labels[j]}) is blank; enter a probability "
+                    f"between 0 and 1 (or leave the whole lower triangle blank)."
+                )
+            try:
+                out_row.append(float(text_cell))
+            except ValueError:
+                out_row.append(text_cell)  # named by the matrix check
+        matrix.append(out_row)
+    if lower_blank and n > 1:
+        return PreferenceGame.from_upper_triangle(matrix, col_labels)
+    return PreferenceGame.from_matrix(matrix, col_labels)
