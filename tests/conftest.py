@@ -1,0 +1,24 @@
+"""Shared fixtures and Hypothesis strategies for the test suite."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from nlhf_core.games import PreferenceGame
+
+settings.register_profile(
+    "default",
+    deadline=None,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", deadline=None, max_examples=400)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def rps() -> PreferenceGame:
+    return PreferenceGame.from_upper_triangle([0.0, 1.0, 0.0], ["rock", "paper", "scissors"])

@@ -1,0 +1,126 @@
+"""Reading and writing games: lossless round trips and clear messages for broken files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nlhf_core.errors import GameValidationError
+from nlhf_core.game_io import game_from_dict, game_to_csv, game_to_json, load_game, parse_game, save_game
+from nlhf_core.games import PreferenceGame
+
+from .helpers import one_sentence, preference_matrices
+
+label_text = (
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\r\n\t\x00"
+        ),
+        min_size=1,
+        max_size=12,
+    )
+    .map(str.strip)
+    .filter(lambda s: s and s.isprintable())
+)
+
+
+@given(preference_matrices(max_n=7), st.data())
+def test_json_and_csv_round_trip_exactly(tmp_path_factory, P, data):
+    labels = data.draw(st.lists(label_text, min_size=len(P), max_size=len(P), unique=True))
+    game = PreferenceGame.from_matrix(P, labels, name="g", story='a story, with "quotes"')
+    folder = tmp_path_factory.mktemp("rt")
+    for suffix in (".json", ".csv"):
+        path = folder / f"game{suffix}"
+        save_game(game, path)
+        back = load_game(path)
+        np.testing.assert_array_equal(back.matrix, game.matrix)  # bit for bit
+        assert back.labels == game.labels
+    assert load_game(folder / "game.json") == game  # name and story too
+
+
+def test_contextual_json_round_trip(tmp_path):
+    game = PreferenceGame.from_contexts(
+        [np.full((2, 2), 0.5), [[0.5, 0.25], [0.75, 0.5]]], ["a", "b"], ["p", "q"], [0.3, 0.7], name="ctx"
+    )
+    save_game(game, tmp_path / "ctx.json")
+    assert load_game(tmp_path / "ctx.json") == game
+    with pytest.raises(GameValidationError, match="save games with contexts as .json"):
+        save_game(game, tmp_path / "ctx.csv")
+
+
+def test_csv_with_only_the_upper_triangle_is_completed():
+    text = ",rock,paper,scissors\nrock,,0,1\npaper,,,0\nscissors,,,\n"
+    game = parse_game(text, "csv")
+    np.testing.assert_array_equal(game.matrix, [[0.5, 0, 1], [1, 0.5, 0], [0, 1, 0.5]])
+
+
+def test_json_alternatives_bradley_terry_and_upper_triangle():
+    bt = game_from_dict({"labels": ["a", "b"], "bradley_terry_scores": [1.0, 0.0]})
+    assert bt.matrix[0, 1] == pytest.approx(1 / (1 + np.exp(-1)))
+    ut = game_from_dict({"labels": ["a", "b", "c"], "upper_triangle": [0.2, 0.3, 0.4]})
+    assert ut.matrix[2, 1] == pytest.approx(0.6)
+
+
+def test_csv_text_is_readable():
+    game = PreferenceGame.from_matrix([[0.5, 0.25], [0.75, 0.5]], ["x, with comma", "y"])
+    text = game_to_csv(game)
+    assert text.splitlines()[0] == ',"x, with comma",y'
+    assert parse_game(text, "csv") == game
+    assert json.loads(game_to_json(game))["matrix"] == [[0.5, 0.25], [0.75, 0.5]]
+
+
+BROKEN = [
+    ("csv", "", r"The CSV file is empty"),
+    ("csv", ",a,b\na,0.5,0.5\n", r"names 2 responses but 1 rows follow"),
+    ("csv", ",a,b\na,0.5,0.5\nc,0.5,0.5\n", r"row 2 is labelled 'c' but column 2 is 'b'"),
+    ("csv", ",a,b\na,0.5,0.5,0.1\nb,0.5,0.5\n", r"row 'a' has 3 values but there are 2 columns"),
+    ("csv", ",a,b\na,0.5,\nb,0.5,0.5\n", r"Cell \(a, b\) is blank"),
+    ("csv", ",a,b\na,0.5,=A1+1\nb,0.5,0.5\n", r"Cell \(a, b\) is '=A1\+1', not a number"),
+    ("csv", ",a,b\na,0.5,nan\nb,0.5,0.5\n", r"Cell \(a, b\) is NaN"),
+    ("csv", ",,\n", r"has no values"),
+    ("csv", "x\na,0.5\n", r"header has no labels"),
+    ("json", "", r"The JSON file is empty"),
+    ("json", '{"labels": ["a"], ', r"malformed at line 1, column"),
+    ("json", "[1, 2]", r"holds a list, not an object"),
+    ("json", '{"labels": ["a"]}', r"has no \"matrix\""),
+    ("json", '{"labels": ["a"], "matrix": [[0.5]], "colour": 1}', r"unknown key 'colour'"),
+    ("json", '{"labels": ["a","b"], "matrix": [[0.5, NaN], [0.5, 0.5]]}', r"Cell \(a, b\) is NaN"),
+    ("json", "[" * 100000 + "]" * 100000, r"nested too deeply"),
+    ("json", '{"labels": "ab", "matrix": [[0.5]]}', r"labels must be a list of names"),
+    ("json", '{"name": 3, "labels": ["a"], "matrix": [[0.5]]}', r"field \"name\" must be text"),
+    (
+        "json",
+        '{"labels": ["a"], "matrix": [[0.5]], "bradley_terry_scores": [1]}',
+        r"gives both 'matrix' and 'bradley_terry_scores'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text", "pattern"), BROKEN)
+def test_broken_files_get_one_clear_sentence(fmt, text, pattern):
+    with pytest.raises(GameValidationError, match=pattern) as err:
+        parse_game(text, fmt)
+    assert one_sentence(str(err.value)), str(err.value)
+
+
+def test_load_game_paths(tmp_path):
+    with pytest.raises(GameValidationError, match=r"no file .*missing.csv"):
+        load_game(tmp_path / "missing.csv")
+    (tmp_path / "game.txt").write_text("x")
+    with pytest.raises(GameValidationError, match=r"use a .csv or .json file"):
+        load_game(tmp_path / "game.txt")
+    (tmp_path / "latin1.csv").write_bytes(",\xe9\n\xe9,0.5\n".encode("latin-1"))
+    with pytest.raises(GameValidationError, match="not UTF-8"):
+        load_game(tmp_path / "latin1.csv")
+    assert load_game("preset:rock-paper-scissors").n == 3
+    with pytest.raises(GameValidationError, match="no preset 'nope'"):
+        load_game("preset:nope")
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    (tmp_path / "bom.csv").write_bytes("\ufeff,a,b\na,0.5,0.25\nb,0.75,0.5\n".encode())
+    assert load_game(tmp_path / "bom.csv").labels == ("a", "b")
