@@ -60,8 +60,7 @@ def load_game(spec: str | Path) -> PreferenceGame:
         )
     if not path.is_file():
         raise GameValidationError(
-            f"There is no file {str(path)!r}; check the path, or use preset:NAME "
-            f"(see `nlhf presets`)."
+            f"There is no file {str(path)!r}; check the path, or use preset:NAME (see `nlhf presets`)."
         )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -96,9 +95,7 @@ def save_game(game: PreferenceGame, path: str | Path) -> None:
     elif suffix == ".csv":
         path.write_text(game_to_csv(game), encoding="utf-8")
     else:
-        raise GameValidationError(
-            f"Cannot tell the format of {path.name!r}; save to a .csv or .json file."
-        )
+        raise GameValidationError(f"Cannot tell the format of {path.name!r}; save to a .csv or .json file.")
 
 
 # ---------------------------------------------------------------------- JSON
@@ -120,15 +117,33 @@ def game_to_dict(game: PreferenceGame) -> dict[str, Any]:
 
 
 def game_to_json(game: PreferenceGame) -> str:
-    """JSON text of a game; floats are written with ``repr`` and so round-trip exactly."""
-    return json.dumps(game_to_dict(game), indent=1, ensure_ascii=False) + "\n"
+    """JSON text of a game, one matrix row per line; floats round-trip exactly (``repr``)."""
+    lines = ["{"]
+    items = list(game_to_dict(game).items())
+    for k, (key, value) in enumerate(items):
+        comma = "," if k < len(items) - 1 else ""
+        if key == "matrix":
+            lines.append(f'  "matrix": {_json_nested(value, 2)}{comma}')
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _json_nested(value: list[Any], indent: int) -> str:
+    """A matrix (or list of matrices) with one row per line."""
+    if value and isinstance(value[0], list) and value[0] and isinstance(value[0][0], list):
+        pad = " " * (indent + 2)
+        inner = f",\n{pad}".join(_json_nested(m, indent + 2) for m in value)
+        return f"[\n{pad}{inner}\n{' ' * indent}]"
+    pad = " " * (indent + 2)
+    rows = f",\n{pad}".join(json.dumps(row) for row in value)
+    return f"[\n{pad}{rows}\n{' ' * indent}]"
 
 
 def _parse_json(text: str) -> Any:
     if not text.strip():
-        raise GameValidationError(
-            'The JSON file is empty; give {"labels": [...], "matrix": [[...]]}.'
-        )
+        raise GameValidationError('The JSON file is empty; give {"labels": [...], "matrix": [[...]]}.')
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
@@ -167,9 +182,7 @@ def game_from_dict(data: Any) -> PreferenceGame:
     labels = data.get("labels")
     sources = [k for k in ("matrix", "bradley_terry_scores", "upper_triangle") if k in data]
     if not sources:
-        raise GameValidationError(
-            'The JSON has no "matrix"; give {"labels": [...], "matrix": [[...]]}.'
-        )
+        raise GameValidationError('The JSON has no "matrix"; give {"labels": [...], "matrix": [[...]]}.')
     if len(sources) > 1:
         raise GameValidationError(
             f"The JSON gives both {sources[0]!r} and {sources[1]!r}; keep only one of them."
@@ -178,7 +191,7 @@ def game_from_dict(data: Any) -> PreferenceGame:
     if "contexts" in data or "weights" in data:
         if source != "matrix":
             raise GameValidationError(
-                "A game with contexts needs one full matrix per context under \"matrix\"."
+                'A game with contexts needs one full matrix per context under "matrix".'
             )
         return PreferenceGame.from_contexts(
             data["matrix"],
@@ -206,9 +219,7 @@ def _optional_text(data: dict[str, Any], key: str) -> str:
 def game_to_csv(game: PreferenceGame) -> str:
     """CSV text of a plain game (labels in the first row and column, ``repr`` floats)."""
     if game.num_contexts != 1 or game.has_contexts:
-        raise GameValidationError(
-            "CSV holds a single matrix; save games with contexts as .json."
-        )
+        raise GameValidationError("CSV holds a single matrix; save games with contexts as .json.")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["", *game.labels])
@@ -228,6 +239,10 @@ def _parse_csv(text: str) -> PreferenceGame:
         raise GameValidationError(
             f"The CSV is malformed ({err}); re-save it as plain comma-separated values."
         ) from None
+    if not rows:
+        raise GameValidationError(
+            "The CSV file has no values; give a header row of labels and one row per response."
+        )
     header, body = rows[0], rows[1:]
     col_labels = [c.strip() for c in header[1:]]
     n = len(col_labels)

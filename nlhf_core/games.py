@@ -69,8 +69,7 @@ def validate_labels(labels: Sequence[Any], what: str = "response") -> tuple[str,
     for position, label in enumerate(labels, start=1):
         if not isinstance(label, str):
             raise GameValidationError(
-                f"The {what} label at position {position} is {label!r}, not text; "
-                f"give every {what} a name."
+                f"The {what} label at position {position} is {label!r}, not text; give every {what} a name."
             )
         text = label.strip()
         if not text:
@@ -190,8 +189,7 @@ def validate_matrix(
         )
     if n > MAX_RESPONSES:
         raise GameValidationError(
-            f"The game has {n} responses, more than the limit of {MAX_RESPONSES}; "
-            f"merge or drop responses."
+            f"The game has {n} responses, more than the limit of {MAX_RESPONSES}; merge or drop responses."
         )
     bad = ~np.isfinite(P)
     if bad.any():
@@ -323,7 +321,7 @@ class PreferenceGame:
         arr = np.asarray(values, dtype=object)
         if arr.ndim == 1:
             m = len(arr)
-            n = int(round((1 + math.sqrt(1 + 8 * m)) / 2))
+            n = round((1 + math.sqrt(1 + 8 * m)) / 2)
             if n * (n - 1) // 2 != m:
                 raise GameValidationError(
                     f"An upper triangle has n(n-1)/2 entries (1, 3, 6, 10, ...), but {m} were "
@@ -411,8 +409,7 @@ class PreferenceGame:
             raise GameValidationError("The game has no contexts; add at least one context.")
         if C > MAX_CONTEXTS:
             raise GameValidationError(
-                f"The game has {C} contexts, more than the limit of {MAX_CONTEXTS}; "
-                f"merge or drop contexts."
+                f"The game has {C} contexts, more than the limit of {MAX_CONTEXTS}; merge or drop contexts."
             )
         n = _row_count(matrices[0])
         if C * n * n > MAX_CELLS:
@@ -421,9 +418,7 @@ class PreferenceGame:
                 f"{MAX_CELLS:,} cells; use fewer contexts or responses."
             )
         labels_t = validate_labels(default_labels(n) if labels is None else labels)
-        contexts_t = validate_labels(
-            default_labels(C, "x") if contexts is None else contexts, what="context"
-        )
+        contexts_t = validate_labels(default_labels(C, "x") if contexts is None else contexts, what="context")
         if len(contexts_t) != C:
             raise GameValidationError(
                 f"The game has {C} context matrices but {len(contexts_t)} context names; give "
@@ -513,10 +508,19 @@ class PreferenceGame:
 
 
 def _complement(value: Any) -> Any:
-    """``1 - value`` for a number; anything else is passed on for validation to reject."""
+    """``1 - value`` for a number; anything else is passed on for validation to reject.
+
+    The difference is rounded to 15 significant digits when that changes it by at most
+    one rounding error, so that ``1 - 0.9`` is stored as ``0.1`` and not
+    ``0.09999999999999998`` (both are within 2e-16 of complementary).
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         return value
-    return 1.0 - float(value)
+    exact = 1.0 - float(value)
+    if not math.isfinite(exact):
+        return exact
+    tidy = float(f"{exact:.15g}")
+    return tidy if abs(tidy - exact) <= 2.3e-16 else exact
 
 
 def _row_count(matrix: Any) -> int:
@@ -524,6 +528,5 @@ def _row_count(matrix: Any) -> int:
         return len(matrix)
     except TypeError:
         raise GameValidationError(
-            f"The matrix must be a list of rows, not {type(matrix).__name__}; give one row per "
-            f"response."
+            f"The matrix must be a list of rows, not {type(matrix).__name__}; give one row per response."
         ) from None

@@ -80,8 +80,7 @@ def as_context_policies(
         missing = [c for c in game.contexts if c not in spec]
         if missing:
             raise PolicyError(
-                f"The {what} gives nothing for context {missing[0]!r}; give one policy per "
-                f"context."
+                f"The {what} gives nothing for context {missing[0]!r}; give one policy per context."
             )
         return np.stack(
             [
@@ -133,8 +132,7 @@ def read_policy_file(path: str | Path, what: str = "policy") -> Any:
             data = json.loads(text)
         except (json.JSONDecodeError, RecursionError):
             raise PolicyError(
-                f"The {what} file {path.name!r} is not valid JSON; give a list such as "
-                f"[0.2, 0.3, 0.5]."
+                f"The {what} file {path.name!r} is not valid JSON; give a list such as [0.2, 0.3, 0.5]."
             ) from None
         if isinstance(data, Mapping) and "policy" in data:
             data = data["policy"]
@@ -160,8 +158,7 @@ def _parse_policy_text(text: str, name: str, what: str) -> Any:
             numbers.append(float(token))
     if pairs and numbers:
         raise PolicyError(
-            f"The {what} file {name!r} mixes 'label,probability' lines with bare numbers; use one "
-            f"style."
+            f"The {what} file {name!r} mixes 'label,probability' lines with bare numbers; use one style."
         )
     return pairs if pairs else numbers
 
@@ -183,9 +180,7 @@ def _from_mapping(spec: Mapping[Any, Any], labels: Sequence[str], what: str) -> 
         )
     missing = [k for k in labels if k not in spec]
     if missing:
-        raise PolicyError(
-            f"The {what} gives no probability for {missing[0]!r}; give one for every response."
-        )
+        raise PolicyError(f"The {what} gives no probability for {missing[0]!r}; give one for every response.")
     return [spec[k] for k in labels]
 
 
@@ -200,8 +195,7 @@ def _check_probabilities(p: np.ndarray, labels: Sequence[str], what: str, full_s
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise PolicyError(
-            f"The {what} gives {labels[k]!r} probability {p[k]:g}; probabilities must be between "
-            f"0 and 1."
+            f"The {what} gives {labels[k]!r} probability {p[k]:g}; probabilities must be between 0 and 1."
         )
     total = float(p.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:

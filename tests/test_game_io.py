@@ -48,7 +48,7 @@ def test_contextual_json_round_trip(tmp_path):
     )
     save_game(game, tmp_path / "ctx.json")
     assert load_game(tmp_path / "ctx.json") == game
-    with pytest.raises(GameValidationError, match="save games with contexts as .json"):
+    with pytest.raises(GameValidationError, match=r"save games with contexts as \.json"):
         save_game(game, tmp_path / "ctx.csv")
 
 

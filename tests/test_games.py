@@ -81,7 +81,7 @@ def test_contexts_and_weights_are_normalized():
     assert g.has_contexts and g.num_contexts == 2
     np.testing.assert_allclose(g.weights, [0.25, 0.75])
     np.testing.assert_array_equal(g.context("x").matrix, np.array(RPS))
-    with pytest.raises(GameValidationError, match="contextual|contexts"):
+    with pytest.raises(GameValidationError, match=r"contextual|contexts"):
         _ = g.matrix
 
 

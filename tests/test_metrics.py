@@ -96,5 +96,5 @@ def test_metrics_broadcast_over_batches_and_contexts():
     assert batch[3, 1] == exploitability(RPS.T, policies[3, 1])
     avg = context_average(batch, np.array([0.25, 0.75]))
     np.testing.assert_allclose(avg, 0.25 * batch[:, 0] + 0.75 * batch[:, 1])
-    names, W = head_to_head(P, {"u": np.full(3, 1 / 3), "r": np.eye(3)[0]}, np.array([0.5, 0.5]))
+    _, W = head_to_head(P, {"u": np.full(3, 1 / 3), "r": np.eye(3)[0]}, np.array([0.5, 0.5]))
     np.testing.assert_allclose(W + W.T, 1.0)

@@ -1,0 +1,172 @@
+"""The algorithm registry: what each solver computes, its parameters and their valid ranges.
+
+The app and the command line build their controls and help from these entries, so a
+new solver becomes available everywhere by registering one :class:`AlgorithmSpec`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ParameterError
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One solver parameter.
+
+    ``kind`` is ``"float"``, ``"int"`` or ``"choice"``; numbers must lie in
+    ``[low, high]``; ``log_scale`` tells the app to use a logarithmic slider.
+    """
+
+    name: str
+    default: Any
+    description: str
+    kind: str = "float"
+    low: float | None = None
+    high: float | None = None
+    log_scale: bool = False
+    choices: tuple[str, ...] = ()
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to the parameter's type, or raise with its range."""
+        if self.kind == "choice":
+            text = str(value).strip().lower()
+            if text not in self.choices:
+                raise ParameterError(
+                    f"{self.name} = {value!r} is not one of {', '.join(self.choices)}; pick one of those."
+                )
+            return text
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"{self.name} must be a number, not {value!r}; the default is {self.default}."
+            ) from None
+        if not math.isfinite(number):
+            raise ParameterError(
+                f"{self.name} = {number} is not a finite number; use a value in "
+                f"[{self.low:g}, {self.high:g}]."
+            )
+        if self.kind == "int":
+            if number != int(number):
+                raise ParameterError(f"{self.name} = {number:g} must be a whole number.")
+            number = int(number)
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            raise ParameterError(
+                f"{self.name} = {number:g} is outside its valid range [{self.low:g}, "
+                f"{self.high:g}]; {self.description[0].lower()}{self.description[1:]}".rstrip(".")
+                + "."
+            )
+        return number
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly description (for ``nlhf algorithms --json`` and the app)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "default": self.default,
+            "description": self.description,
+        }
+        if self.kind == "choice":
+            out["choices"] = list(self.choices)
+        else:
+            out.update(low=self.low, high=self.high, log_scale=self.log_scale)
+        return out
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """A registered iterative solver.
+
+    Attributes:
+        name: stable command-line name (lowercase, hyphens).
+        title: display name.
+        summary: one sentence on what it does.
+        update: the update rule, as a formula.
+        params: its parameters (``iterations`` is common to all and not listed).
+        target: what the iterates converge to.
+        iterate: ``"last"`` or ``"average"``: which iterate converges.
+        queries_per_iteration: preference queries (``P pi`` evaluations) per iteration.
+        citation: paper and equation/algorithm number.
+        run: the runner (see :func:`nlhf_core.algorithms.run_algorithm`).
+    """
+
+    name: str
+    title: str
+    summary: str
+    update: str
+    params: tuple[ParamSpec, ...]
+    target: str
+    iterate: str
+    queries_per_iteration: int
+    citation: str
+    run: Callable[..., Any] = field(repr=False)
+
+    def param(self, name: str) -> ParamSpec:
+        """The spec of one parameter."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise ParameterError(
+            f"{self.title} has no parameter {name!r}; its parameters are "
+            f"{', '.join(p.name for p in self.params)}."
+        )
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults overridden by ``given`` (``None`` means default), each validated."""
+        unknown = [k for k, v in given.items() if v is not None and k not in {p.name for p in self.params}]
+        if unknown:
+            raise ParameterError(
+                f"{self.title} has no parameter {unknown[0]!r}; its parameters are "
+                f"{', '.join(p.name for p in self.params)}."
+            )
+        out = {}
+        for p in self.params:
+            value = given.get(p.name)
+            out[p.name] = p.validate(p.default if value is None else value)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly description."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "update": self.update,
+            "params": [p.as_dict() for p in self.params],
+            "target": self.target,
+            "iterate": self.iterate,
+            "queries_per_iteration": self.queries_per_iteration,
+            "citation": self.citation,
+        }
+
+
+_REGISTRY: dict[str, AlgorithmSpec] = {}
+
+
+def register(spec: AlgorithmSpec) -> AlgorithmSpec:
+    """Add a solver to the registry (names are unique)."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"algorithm {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_algorithm(name: str) -> AlgorithmSpec:
+    """The registered solver called ``name``, or a :class:`ParameterError` listing them."""
+    key = str(name).strip().lower()
+    if key not in _REGISTRY:
+        raise ParameterError(
+            f"There is no algorithm {name!r}; choose one of {', '.join(_REGISTRY)} "
+            f"(`nlhf algorithms` lists them)."
+        )
+    return _REGISTRY[key]
+
+
+def list_algorithms() -> list[AlgorithmSpec]:
+    """All registered solvers, in registration order."""
+    return list(_REGISTRY.values())

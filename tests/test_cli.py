@@ -1,0 +1,215 @@
+"""The `nlhf` command line: the JSON contract, readable tables, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nlhf_core.cli import main
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+from nlhf_core.presets import get_preset, preset_names
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv: str) -> dict:
+    code, out, err = run_cli(capsys, *argv, "--json")
+    assert code == 0, err
+    assert err == ""
+    return json.loads(out)
+
+
+def test_presets_json_lists_every_preset_with_a_story(capsys):
+    data = run_json(capsys, "presets")
+    names = [p["name"] for p in data["presets"]]
+    assert names == preset_names() and len(names) >= 8
+    assert all(len(p["story"]) > 100 for p in data["presets"])
+
+
+def test_equilibrium_contract_and_values(capsys):
+    data = run_json(capsys, "equilibrium", "preset:biased-cycle")
+    assert set(data) >= {"labels", "policy", "tau", "exploitability", "regularized_gap"}
+    assert data["labels"] == ["rock", "paper", "scissors"]
+    np.testing.assert_allclose(data["policy"], np.array([1, 10, 5]) / 16, atol=1e-14)
+    assert data["tau"] is None and data["regularized_gap"] is None
+    assert 0 <= data["exploitability"] <= 1e-9 and data["unique"] is True
+
+
+def test_regularized_equilibrium_with_reference_file(capsys, tmp_path):
+    ref = tmp_path / "ref.json"
+    ref.write_text(json.dumps([0.6, 0.2, 0.2]))
+    data = run_json(
+        capsys, "equilibrium", "preset:paper-three-annotators", "--tau", "0.05", "--reference", str(ref)
+    )
+    expected = regularized_nash(get_preset("paper-three-annotators"), 0.05, [0.6, 0.2, 0.2])
+    np.testing.assert_allclose(data["policy"], expected.policy, atol=1e-13)
+    assert data["tau"] == 0.05 and abs(data["regularized_gap"]) <= 1e-10
+    np.testing.assert_allclose(data["reference"], [0.6, 0.2, 0.2])
+
+
+def test_contextual_equilibrium(capsys):
+    data = run_json(capsys, "equilibrium", "preset:two-prompts")
+    assert data["contexts"] == ["tell a joke", "state a fact"]
+    np.testing.assert_allclose(data["policy"], nash_equilibrium(get_preset("two-prompts")).policy)
+
+
+def test_solve_contract(capsys):
+    data = run_json(
+        capsys,
+        "solve",
+        "preset:rock-paper-scissors",
+        "--algorithm",
+        "nash-md",
+        "--tau",
+        "0.2",
+        "--eta",
+        "1",
+        "--iterations",
+        "40",
+        "--trajectory-every",
+        "10",
+        "--init",
+        "uniform",
+        "--seed",
+        "3",
+    )
+    assert set(data) >= {
+        "labels",
+        "algorithm",
+        "params",
+        "iterations",
+        "queries",
+        "policy",
+        "metrics",
+        "trajectory",
+    }
+    assert data["algorithm"] == "nash-md" and data["iterations"] == 40 and data["queries"] == 40
+    assert data["params"]["tau"] == 0.2 and data["params"]["eta"] == 1.0 and data["params"]["seed"] == 3
+    assert set(data["metrics"]) == {"exploitability", "regularized_gap", "kl_to_equilibrium"}
+    assert [t["step"] for t in data["trajectory"]] == [0, 10, 20, 30, 40]
+    assert data["trajectory"][-1]["policy"] == data["policy"]
+    assert math.isclose(sum(data["policy"]), 1.0, abs_tol=1e-12)
+
+
+def test_solve_accepts_generic_params(capsys):
+    data = run_json(
+        capsys, "solve", "preset:biased-cycle", "-a", "nash-md", "--param", "schedule=theorem", "-n", "200"
+    )
+    assert data["params"]["schedule"] == "theorem"
+    assert "trajectory" not in data
+
+
+def test_algorithms_json_lists_the_registry(capsys):
+    data = run_json(capsys, "algorithms")
+    nash_md = next(a for a in data["algorithms"] if a["name"] == "nash-md")
+    assert {p["name"] for p in nash_md["params"]} == {"tau", "eta", "schedule"}
+    assert "Munos" in nash_md["citation"]
+
+
+def test_readable_output(capsys):
+    code, out, _ = run_cli(capsys, "equilibrium", "preset:biased-cycle")
+    assert code == 0 and "paper     0.625" in out and "exploitability" in out
+    code, out, _ = run_cli(capsys, "solve", "preset:biased-cycle", "-a", "nash-md", "-n", "50")
+    assert code == 0 and "50 preference queries" in out
+    code, out, _ = run_cli(capsys, "presets")
+    assert "preset:rock-paper-scissors" in out
+    code, out, _ = run_cli(capsys, "algorithms")
+    assert "nash-md: Nash-MD" in out
+
+
+BAD_FILES = {
+    "non-square.csv": (",a,b\na,0.5,0.5,0.5\nb,0.5,0.5\n", "has 3 values but there are 2 columns"),
+    "labels.json": ('{"labels": ["a"], "matrix": [[0.5, 0.5], [0.5, 0.5]]}', "has 1 labels but a 2×2 matrix"),
+    "duplicate.json": ('{"labels": ["a", "a"], "matrix": [[0.5, 0.5], [0.5, 0.5]]}', "appears twice"),
+    "nan.csv": (",a,b\na,0.5,nan\nb,0.5,0.5\n", "Cell (a, b) is NaN"),
+    "range.json": ('{"labels": ["a", "b"], "matrix": [[0.5, 1.5], [-0.5, 0.5]]}', "outside [0, 1]"),
+    "complement.csv": (",a,b\na,0.5,0.3\nb,0.6,0.5\n", "add up to 0.9, not 1; set (b, a) to 0.7"),
+    "diagonal.csv": (",a,b\na,0.4,0.5\nb,0.5,0.5\n", "ties with itself"),
+    "empty.json": ('{"labels": [], "matrix": []}', "The game is empty"),
+    "broken.json": ('{"labels": [', "malformed at line 1"),
+    "formula.csv": (",a,b\na,0.5,=1/2\nb,0.5,0.5\n", "is '=1/2', not a number"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_files_exit_2_with_one_sentence(capsys, tmp_path, name):
+    text, expected = BAD_FILES[name]
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run_cli(capsys, "equilibrium", str(path), "--json")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and expected in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["equilibrium", "preset:biased-cycle", "--tau", "0"], "tau = 0 is not a positive number"),
+        (["equilibrium", "preset:biased-cycle", "--tau", "1e-9"], "below the supported minimum"),
+        (["equilibrium", "preset:biased-cycle", "--tau", "nan"], "tau = nan"),
+        (["equilibrium", "preset:biased-cycle", "--reference", "uniform"], "only matters with --tau"),
+        (["equilibrium", "preset:nope"], "There is no preset 'nope'"),
+        (["equilibrium", "missing.json"], "There is no file 'missing.json'"),
+        (["solve", "preset:biased-cycle", "-a", "nash-md", "--eta", "1e6"], "eta = 1e+06 is outside"),
+        (
+            ["solve", "preset:biased-cycle", "-a", "nash-md", "--tau", "0.5", "--eta", "5"],
+            "eta × tau = 2.5 exceeds 1",
+        ),
+        (["solve", "preset:biased-cycle", "-a", "magic"], "There is no algorithm 'magic'"),
+        (["solve", "preset:biased-cycle", "-a", "nash-md", "-n", "0"], "iterations = 0 is outside"),
+        (["solve", "preset:biased-cycle", "-a", "nash-md", "--param", "oops"], "is not NAME=VALUE"),
+        (
+            ["solve", "preset:biased-cycle", "-a", "nash-md", "--init", "nofile.txt"],
+            "There is no initial policy file",
+        ),
+        (["solve", "preset:biased-cycle"], "the following arguments are required: --algorithm"),
+        (["equilibrium", "preset:biased-cycle", "--tau", "abc"], "invalid float value: 'abc'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_sentence(capsys, argv, expected):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert expected.lower() in err.lower() and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_console_script_exit_codes_without_tracebacks(tmp_path):
+    """The real entry point, in a subprocess: exit status and stderr as a user sees them."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "nlhf_core.cli", "equilibrium", "preset:rock-paper-scissors", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["policy"] == pytest.approx([1 / 3] * 3)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",a,b\na,0.5,0.3\nb,0.6,0.5\n")
+    fail = subprocess.run(
+        [sys.executable, "-m", "nlhf_core.cli", "equilibrium", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fail.returncode == 2 and fail.stdout == ""
+    assert fail.stderr.startswith("error: Cells (a, b) = 0.3") and "Traceback" not in fail.stderr
+    usage = subprocess.run(
+        [sys.executable, "-m", "nlhf_core.cli", "solve", "preset:x"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
