@@ -1,0 +1,49 @@
+# NLHF Explorer. `make app` starts the explorer; `make test` runs every test.
+# Both create .venv (if missing) and install requirements.txt + this package into it.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: app test lint install browser bench screenshots clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the real-browser tests (Playwright's own download is blocked here).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "No Chromium and not root: browser tests will be skipped (install the 'chromium' package)."; \
+	  fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) browser lint
+	$(BIN)/python -m pytest
+
+app: $(STAMP)
+	$(BIN)/streamlit run app/main.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_exact.py
+
+# Refresh the README screenshots from the browser tests.
+screenshots: $(STAMP) browser
+	NLHF_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,144 @@
+"""Helpers for the real-browser tests: start Streamlit, drive Chromium, one place for selectors.
+
+Streamlit's test ids are not a public API, so every selector the tests use lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+APP = "[data-testid=stApp]"
+CONNECTED = "[data-testid=stApp][data-test-connection-state=CONNECTED]"
+IDLE = "[data-test-script-state=notRunning]"
+EXCEPTION = "[data-testid=stException]"
+PLOTLY = ".js-plotly-plot"
+SELECTBOX = "[data-testid=stSelectbox]"
+OPTION = "[role=option]"
+INFO = "[data-testid=stAlertContentInfo]"
+RADIO = "[data-testid=stRadioGroup]"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_path() -> str | None:
+    """The browser to drive: $NLHF_CHROMIUM, or Debian's chromium."""
+    for candidate in (os.environ.get("NLHF_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def require_browser() -> str:
+    """Return the browser path, or skip (fail when NLHF_REQUIRE_BROWSER=1, as in CI)."""
+    path = chromium_path()
+    if path is None:
+        message = "no Chromium found (install Debian's 'chromium'; `make test` does it when run as root)"
+        if os.environ.get("NLHF_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
+    """Run `streamlit run` on a free loopback port; yield its URL; stop it by its own pid."""
+    port = free_port()
+    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / script),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Streamlit did not start; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until the app is connected and its script has finished running."""
+    page.wait_for_selector(CONNECTED, timeout=timeout)
+    page.wait_for_selector(f"{APP}{IDLE}", timeout=timeout)
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a PNG under test-artifacts/ (and docs/screenshots/ with NLHF_UPDATE_SCREENSHOTS=1)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("NLHF_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / path.name)
+    return path
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox whose label is ``label``."""
+    box = page.locator(SELECTBOX).filter(has_text=label)
+    box.click()
+    page.locator(OPTION).filter(has_text=option).first.click()
+
+
+def pick_radio(page, option: str) -> None:
+    """Click the radio button labelled ``option``."""
+    page.locator(RADIO).get_by_text(option, exact=True).click()
