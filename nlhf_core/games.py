@@ -430,6 +430,19 @@ class PreferenceGame:
             stack[k] = validate_matrix(M, labels_t, context=contexts_t[k])
         return cls(labels_t, stack, contexts_t, w, name, story)
 
+    @classmethod
+    def from_file(cls, path: str | Any) -> PreferenceGame:
+        """Game from a ``.csv``/``.json`` file or ``preset:NAME`` (see :mod:`nlhf_core.game_io`)."""
+        from .game_io import load_game  # game_io builds games, so import it lazily
+
+        return load_game(path)
+
+    def save(self, path: str | Any) -> None:
+        """Write the game to a ``.json`` or ``.csv`` file, losslessly."""
+        from .game_io import save_game
+
+        save_game(self, path)
+
     # ------------------------------------------------------------------ views
     @property
     def n(self) -> int:

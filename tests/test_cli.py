@@ -213,3 +213,13 @@ def test_console_script_exit_codes_without_tracebacks(tmp_path):
         check=False,
     )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_size_limit_in_the_cli(capsys, tmp_path, monkeypatch):
+    import nlhf_core.games as games
+
+    monkeypatch.setattr(games, "MAX_RESPONSES", 3)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"labels": list("abcd"), "matrix": np.full((4, 4), 0.5).tolist()}))
+    code, out, err = run_cli(capsys, "equilibrium", str(path), "--json")
+    assert code == 2 and out == "" and "4 responses, more than the limit of 3" in err

@@ -124,3 +124,9 @@ def test_load_game_paths(tmp_path):
 def test_byte_order_mark_is_accepted(tmp_path):
     (tmp_path / "bom.csv").write_bytes("\ufeff,a,b\na,0.5,0.25\nb,0.75,0.5\n".encode())
     assert load_game(tmp_path / "bom.csv").labels == ("a", "b")
+
+
+def test_game_methods_delegate_to_the_io_module(tmp_path):
+    game = PreferenceGame.from_file("preset:biased-cycle")
+    game.save(tmp_path / "g.csv")
+    assert PreferenceGame.from_file(tmp_path / "g.csv").matrix.tolist() == game.matrix.tolist()
