@@ -22,10 +22,13 @@ from typing import Any
 import numpy as np
 
 from .algorithms import get_algorithm, list_algorithms, run_algorithm
+from .algorithms.sweep import parse_grid, sweep
+from .comparison import compare_solutions, rlhf_solution
 from .equilibria import nash_equilibrium, regularized_nash
 from .errors import NLHFError, ParameterError
 from .game_io import load_game
 from .games import PreferenceGame
+from .metrics import context_average, exploitability, win_rate
 from .presets import list_presets
 
 EXIT_BAD_INPUT = 2
@@ -117,9 +120,7 @@ def _cmd_algorithms(args: argparse.Namespace) -> None:
         params = ", ".join(f"{p.name}={p.default}" for p in s.params)
         print(f"{s.name}: {s.title} — {s.summary}")
         print(f"    update: {s.update}")
-        print(
-            f"    converges to: {s.target} ({s.iterate} iterate); {s.queries_per_iteration} query/iteration"
-        )
+        print(f"    converges to: {s.target} ({s.iterate} iterate); {s.queries_per_iteration} query/iteration")
         print(f"    parameters: {params}")
         print(f"    cite: {s.citation}\n")
 
@@ -129,8 +130,7 @@ def _cmd_equilibrium(args: argparse.Namespace) -> None:
     if args.tau is None:
         if args.reference is not None:
             raise ParameterError(
-                "--reference only matters with --tau (the regularized equilibrium); add --tau or "
-                "drop --reference."
+                "--reference only matters with --tau (the regularized equilibrium); add --tau or drop --reference."
             )
         result = nash_equilibrium(game)
         out = {
@@ -183,6 +183,8 @@ def _cmd_solve(args: argparse.Namespace) -> None:
         reference=args.reference,
         init=args.init,
         record_every=args.trajectory_every,
+        samples=args.samples,
+        seed=args.seed,
         **params,
     )
     final = traj.final_metrics()
@@ -193,9 +195,12 @@ def _cmd_solve(args: argparse.Namespace) -> None:
         "params": {**traj.params, "seed": args.seed},
         "iterations": traj.iterations,
         "queries": traj.total_queries,
+        "iterate": traj.iterate,
         "policy": traj.final_policy,
         "metrics": metrics,
     }
+    if args.samples:
+        out["comparisons"] = traj.comparisons
     if args.trajectory_every is not None:
         out["trajectory"] = [
             {
@@ -219,6 +224,123 @@ def _cmd_solve(args: argparse.Namespace) -> None:
             print(f"{k.replace('_', ' ')}: {v:.3g}")
 
 
+def _cmd_rlhf(args: argparse.Namespace) -> None:
+    game = load_game(args.game)
+    rl = rlhf_solution(game, args.tau, args.reference, args.sampling)
+    nash = nash_equilibrium(game).policy.reshape(rl.rlhf.shape)
+    policy = rl.rlhf if game.has_contexts else rl.rlhf[0]
+    rewards = rl.fit.scores if game.has_contexts else rl.fit.scores[0]
+    expl = float(context_average(exploitability(game.matrices, rl.rlhf), game.weights))
+    vs_nash = float(context_average(win_rate(game.matrices, rl.rlhf, nash), game.weights))
+    out = {
+        **_game_fields(game),
+        "tau": args.tau,
+        "sampling": args.sampling or "uniform",
+        "rewards": rewards,
+        "policy": policy,
+        "exploitability": expl,
+        "win_rate_vs_nash": vs_nash,
+        "log_likelihood": rl.fit.log_likelihood,
+        "bt_max_residual": rl.fit.max_residual,
+        "separable": rl.fit.separable,
+        "warning": rl.fit.warning,
+    }
+    if args.json:
+        _emit_json(out)
+        return
+    if rl.fit.warning:
+        print(f"warning: {rl.fit.warning}", file=sys.stderr)
+    print(f"RLHF on {game.name or args.game}: Bradley–Terry rewards (pairs: {out['sampling']}), tau = {args.tau:g}\n")
+    rows = _policy_rows(game, rl.rlhf)
+    reward_rows = np.atleast_2d(rl.fit.scores).reshape(-1)
+    print(
+        _table(
+            [[*r[:-1], float(w), r[-1]] for r, w in zip(rows, reward_rows, strict=True)],
+            [*_policy_header(game)[:-1], "reward", "RLHF policy"],
+        )
+    )
+    print(f"\nexploitability of the RLHF policy: {expl:.3g}")
+    print(f"win rate of the RLHF policy against the Nash policy: {vs_nash:.4f}")
+    print(f"largest Bradley–Terry misfit |P - sigmoid(r_i - r_j)|: {rl.fit.max_residual:.3g}")
+
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    game = load_game(args.game)
+    solvers = None if args.solvers is None else [s.strip() for s in args.solvers.split(",") if s.strip()]
+    for name in solvers or ():
+        get_algorithm(name)
+    cmp = compare_solutions(
+        game,
+        args.tau,
+        reference=args.reference,
+        sampling=args.sampling,
+        solvers=solvers,
+        iterations=args.iterations,
+    )
+    if args.json:
+        _emit_json(
+            {
+                **_game_fields(game),
+                "tau": args.tau,
+                "names": cmp.names,
+                "win_rates": cmp.win_rates,
+                "exploitability": [cmp.exploitability[k] for k in cmp.names],
+                "policies": {k: (v if game.has_contexts else v[0]) for k, v in cmp.policies.items()},
+                "verdict": cmp.verdict(),
+            }
+        )
+        return
+    print(f"Head to head on {game.name or args.game}, tau = {args.tau:g}: row beats column with probability\n")
+    short = [n[:10] for n in cmp.names]
+    rows = [
+        [name, *(float(w) for w in row), cmp.exploitability[name]]
+        for name, row in zip(cmp.names, cmp.win_rates, strict=True)
+    ]
+    print(_table(rows, ["", *short, "exploitability"]))
+    print(f"\n{cmp.verdict()}")
+
+
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    game = load_game(args.game)
+    etas = parse_grid(args.eta, "eta") if args.eta else None
+    taus = parse_grid(args.tau, "tau") if args.tau else None
+    if etas is None and taus is None:
+        raise ParameterError("Give --eta a:b:k and/or --tau a:b:k to sweep over; e.g. --eta 0.01:10:20.")
+    params = dict(_parse_params(args.param))
+    result = sweep(
+        args.algorithm,
+        game,
+        etas=etas,
+        taus=taus,
+        iterations=args.iterations,
+        reference=args.reference,
+        **params,
+    )
+    out = {
+        **_game_fields(game),
+        "algorithm": result.algorithm,
+        "etas": result.etas,
+        "taus": result.taus,
+        "iterations": result.iterations,
+        "params": result.params,
+        "metrics": result.metrics,
+    }
+    if args.json:
+        _emit_json(out)
+        return
+    metric = "kl_to_equilibrium" if "kl_to_equilibrium" in result.metrics else "exploitability"
+    print(
+        f"{result.algorithm} on {game.name or args.game}: final {metric.replace('_', ' ')} after "
+        f"{result.iterations} iterations (rows: tau, columns: eta)\n"
+    )
+    header = ["tau \\ eta", *(("-" if e is None else f"{e:.3g}") for e in result.etas)]
+    rows = [
+        ["-" if t is None else f"{t:.3g}", *(float(v) for v in row)]
+        for t, row in zip(result.taus, result.metrics[metric], strict=True)
+    ]
+    print(_table(rows, header))
+
+
 def _parse_params(items: Sequence[str] | None) -> list[tuple[str, str]]:
     out = []
     for item in items or ():
@@ -235,6 +357,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "algorithms": _cmd_algorithms,
     "equilibrium": _cmd_equilibrium,
     "solve": _cmd_solve,
+    "rlhf": _cmd_rlhf,
+    "compare": _cmd_compare,
+    "sweep": _cmd_sweep,
 }
 
 
@@ -278,16 +403,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="any other solver parameter")
     p.add_argument("--iterations", "-n", type=int, default=500, help="number of iterations (default 500)")
     p.add_argument("--reference", metavar="REF", help="reference policy: 'uniform' (default) or a file")
-    p.add_argument(
-        "--init", metavar="INIT", help="initial policy: 'uniform' or a file (default: the reference)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (for stochastic solvers)")
+    p.add_argument("--init", metavar="INIT", help="initial policy: 'uniform' or a file (default: the reference)")
+    p.add_argument("--samples", type=int, metavar="M", help="answer each query with M sampled comparisons per response")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the sampled comparisons")
     p.add_argument(
         "--trajectory-every",
         type=int,
         metavar="K",
         help="also output the policy and metrics every K iterations",
     )
+    common(p)
+
+    sampling_help = "pairs shown to annotators: uniform (default), reference, or a policy/pair-matrix file"
+    p = sub.add_parser("rlhf", help="Bradley–Terry reward fit and the RLHF policy pi ∝ mu exp(r/tau)")
+    p.add_argument("game", metavar="GAME", help=game_help)
+    p.add_argument("--tau", type=float, required=True, help="KL-regularization strength")
+    p.add_argument("--sampling", metavar="S", help=sampling_help)
+    p.add_argument("--reference", metavar="REF", help="reference policy: 'uniform' (default) or a file")
+    common(p)
+
+    p = sub.add_parser("compare", help="head-to-head win rates of RLHF, DPO, IPO, Nash and the solvers")
+    p.add_argument("game", metavar="GAME", help=game_help)
+    p.add_argument("--tau", type=float, required=True, help="KL-regularization strength")
+    p.add_argument("--sampling", metavar="S", help=sampling_help)
+    p.add_argument("--reference", metavar="REF", help="reference policy: 'uniform' (default) or a file")
+    p.add_argument("--solvers", metavar="A,B", help="comma-separated solvers to include (default: all; '' for none)")
+    p.add_argument("--iterations", "-n", type=int, default=1000, help="iterations of each solver (default 1000)")
+    common(p)
+
+    p = sub.add_parser("sweep", help="final metrics of a solver over an (eta, tau) grid, batched")
+    p.add_argument("game", metavar="GAME", help=game_help)
+    p.add_argument("--algorithm", "-a", required=True, help="solver name, e.g. nash-md")
+    p.add_argument("--eta", metavar="A:B:K", help="K step sizes from A to B (geometric), or one value")
+    p.add_argument("--tau", metavar="A:B:K", help="K values of tau from A to B (geometric), or one value")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="any other solver parameter")
+    p.add_argument("--iterations", "-n", type=int, default=500, help="number of iterations (default 500)")
+    p.add_argument("--reference", metavar="REF", help="reference policy: 'uniform' (default) or a file")
     common(p)
     return parser
 

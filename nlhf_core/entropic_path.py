@@ -277,9 +277,7 @@ def follow_entropic_path(
             # A stiff stretch (mass jumping between responses): walk to tau_next with a
             # globally convergent first-order method, then let Newton finish.
             z_walk = mirror_prox_logits(A, log_mu, level.z, tau_next, target_gap=1e-3 * tau_next)
-            trial = newton.solve_level(
-                z_walk, tau_next, gap_tol if final else 1e-3 * tau_next, 100, max_damped=None
-            )
+            trial = newton.solve_level(z_walk, tau_next, gap_tol if final else 1e-3 * tau_next, 100, max_damped=None)
             if trial.converged:
                 tau, level, factor = tau_next, trial, _FACTOR_START
                 continue

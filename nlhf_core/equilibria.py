@@ -284,9 +284,7 @@ class _Candidate:
     unique: bool
 
 
-def _support_solve(
-    A: np.ndarray, pi: np.ndarray, slack: np.ndarray, *, allow_degenerate: bool
-) -> _Candidate | None:
+def _support_solve(A: np.ndarray, pi: np.ndarray, slack: np.ndarray, *, allow_degenerate: bool) -> _Candidate | None:
     """Exact equilibrium on the support suggested by a point of the entropic path.
 
     ``E = {y : pi(y) > slack(y)}`` (``slack``: ``v - A pi`` or ``-(A pi)``). If the system
@@ -340,9 +338,7 @@ def _embed(pi_E: np.ndarray, E: np.ndarray, n: int) -> np.ndarray:
     return full / full.sum()
 
 
-def _max_entropy_on_support(
-    A: np.ndarray, E: np.ndarray, pi: np.ndarray, slack: np.ndarray
-) -> np.ndarray | None:
+def _max_entropy_on_support(A: np.ndarray, E: np.ndarray, pi: np.ndarray, slack: np.ndarray) -> np.ndarray | None:
     """Maximum-entropy ``pi_E`` with ``A[R, E] pi_E = 0``, ``sum = 1`` (``R``: tight rows).
 
     ``R`` holds ``E`` and every response whose slack is (near) zero at ``pi``. The
@@ -451,14 +447,11 @@ def _lp_fallback(P: np.ndarray, A: np.ndarray) -> NashEquilibrium:
     return _certified(P, pi, unique=unique, selection="unique" if unique else "lp-vertex", method="linprog")
 
 
-def _certified(
-    P: np.ndarray, pi: np.ndarray, *, unique: bool, selection: str, method: str
-) -> NashEquilibrium:
+def _certified(P: np.ndarray, pi: np.ndarray, *, unique: bool, selection: str, method: str) -> NashEquilibrium:
     expl = float(_exploitability(P, pi))
     if expl > NASH_TOLERANCE:
         raise SolverError(
-            f"The computed equilibrium has exploitability {expl:.2e} > {NASH_TOLERANCE:g}; "
-            f"please report this game."
+            f"The computed equilibrium has exploitability {expl:.2e} > {NASH_TOLERANCE:g}; please report this game."
         )
     return NashEquilibrium(
         policy=pi,

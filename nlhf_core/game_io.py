@@ -55,8 +55,7 @@ def load_game(spec: str | Path) -> PreferenceGame:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise GameValidationError(
-            f"Cannot tell the format of {path.name!r}; use a .csv or .json file, or "
-            f"preset:NAME (see `nlhf presets`)."
+            f"Cannot tell the format of {path.name!r}; use a .csv or .json file, or preset:NAME (see `nlhf presets`)."
         )
     if not path.is_file():
         raise GameValidationError(
@@ -71,9 +70,7 @@ def load_game(spec: str | Path) -> PreferenceGame:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise GameValidationError(
-            f"The file {path.name!r} is not UTF-8 text; save it as UTF-8 CSV or JSON."
-        ) from None
+        raise GameValidationError(f"The file {path.name!r} is not UTF-8 text; save it as UTF-8 CSV or JSON.") from None
     return parse_game(text, "csv" if suffix == ".csv" else "json")
 
 
@@ -153,8 +150,7 @@ def _parse_json(text: str) -> Any:
         ) from None
     except RecursionError:
         raise GameValidationError(
-            "The JSON is nested too deeply to be a preference game; give "
-            '{"labels": [...], "matrix": [[...]]}.'
+            'The JSON is nested too deeply to be a preference game; give {"labels": [...], "matrix": [[...]]}.'
         ) from None
 
 
@@ -168,8 +164,7 @@ def game_from_dict(data: Any) -> PreferenceGame:
     """Build a game from the plain-Python form written by :func:`game_to_dict`."""
     if not isinstance(data, dict):
         raise GameValidationError(
-            f"The JSON holds a {type(data).__name__}, not an object; give "
-            '{"labels": [...], "matrix": [[...]]}.'
+            f'The JSON holds a {type(data).__name__}, not an object; give {{"labels": [...], "matrix": [[...]]}}.'
         )
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
@@ -184,15 +179,11 @@ def game_from_dict(data: Any) -> PreferenceGame:
     if not sources:
         raise GameValidationError('The JSON has no "matrix"; give {"labels": [...], "matrix": [[...]]}.')
     if len(sources) > 1:
-        raise GameValidationError(
-            f"The JSON gives both {sources[0]!r} and {sources[1]!r}; keep only one of them."
-        )
+        raise GameValidationError(f"The JSON gives both {sources[0]!r} and {sources[1]!r}; keep only one of them.")
     source = sources[0]
     if "contexts" in data or "weights" in data:
         if source != "matrix":
-            raise GameValidationError(
-                'A game with contexts needs one full matrix per context under "matrix".'
-            )
+            raise GameValidationError('A game with contexts needs one full matrix per context under "matrix".')
         return PreferenceGame.from_contexts(
             data["matrix"],
             labels,
@@ -230,9 +221,7 @@ def game_to_csv(game: PreferenceGame) -> str:
 
 def _parse_csv(text: str) -> PreferenceGame:
     if not text.strip():
-        raise GameValidationError(
-            "The CSV file is empty; give a header row of labels and one row per response."
-        )
+        raise GameValidationError("The CSV file is empty; give a header row of labels and one row per response.")
     try:
         rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
     except csv.Error as err:
@@ -240,16 +229,13 @@ def _parse_csv(text: str) -> PreferenceGame:
             f"The CSV is malformed ({err}); re-save it as plain comma-separated values."
         ) from None
     if not rows:
-        raise GameValidationError(
-            "The CSV file has no values; give a header row of labels and one row per response."
-        )
+        raise GameValidationError("The CSV file has no values; give a header row of labels and one row per response.")
     header, body = rows[0], rows[1:]
     col_labels = [c.strip() for c in header[1:]]
     n = len(col_labels)
     if n == 0:
         raise GameValidationError(
-            "The CSV header has no labels; put the response labels in the first row, after "
-            "an empty first cell."
+            "The CSV header has no labels; put the response labels in the first row, after an empty first cell."
         )
     if len(body) != n:
         raise GameValidationError(
@@ -269,8 +255,7 @@ def _parse_csv(text: str) -> PreferenceGame:
         values = [c.strip() for c in row[1:]]
         if len(values) != n:
             raise GameValidationError(
-                f"CSV row {label!r} has {len(values)} values but there are {n} columns; give "
-                f"one value per response."
+                f"CSV row {label!r} has {len(values)} values but there are {n} columns; give one value per response."
             )
         row_labels.append(label)
         cells.append(values)

@@ -61,8 +61,7 @@ def validate_labels(labels: Sequence[Any], what: str = "response") -> tuple[str,
     """
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise GameValidationError(
-            f"The {what} labels must be a list of names, not {type(labels).__name__}; "
-            f"give one name per {what}."
+            f"The {what} labels must be a list of names, not {type(labels).__name__}; give one name per {what}."
         )
     cleaned: list[str] = []
     seen: dict[str, int] = {}
@@ -73,9 +72,7 @@ def validate_labels(labels: Sequence[Any], what: str = "response") -> tuple[str,
             )
         text = label.strip()
         if not text:
-            raise GameValidationError(
-                f"The {what} label at position {position} is blank; give every {what} a name."
-            )
+            raise GameValidationError(f"The {what} label at position {position} is blank; give every {what} a name.")
         if any(ch in text for ch in "\r\n\t\x00") or not text.isprintable():
             raise GameValidationError(
                 f"The {what} label at position {position} contains a line break or control "
@@ -100,8 +97,7 @@ def _as_float_rows(matrix: Any, labels: Sequence[str] | None, where: str) -> np.
     """Convert a nested list / array to a square float array, naming the first bad cell."""
     if isinstance(matrix, (str, bytes)) or not isinstance(matrix, Sequence | np.ndarray):
         raise GameValidationError(
-            f"{where}the matrix must be a list of rows, not {type(matrix).__name__}; "
-            f"give one row per response."
+            f"{where}the matrix must be a list of rows, not {type(matrix).__name__}; give one row per response."
         )
     try:  # fast path: a well-formed numeric table
         arr = np.asarray(matrix)
@@ -111,14 +107,12 @@ def _as_float_rows(matrix: Any, labels: Sequence[str] | None, where: str) -> np.
         rows, cols = arr.shape
         if rows != cols:
             raise GameValidationError(
-                f"{where}the matrix is {rows}×{cols} but must be square, with one row and one "
-                f"column per response."
+                f"{where}the matrix is {rows}×{cols} but must be square, with one row and one column per response."
             )
         return arr.astype(float, copy=True)
     if arr is not None and arr.ndim not in (1, 2) and arr.dtype != object:
         raise GameValidationError(
-            f"{where}the matrix has {arr.ndim} dimensions but must be a square table; give "
-            f"one row per response."
+            f"{where}the matrix has {arr.ndim} dimensions but must be a square table; give one row per response."
         )
     # slow path: find and name the first malformed row or cell
     rows_list = list(matrix)
@@ -133,8 +127,7 @@ def _as_float_rows(matrix: Any, labels: Sequence[str] | None, where: str) -> np.
         lengths.append(len(row))
     if n and len(set(lengths)) == 1 and lengths[0] != n:
         raise GameValidationError(
-            f"{where}the matrix is {n}×{lengths[0]} but must be square, with one row and one "
-            f"column per response."
+            f"{where}the matrix is {n}×{lengths[0]} but must be square, with one row and one column per response."
         )
     for i, length in enumerate(lengths):
         if length != n:
@@ -182,10 +175,7 @@ def validate_matrix(
         raise GameValidationError("The game is empty; add at least one response.")
     if len(labels) != n:
         raise GameValidationError(
-            _cap(
-                f"{where}the game has {len(labels)} labels but a {n}×{n} matrix; give exactly "
-                f"one label per row."
-            )
+            _cap(f"{where}the game has {len(labels)} labels but a {n}×{n} matrix; give exactly one label per row.")
         )
     if n > MAX_RESPONSES:
         raise GameValidationError(
@@ -195,10 +185,7 @@ def validate_matrix(
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise GameValidationError(
-            _cap(
-                f"{where}cell ({labels[i]}, {labels[j]}) is {_fmt(P[i, j])}; enter a "
-                f"probability between 0 and 1."
-            )
+            _cap(f"{where}cell ({labels[i]}, {labels[j]}) is {_fmt(P[i, j])}; enter a probability between 0 and 1.")
         )
     bad = (P < 0.0) | (P > 1.0)
     if bad.any():
@@ -241,21 +228,17 @@ def _validate_weights(weights: Any, contexts: Sequence[str]) -> np.ndarray:
         ) from None
     if w.ndim != 1 or len(w) != len(contexts):
         raise GameValidationError(
-            f"The game has {len(contexts)} contexts but {w.size} weights; give one "
-            f"non-negative weight per context."
+            f"The game has {len(contexts)} contexts but {w.size} weights; give one non-negative weight per context."
         )
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise GameValidationError(
-            f"The weight of context {contexts[k]!r} is {_fmt(w[k])}; context weights must "
-            f"be finite and non-negative."
+            f"The weight of context {contexts[k]!r} is {_fmt(w[k])}; context weights must be finite and non-negative."
         )
     total = w.sum()
     if not total > 0:
-        raise GameValidationError(
-            "The context weights add up to 0; give at least one context a positive weight."
-        )
+        raise GameValidationError("The context weights add up to 0; give at least one context a positive weight.")
     return w / total
 
 
@@ -363,9 +346,7 @@ class PreferenceGame:
                 "Bradley–Terry scores must be numbers; give one finite score per response."
             ) from None
         if s.ndim != 1 or s.size == 0:
-            raise GameValidationError(
-                "Bradley–Terry scores must be a non-empty list; give one score per response."
-            )
+            raise GameValidationError("Bradley–Terry scores must be a non-empty list; give one score per response.")
         labels_t = validate_labels(default_labels(len(s)) if labels is None else labels)
         if not np.all(np.isfinite(s)):
             k = int(np.flatnonzero(~np.isfinite(s))[0])
@@ -375,8 +356,7 @@ class PreferenceGame:
             )
         if len(labels_t) != len(s):
             raise GameValidationError(
-                f"There are {len(s)} Bradley–Terry scores but {len(labels_t)} labels; give "
-                f"exactly one label per score."
+                f"There are {len(s)} Bradley–Terry scores but {len(labels_t)} labels; give exactly one label per score."
             )
         upper = expit(s[:, None] - s[None, :])
         P = np.triu(upper, 1)
@@ -401,9 +381,7 @@ class PreferenceGame:
         Weights default to uniform and are normalized to sum to 1.
         """
         if isinstance(matrices, (str, bytes)) or not isinstance(matrices, Sequence | np.ndarray):
-            raise GameValidationError(
-                "Contextual matrices must be a list with one square matrix per context."
-            )
+            raise GameValidationError("Contextual matrices must be a list with one square matrix per context.")
         C = len(matrices)
         if C == 0:
             raise GameValidationError("The game has no contexts; add at least one context.")
@@ -472,13 +450,9 @@ class PreferenceGame:
     def context(self, name: str) -> PreferenceGame:
         """The plain game of one context."""
         if name not in self.contexts:
-            raise GameValidationError(
-                f"There is no context {name!r}; choose one of {', '.join(self.contexts)}."
-            )
+            raise GameValidationError(f"There is no context {name!r}; choose one of {', '.join(self.contexts)}.")
         k = self.contexts.index(name)
-        return PreferenceGame(
-            self.labels, self.matrices[k : k + 1].copy(), (), np.ones(1), self.name, self.story
-        )
+        return PreferenceGame(self.labels, self.matrices[k : k + 1].copy(), (), np.ones(1), self.name, self.story)
 
     def index(self, label: str) -> int:
         """Position of a response label."""

@@ -2,7 +2,9 @@
 
 All functions take the preference matrix ``P`` with shape ``(..., n, n)`` and policies with
 shape ``(..., n)`` and broadcast over the leading axes, so a batch of policies (a
-trajectory, a sweep) is evaluated in one call. Conventions follow Munos et al. (2024):
+trajectory, a sweep) is evaluated in one call; ``tau`` may be a scalar or one value per
+policy (an array broadcasting against the batch shape, e.g. ``(S, 1)`` for a sweep).
+Conventions follow Munos et al. (2024):
 
 * win rate ``P(pi ≻ pi') = pi^T P pi'`` (Section 3);
 * exploitability ``max_y P(y ≻ pi) - 1/2`` (0 iff ``pi`` is a Nash equilibrium);
@@ -85,10 +87,16 @@ def regularized_best_response(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.
     return np.exp(_log_regularized_best_response(P, pi, tau, mu))
 
 
-def _log_regularized_best_response(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.ndarray) -> np.ndarray:
+def _log_regularized_best_response(P: np.ndarray, pi: np.ndarray, tau, mu: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        v = np.log(mu) + preference_against(P, pi) / tau
+        v = np.log(mu) + preference_against(P, pi) / _per_policy(tau)
     return v - logsumexp(v, axis=-1, keepdims=True)
+
+
+def _per_policy(tau) -> np.ndarray | float:
+    """``tau`` broadcast over the response axis: one value per policy of a batch, or a scalar."""
+    t = np.asarray(tau, dtype=float)
+    return t[..., None] if t.ndim else float(t)
 
 
 def regularized_gap(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.ndarray) -> np.ndarray:

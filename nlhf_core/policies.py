@@ -52,9 +52,7 @@ def as_policy(
     try:
         p = np.asarray(spec, dtype=float)
     except (TypeError, ValueError):
-        raise PolicyError(
-            f"The {what} must be a list of {n} probabilities (one per response); got {spec!r}."
-        ) from None
+        raise PolicyError(f"The {what} must be a list of {n} probabilities (one per response); got {spec!r}.") from None
     if p.ndim != 1 or p.size != n:
         raise PolicyError(
             f"The {what} has {p.size} probabilities but the game has {n} responses; give one "
@@ -79,9 +77,7 @@ def as_context_policies(
     if isinstance(spec, Mapping) and game.has_contexts and set(spec) <= set(game.contexts):
         missing = [c for c in game.contexts if c not in spec]
         if missing:
-            raise PolicyError(
-                f"The {what} gives nothing for context {missing[0]!r}; give one policy per context."
-            )
+            raise PolicyError(f"The {what} gives nothing for context {missing[0]!r}; give one policy per context.")
         return np.stack(
             [
                 as_policy(spec[c], game.labels, what=f"{what} of context {c!r}", full_support=full_support)
@@ -98,9 +94,7 @@ def as_context_policies(
                 )
             return np.stack(
                 [
-                    as_policy(
-                        list(row), game.labels, what=f"{what} of context {k + 1}", full_support=full_support
-                    )
+                    as_policy(list(row), game.labels, what=f"{what} of context {k + 1}", full_support=full_support)
                     for k, row in enumerate(arr)
                 ]
             )
@@ -157,9 +151,7 @@ def _parse_policy_text(text: str, name: str, what: str) -> Any:
                 )
             numbers.append(float(token))
     if pairs and numbers:
-        raise PolicyError(
-            f"The {what} file {name!r} mixes 'label,probability' lines with bare numbers; use one style."
-        )
+        raise PolicyError(f"The {what} file {name!r} mixes 'label,probability' lines with bare numbers; use one style.")
     return pairs if pairs else numbers
 
 
@@ -188,9 +180,7 @@ def _check_probabilities(p: np.ndarray, labels: Sequence[str], what: str, full_s
     bad = ~np.isfinite(p)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise PolicyError(
-            f"The {what} gives {labels[k]!r} probability {p[k]}; enter a number between 0 and 1."
-        )
+        raise PolicyError(f"The {what} gives {labels[k]!r} probability {p[k]}; enter a number between 0 and 1.")
     bad = (p < 0) | (p > 1)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -199,9 +189,7 @@ def _check_probabilities(p: np.ndarray, labels: Sequence[str], what: str, full_s
         )
     total = float(p.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:
-        raise PolicyError(
-            f"The {what} adds up to {total:.6g}, not 1; rescale it so the probabilities sum to 1."
-        )
+        raise PolicyError(f"The {what} adds up to {total:.6g}, not 1; rescale it so the probabilities sum to 1.")
     if full_support and (p <= 0).any():
         k = int(np.flatnonzero(p <= 0)[0])
         raise PolicyError(

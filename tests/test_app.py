@@ -45,9 +45,7 @@ def test_tau_slider_updates_the_regularized_equilibrium(app):
     app.select_slider(key="tau").set_value(1.0).run()
     assert not app.exception
     shown = bars(figures(app)[1])
-    np.testing.assert_allclose(
-        shown["Regularized Nash"], regularized_nash(get_preset("biased-cycle"), 1.0).policy
-    )
+    np.testing.assert_allclose(shown["Regularized Nash"], regularized_nash(get_preset("biased-cycle"), 1.0).policy)
 
 
 def test_every_preset_renders_without_error(app):

@@ -47,9 +47,7 @@ def test_equilibrium_contract_and_values(capsys):
 def test_regularized_equilibrium_with_reference_file(capsys, tmp_path):
     ref = tmp_path / "ref.json"
     ref.write_text(json.dumps([0.6, 0.2, 0.2]))
-    data = run_json(
-        capsys, "equilibrium", "preset:paper-three-annotators", "--tau", "0.05", "--reference", str(ref)
-    )
+    data = run_json(capsys, "equilibrium", "preset:paper-three-annotators", "--tau", "0.05", "--reference", str(ref))
     expected = regularized_nash(get_preset("paper-three-annotators"), 0.05, [0.6, 0.2, 0.2])
     np.testing.assert_allclose(data["policy"], expected.policy, atol=1e-13)
     assert data["tau"] == 0.05 and abs(data["regularized_gap"]) <= 1e-10
@@ -101,9 +99,7 @@ def test_solve_contract(capsys):
 
 
 def test_solve_accepts_generic_params(capsys):
-    data = run_json(
-        capsys, "solve", "preset:biased-cycle", "-a", "nash-md", "--param", "schedule=theorem", "-n", "200"
-    )
+    data = run_json(capsys, "solve", "preset:biased-cycle", "-a", "nash-md", "--param", "schedule=theorem", "-n", "200")
     assert data["params"]["schedule"] == "theorem"
     assert "trajectory" not in data
 

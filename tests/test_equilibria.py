@@ -110,10 +110,7 @@ def test_agrees_with_an_independent_lp(P):
     assert np.all(pi >= 0) and pi.sum() == pytest.approx(1.0, abs=1e-14)
     assert -1e-12 <= result.exploitability <= NASH_TOLERANCE
     assert exploitability(P, pi) == pytest.approx(result.exploitability, abs=1e-15)
-    assert (
-        all(pi[i] > 0 for i in result.support)
-        and pi[list(set(range(len(P))) - set(result.support))].sum() == 0
-    )
+    assert all(pi[i] > 0 for i in result.support) and pi[list(set(range(len(P))) - set(result.support))].sum() == 0
     if result.unique:
         np.testing.assert_allclose(pi, lp_pi, atol=1e-7)
 
@@ -201,10 +198,7 @@ def test_regularized_tends_to_the_maximum_entropy_nash():
     exact = nash_equilibrium(game).policy
     np.testing.assert_allclose(regularized_nash(game, 1e-4).policy, exact, atol=1e-3)
     P = random_matrix(20, 3)
-    gaps = [
-        np.abs(regularized_nash(P, tau).policy - nash_equilibrium(P).policy).max()
-        for tau in (1e-2, 1e-3, 1e-4)
-    ]
+    gaps = [np.abs(regularized_nash(P, tau).policy - nash_equilibrium(P).policy).max() for tau in (1e-2, 1e-3, 1e-4)]
     assert gaps[0] > gaps[1] > gaps[2]
 
 

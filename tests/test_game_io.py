@@ -17,9 +17,7 @@ from .helpers import one_sentence, preference_matrices
 
 label_text = (
     st.text(
-        alphabet=st.characters(
-            blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\r\n\t\x00"
-        ),
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\r\n\t\x00"),
         min_size=1,
         max_size=12,
     )

@@ -32,9 +32,7 @@ def test_default_labels():
 
 def test_from_upper_triangle_flat_and_table_agree():
     flat = PreferenceGame.from_upper_triangle([0.0, 1.0, 0.0], LABELS)
-    table = PreferenceGame.from_upper_triangle(
-        [[None, 0.0, 1.0], [None, None, 0.0], [None, None, None]], LABELS
-    )
+    table = PreferenceGame.from_upper_triangle([[None, 0.0, 1.0], [None, None, 0.0], [None, None, None]], LABELS)
     np.testing.assert_array_equal(flat.matrix, np.array(RPS))
     np.testing.assert_array_equal(table.matrix, np.array(RPS))
 
@@ -127,9 +125,7 @@ def test_invalid_games_get_one_clear_sentence(matrix, labels, pattern):
 
 def test_size_limit_is_documented_and_enforced():
     n = MAX_RESPONSES + 1
-    with pytest.raises(
-        GameValidationError, match=rf"{n} responses, more than the limit of {MAX_RESPONSES}"
-    ) as err:
+    with pytest.raises(GameValidationError, match=rf"{n} responses, more than the limit of {MAX_RESPONSES}") as err:
         PreferenceGame.from_matrix(np.full((n, n), 0.5))
     assert one_sentence(str(err.value))
 

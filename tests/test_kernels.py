@@ -87,9 +87,7 @@ def test_mirror_prox_fallback_reaches_the_target_gap():
 def test_path_callback_can_stop_early():
     A = 0.5 * (random_matrix(5, 0) - random_matrix(5, 0).T)
     calls = []
-    point = follow_entropic_path(
-        A, np.full(5, -np.log(5)), 1e-3, on_level=lambda p: calls.append(p.tau) or True
-    )
+    point = follow_entropic_path(A, np.full(5, -np.log(5)), 1e-3, on_level=lambda p: calls.append(p.tau) or True)
     assert calls == [point.tau] and point.tau == 1.0
 
 

@@ -92,9 +92,7 @@ def test_iterates_stay_on_the_simplex(P, tau, w, tiny):
     mu = np.full(n, tiny)
     mu[0] = 1.0
     mu /= mu.sum()
-    traj = run_algorithm(
-        "nash-md", PreferenceGame.from_matrix(P), tau=tau, eta=w / tau, iterations=50, reference=mu
-    )
+    traj = run_algorithm("nash-md", PreferenceGame.from_matrix(P), tau=tau, eta=w / tau, iterations=50, reference=mu)
     pol = traj.policies
     assert np.all(np.isfinite(pol)) and np.all(pol >= 0)
     np.testing.assert_allclose(pol.sum(axis=-1), 1.0, atol=1e-12)
@@ -142,7 +140,7 @@ def test_invalid_runs_are_refused_with_a_reason(kwargs, error, pattern):
 
 
 def test_unknown_algorithm_lists_the_registry():
-    with pytest.raises(ParameterError, match=r"no algorithm 'nash-xx'; choose one of nash-md"):
+    with pytest.raises(ParameterError, match=r"no algorithm .nash-xx.; choose one of nash-md, nash-ema"):
         run_algorithm("nash-xx", get_preset("rock-paper-scissors"))
 
 

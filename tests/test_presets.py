@@ -91,9 +91,7 @@ def test_paper_three_annotators_story():
 def test_paper_elo_story():
     game = get_preset("paper-elo")
     P = game.matrix
-    assert (
-        P[1, 0] == pytest.approx(0.9) and P[1, 2] == pytest.approx(9 / 11) and P[2, 0] == pytest.approx(2 / 3)
-    )
+    assert P[1, 0] == pytest.approx(0.9) and P[1, 2] == pytest.approx(9 / 11) and P[2, 0] == pytest.approx(2 / 3)
     elo_optimum, preference_optimum = np.array([2 / 3, 1 / 3, 0]), np.array([0.0, 0.0, 1.0])
     assert win_rate(P, preference_optimum, elo_optimum) == pytest.approx(50 / 99, abs=1e-15)
 

@@ -1,25 +1,33 @@
-"""Iterative solvers for preference games, behind one registry and one runner.
+"""Iterative solvers for preference games, behind one registry, one engine and one runner.
 
 :func:`run_algorithm` resolves the game, reference and initial policy, validates the
-parameters against the registry, runs the solver and returns a :class:`Trajectory` with
-metric curves (exploitability, regularized gap, KL to the exact ``pi*_tau``).
+parameters against the registry, runs the solver (exact or sampled preference queries)
+and returns a :class:`Trajectory` with metric curves for the last and the average
+iterate (exploitability, regularized gap, KL to the solver's exact target).
+:func:`~nlhf_core.algorithms.sweep.sweep` runs a grid of ``(eta, tau)`` settings as one
+batched computation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..equilibria import regularized_nash
+import numpy as np
+
 from ..errors import ParameterError
 from ..games import PreferenceGame
 from ..policies import as_context_policies, as_reference
-from . import nash_md  # noqa: F401  (registers Nash-MD)
+from . import classical, extragradient, mirror_descent, nash_md  # noqa: F401  (register the solvers)
+from .engine import PreferenceOracle, run_solver
 from .logspace import safe_log
 from .registry import AlgorithmSpec, ParamSpec, get_algorithm, list_algorithms, register
+from .targets import solver_target
 from .trajectory import Trajectory, check_recording_size, recording_steps, trajectory_metrics
 
 #: Largest number of iterations one run may ask for.
 MAX_ITERATIONS = 1_000_000
+#: Largest number of sampled comparisons per response and query.
+MAX_SAMPLES = 1_000_000
 
 __all__ = [
     "AlgorithmSpec",
@@ -40,6 +48,8 @@ def run_algorithm(
     reference: Any = None,
     init: Any = None,
     record_every: int | None = None,
+    samples: int | None = None,
+    seed: int = 0,
     **params: Any,
 ) -> Trajectory:
     """Run a registered solver on ``game`` and return its :class:`Trajectory`.
@@ -47,40 +57,70 @@ def run_algorithm(
     ``reference`` is ``mu`` (default uniform); ``init`` the initial policy (default: the
     reference, as in the paper where the SFT policy is both). ``params`` override the
     registry defaults (``tau``, ``eta``, ...). Policies are recorded every
-    ``record_every`` iterations (default: about 1000 records) and at the end.
+    ``record_every`` iterations (default: about 1000 records) and at the end. With
+    ``samples = m`` every preference query is answered by ``m`` simulated comparisons
+    per response (seeded by ``seed``) instead of exactly.
     """
     spec = get_algorithm(name)
     resolved = spec.resolve_params(params)
-    iterations = _check_iterations(iterations)
+    iterations = check_iterations(iterations)
+    samples = check_samples(samples)
     mu = as_reference(reference, game)
     start = mu if init is None else as_context_policies(init, game, what="initial policy", full_support=True)
     steps = recording_steps(iterations, record_every)
     check_recording_size(len(steps), game.num_contexts, game.n)
-    policies, queries = spec.run(game.matrices, safe_log(mu), safe_log(start), resolved, steps)
+    oracle = PreferenceOracle(game.matrices, samples=samples, rng=np.random.default_rng(seed))
+    solver = spec.solver(resolved, safe_log(mu))
+    last, average, queries = run_solver(solver, oracle, safe_log(start), steps)
     tau = resolved.get("tau")
-    target = regularized_nash(game, tau, mu).policy.reshape(mu.shape) if tau else None
-    metrics = trajectory_metrics(game.matrices, game.weights, policies, tau=tau, reference=mu, target=target)
+    kind = spec.converges_to(resolved)
+    target = solver_target(kind, game, tau, mu)
+
+    def curves(policies: np.ndarray) -> dict[str, np.ndarray]:
+        return trajectory_metrics(game.matrices, game.weights, policies, tau=tau, reference=mu, target=target)
+
+    extra = {"samples": samples, "seed": seed} if samples else {}
     return Trajectory(
         algorithm=spec.name,
-        params={**resolved, "iterations": iterations},
+        params={**resolved, "iterations": iterations, **extra},
         steps=steps,
-        queries=queries * spec.queries_per_iteration,
-        policies=policies,
-        metrics=metrics,
+        queries=queries,
+        iterate=spec.iterate,
+        last_policies=last,
+        average_policies=average,
+        metrics_last=curves(last),
+        metrics_average=curves(average),
         target=target,
+        target_kind=kind,
+        comparisons=oracle.comparisons,
     )
 
 
-def _check_iterations(iterations: Any) -> int:
-    try:
-        value = int(iterations)
-    except (TypeError, ValueError):
-        raise ParameterError(f"iterations must be a whole number, not {iterations!r}.") from None
-    if value != iterations and not (isinstance(iterations, float) and iterations.is_integer()):
+def check_iterations(iterations: Any) -> int:
+    """A whole number of iterations in ``[1, MAX_ITERATIONS]``."""
+    if isinstance(iterations, bool) or not isinstance(iterations, int | float | np.integer | np.floating):
         raise ParameterError(f"iterations must be a whole number, not {iterations!r}.")
+    if not float(iterations).is_integer():
+        raise ParameterError(f"iterations must be a whole number, not {iterations!r}.")
+    value = int(iterations)
     if not 1 <= value <= MAX_ITERATIONS:
         raise ParameterError(
-            f"iterations = {value} is outside [1, {MAX_ITERATIONS:,}]; choose a number of "
-            f"iterations in that range."
+            f"iterations = {value} is outside [1, {MAX_ITERATIONS:,}]; choose a number of iterations in that range."
         )
     return value
+
+
+def check_samples(samples: Any) -> int | None:
+    """None (exact queries) or a whole number of comparisons in ``[1, MAX_SAMPLES]``."""
+    if samples is None:
+        return None
+    try:
+        number = float(samples)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(samples, bool) or not number.is_integer() or not 1 <= number <= MAX_SAMPLES:
+        raise ParameterError(
+            f"samples = {samples!r} must be a whole number of comparisons in [1, {MAX_SAMPLES:,}] "
+            f"(leave it out for exact preferences)."
+        )
+    return int(number)

@@ -1,7 +1,7 @@
-"""Nash-MD, the tabular algorithm of Munos et al. (2024, Section 5, Eqs. 3–5).
+"""Nash-MD (Munos et al. 2024, Section 5, Eqs. 3–5) and Nash-EMA (its moving-average opponent).
 
-Each iteration makes one preference query, against the geometric mixture of the current
-policy and the reference:
+Nash-MD makes one preference query per iteration, against the geometric mixture of the
+current policy and the reference:
 
     pi_t^mu   ∝ pi_t^(1 - eta_t tau) mu^(eta_t tau)           (Eq. 4)
     pi_{t+1}  ∝ pi_t^mu exp(eta_t P(y ≻ pi_t^mu))              (Eq. 5)
@@ -19,18 +19,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
+from .common_params import TAU, eta, require_mixture_weight
+from .engine import PreferenceOracle, Solver
 from .logspace import batched_matvec, log_normalize
 from .registry import AlgorithmSpec, ParamSpec, register
 
-CITATION = (
-    "Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 5, Eqs. 3–5 (Nash-MD) and Theorem 1"
-)
+CITATION = "Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 5, Eqs. 3–5 (Nash-MD) and Theorem 1"
 
 
-def theorem_step(t: int | np.ndarray, tau: float) -> np.ndarray:
+def theorem_step(t: int | np.ndarray, tau: Any) -> np.ndarray:
     """Theorem 1's step ``eta_t = 2 / (tau (t + 2))``, capped at ``1 / tau``."""
-    return np.minimum(2.0 / (tau * (np.asarray(t, dtype=float) + 2.0)), 1.0 / tau)
+    return np.minimum(2.0 / (np.asarray(tau) * (np.asarray(t, dtype=float) + 2.0)), 1.0 / np.asarray(tau))
 
 
 def theorem_kl_bound(tau: float, steps: np.ndarray) -> np.ndarray:
@@ -40,7 +39,7 @@ def theorem_kl_bound(tau: float, steps: np.ndarray) -> np.ndarray:
         return np.where(T >= 1, 8.0 / (tau**2 * (T + 1.0)), np.inf)
 
 
-def nash_md_step(P: np.ndarray, log_pi: np.ndarray, log_mu: np.ndarray, eta: float, tau: float) -> np.ndarray:
+def nash_md_step(P: np.ndarray, log_pi: np.ndarray, log_mu: np.ndarray, eta: Any, tau: Any) -> np.ndarray:
     """One Nash-MD iteration in log space (one preference query ``P pi^mu``).
 
     ``log_pi`` and ``log_mu`` must be finite (full support, which the runner enforces), so
@@ -51,32 +50,48 @@ def nash_md_step(P: np.ndarray, log_pi: np.ndarray, log_mu: np.ndarray, eta: flo
     return log_normalize(log_mix + eta * batched_matvec(P, np.exp(log_mix)))
 
 
-def run_nash_md(
-    P: np.ndarray,
-    log_mu: np.ndarray,
-    log_init: np.ndarray,
-    params: dict[str, Any],
-    steps: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Iterate Nash-MD; return the policies at ``steps`` and the queries used by then."""
-    tau, schedule = params["tau"], params["schedule"]
-    if schedule == "constant" and params["eta"] * tau > 1.0 + 1e-12:
-        raise ParameterError(
-            f"eta × tau = {params['eta'] * tau:g} exceeds 1, but it is the reference's weight in "
-            f"the geometric mixture; lower eta to at most 1/tau = {1.0 / tau:g}."
-        )
-    out = np.empty((len(steps), *log_init.shape))
-    log_pi = log_init
-    record = 0
-    for t in range(int(steps[-1]) + 1):
-        if t == steps[record]:
-            out[record] = np.exp(log_pi)
-            record += 1
-            if record == len(steps):
-                break
-        eta = params["eta"] if schedule == "constant" else min(2.0 / (tau * (t + 2.0)), 1.0 / tau)
-        log_pi = nash_md_step(P, log_pi, log_mu, eta, tau)
-    return out, steps.astype(np.int64)  # one query per iteration
+class NashMD(Solver):
+    """Nash-MD with a constant step or Theorem 1's schedule."""
+
+    def __init__(self, params: dict[str, Any], log_mu: np.ndarray):
+        super().__init__(params, log_mu)
+        self.tau, self.eta, self.schedule = params["tau"], params["eta"], params["schedule"]
+        if self.schedule == "constant":
+            require_mixture_weight(self.eta, self.tau)
+
+    def step(self, t: int, oracle: PreferenceOracle) -> None:
+        eta = self.eta if self.schedule == "constant" else theorem_step(t, self.tau)
+        w = eta * self.tau
+        log_mix = log_normalize((1.0 - w) * self.log_pi + w * self.log_mu)
+        self.log_pi = log_normalize(log_mix + eta * oracle(np.exp(log_mix)))
+
+
+class NashEMA(Solver):
+    """Nash-EMA: regularized mirror descent against a moving average of past policies.
+
+    The tabular analogue of Nash-EMA-PG (Munos et al. 2024, Section 7), whose opponent is
+    the policy at an exponential moving average of past *parameters*; for a tabular
+    softmax policy the parameters are the logits, so the opponent is the normalized
+    geometric average ``log pi_bar_{t+1} = beta log pi_bar_t + (1 - beta) log pi_{t+1}``:
+
+        pi_{t+1} ∝ pi_t^(1 - eta tau) mu^(eta tau) exp(eta P(y ≻ pi_bar_t)).
+
+    Its fixed point (``pi_bar = pi``) is ``pi ∝ mu exp(P pi / tau) = pi*_tau``.
+    """
+
+    def __init__(self, params: dict[str, Any], log_mu: np.ndarray):
+        super().__init__(params, log_mu)
+        self.tau, self.eta, self.beta = params["tau"], params["eta"], params["beta"]
+        require_mixture_weight(self.eta, self.tau)
+
+    def start(self, log_init: np.ndarray) -> None:
+        self.log_pi = self.log_bar = log_init
+
+    def step(self, t: int, oracle: PreferenceOracle) -> None:
+        w = self.eta * self.tau
+        x = oracle(np.exp(self.log_bar))
+        self.log_pi = log_normalize((1.0 - w) * self.log_pi + w * self.log_mu + self.eta * x)
+        self.log_bar = log_normalize(self.beta * self.log_bar + (1.0 - self.beta) * self.log_pi)
 
 
 NASH_MD = register(
@@ -89,22 +104,8 @@ NASH_MD = register(
         ),
         update="pi_mix ∝ pi^(1-eta tau) mu^(eta tau);  pi ← pi_mix exp(eta P pi_mix) / Z",
         params=(
-            ParamSpec(
-                "tau",
-                0.1,
-                "KL-regularization strength towards the reference.",
-                low=1e-3,
-                high=10.0,
-                log_scale=True,
-            ),
-            ParamSpec(
-                "eta",
-                1.0,
-                "Step size (constant schedule); eta × tau must be at most 1.",
-                low=1e-4,
-                high=1e3,
-                log_scale=True,
-            ),
+            TAU,
+            eta(1.0, note="; eta × tau must be at most 1 (constant schedule)"),
             ParamSpec(
                 "schedule",
                 "constant",
@@ -113,10 +114,34 @@ NASH_MD = register(
                 choices=("constant", "theorem"),
             ),
         ),
-        target="regularized Nash equilibrium pi*_tau",
+        target="regularized Nash equilibrium pi*_tau (theorem schedule; near it with a constant step)",
         iterate="last",
         queries_per_iteration=1,
         citation=CITATION,
-        run=run_nash_md,
+        solver=NashMD,
+    )
+)
+
+NASH_EMA = register(
+    AlgorithmSpec(
+        name="nash-ema",
+        title="Nash-EMA",
+        summary=(
+            "Regularized mirror descent whose opponent is an exponential moving average of the "
+            "past policies (in logit space), the tabular form of Nash-EMA-PG."
+        ),
+        update=(
+            "pi ← pi^(1-eta tau) mu^(eta tau) exp(eta P pi_bar) / Z;  log pi_bar ← beta log pi_bar + (1-beta) log pi"
+        ),
+        params=(
+            TAU,
+            eta(1.0, note="; eta × tau must be at most 1"),
+            ParamSpec("beta", 0.9, "Moving-average coefficient of the opponent.", low=0.0, high=0.9999),
+        ),
+        target="regularized Nash equilibrium pi*_tau",
+        iterate="last",
+        queries_per_iteration=1,
+        citation="Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 7 (Nash-EMA-PG), tabular form",
+        solver=NashEMA,
     )
 )

@@ -48,8 +48,7 @@ class ParamSpec:
             ) from None
         if not math.isfinite(number):
             raise ParameterError(
-                f"{self.name} = {number} is not a finite number; use a value in "
-                f"[{self.low:g}, {self.high:g}]."
+                f"{self.name} = {number} is not a finite number; use a value in [{self.low:g}, {self.high:g}]."
             )
         if self.kind == "int":
             if number != int(number):
@@ -92,7 +91,11 @@ class AlgorithmSpec:
         iterate: ``"last"`` or ``"average"``: which iterate converges.
         queries_per_iteration: preference queries (``P pi`` evaluations) per iteration.
         citation: paper and equation/algorithm number.
-        run: the runner (see :func:`nlhf_core.algorithms.run_algorithm`).
+        solver: builds the :class:`~nlhf_core.algorithms.engine.Solver` from the validated
+            parameters and the log reference policy.
+        converges_to: the kind of target for given parameters: ``"regularized"``
+            (``pi*_tau``), ``"nash"`` (the unregularized Nash), ``"reference-best-response"``
+            or ``"none"``; the runner measures the KL to that target.
     """
 
     name: str
@@ -104,7 +107,8 @@ class AlgorithmSpec:
     iterate: str
     queries_per_iteration: int
     citation: str
-    run: Callable[..., Any] = field(repr=False)
+    solver: Callable[..., Any] = field(repr=False)
+    converges_to: Callable[[dict[str, Any]], str] = field(default=lambda params: "regularized", repr=False)
 
     def param(self, name: str) -> ParamSpec:
         """The spec of one parameter."""
@@ -112,8 +116,7 @@ class AlgorithmSpec:
             if p.name == name:
                 return p
         raise ParameterError(
-            f"{self.title} has no parameter {name!r}; its parameters are "
-            f"{', '.join(p.name for p in self.params)}."
+            f"{self.title} has no parameter {name!r}; its parameters are {', '.join(p.name for p in self.params)}."
         )
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,12 +164,29 @@ def get_algorithm(name: str) -> AlgorithmSpec:
     key = str(name).strip().lower()
     if key not in _REGISTRY:
         raise ParameterError(
-            f"There is no algorithm {name!r}; choose one of {', '.join(_REGISTRY)} "
-            f"(`nlhf algorithms` lists them)."
+            f"There is no algorithm {name!r}; choose one of "
+            f"{', '.join(s.name for s in list_algorithms())} (`nlhf algorithms` lists them)."
         )
     return _REGISTRY[key]
 
 
+#: Display order: the paper's algorithm, its variants, then its peers, then classics.
+DISPLAY_ORDER = (
+    "nash-md",
+    "nash-ema",
+    "omd",
+    "mwu",
+    "nash-mp",
+    "egpo",
+    "mmd",
+    "omwu",
+    "fictitious-play",
+    "replicator",
+    "best-response",
+)
+
+
 def list_algorithms() -> list[AlgorithmSpec]:
-    """All registered solvers, in registration order."""
-    return list(_REGISTRY.values())
+    """All registered solvers, in :data:`DISPLAY_ORDER` (others after, by name)."""
+    rank = {name: k for k, name in enumerate(DISPLAY_ORDER)}
+    return sorted(_REGISTRY.values(), key=lambda s: (rank.get(s.name, len(rank)), s.name))

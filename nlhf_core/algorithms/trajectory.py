@@ -18,30 +18,52 @@ MAX_RECORDED_VALUES = 50_000_000
 class Trajectory:
     """Policies of an iterative solver at recorded steps, with metric curves.
 
+    Both the last iterate and the running average of the iterates are kept;
+    ``iterate`` (from the registry) says which one the algorithm's guarantee is about,
+    and :attr:`policies`, :attr:`metrics` and :attr:`final_policy` refer to that one.
+
     Attributes:
         algorithm: registry name (``"nash-md"``).
-        params: parameter values used.
+        params: parameter values used (plus ``iterations`` and, for sampled feedback,
+            ``samples`` and ``seed``).
         steps: iteration index of each recorded policy (0 is the initial policy).
-        queries: cumulative preference queries (evaluations of ``P pi``, per context) at
-            those steps.
-        policies: shape ``(R, C, n)``.
-        metrics: name -> curve of shape ``(R,)`` (context-averaged with ``rho``):
-            ``exploitability``, and with ``tau > 0`` ``regularized_gap`` and
-            ``kl_to_equilibrium`` = ``KL(pi*_tau || pi_t)``.
-        target: the exact ``pi*_tau`` the KL is measured to, shape ``(C, n)`` (or None).
+        queries: cumulative preference queries (evaluations of ``P pi``, per context).
+        iterate: ``"last"`` or ``"average"``.
+        last_policies, average_policies: shape ``(R, C, n)``.
+        metrics_last, metrics_average: name -> curve ``(R,)``, context-averaged with
+            ``rho``: ``exploitability``; ``regularized_gap`` for solvers with ``tau``;
+            ``kl_to_equilibrium`` = ``KL(target || pi_t)`` to the solver's target.
+        target: the exact policy the solver converges to, shape ``(C, n)`` (or None).
+        target_kind: ``"regularized"``, ``"nash"``, ``"reference-best-response"`` or ``"none"``.
+        comparisons: simulated pairwise judgements used (sampled feedback only, else 0).
     """
 
     algorithm: str
     params: dict[str, Any]
     steps: np.ndarray
     queries: np.ndarray
-    policies: np.ndarray
-    metrics: dict[str, np.ndarray]
+    iterate: str
+    last_policies: np.ndarray
+    average_policies: np.ndarray
+    metrics_last: dict[str, np.ndarray]
+    metrics_average: dict[str, np.ndarray]
     target: np.ndarray | None = field(default=None, repr=False)
+    target_kind: str = "regularized"
+    comparisons: int = 0
+
+    @property
+    def policies(self) -> np.ndarray:
+        """Recorded policies of the converging iterate, shape ``(R, C, n)``."""
+        return self.average_policies if self.iterate == "average" else self.last_policies
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Metric curves of the converging iterate."""
+        return self.metrics_average if self.iterate == "average" else self.metrics_last
 
     @property
     def final_policy(self) -> np.ndarray:
-        """The last recorded policy: ``(n,)`` for one context, else ``(C, n)``."""
+        """The final converging iterate: ``(n,)`` for one context, else ``(C, n)``."""
         last = self.policies[-1]
         return last[0] if last.shape[0] == 1 else last
 
@@ -56,7 +78,7 @@ class Trajectory:
         return int(self.queries[-1])
 
     def final_metrics(self) -> dict[str, float]:
-        """Each metric at the last recorded step."""
+        """Each metric of the converging iterate at the last recorded step."""
         return {k: float(v[-1]) for k, v in self.metrics.items()}
 
 
@@ -77,7 +99,7 @@ def recording_steps(iterations: int, record_every: int | None, max_records: int 
 
 def check_recording_size(n_records: int, contexts: int, n: int) -> None:
     """Refuse a trajectory that would not fit in memory, saying how to shrink it."""
-    size = n_records * contexts * n
+    size = 2 * n_records * contexts * n  # last and average iterates
     if size > MAX_RECORDED_VALUES:
         raise ParameterError(
             f"Recording {n_records} policies of {contexts}×{n} probabilities needs "
@@ -90,13 +112,16 @@ def trajectory_metrics(
     weights: np.ndarray,
     policies: np.ndarray,
     *,
-    tau: float | None,
+    tau: Any,
     reference: np.ndarray,
     target: np.ndarray | None,
 ) -> dict[str, np.ndarray]:
-    """Context-averaged metric curves for a stack of policies ``(R, C, n)``."""
+    """Context-averaged metric curves for a stack of policies ``(..., C, n)``.
+
+    ``tau`` is None for unregularized solvers, else a scalar or one value per policy.
+    """
     out = {"exploitability": context_average(exploitability(P, policies), weights)}
-    if tau is not None and tau > 0:
+    if tau is not None:
         out["regularized_gap"] = context_average(regularized_gap(P, policies, tau, reference), weights)
     if target is not None:
         out["kl_to_equilibrium"] = context_average(kl_divergence(target, policies), weights)

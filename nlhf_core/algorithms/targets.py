@@ -1,0 +1,23 @@
+"""The exact policy each solver converges to, for measuring ``KL(target || pi_t)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..equilibria import nash_equilibrium, regularized_nash
+from ..games import PreferenceGame
+from ..metrics import regularized_best_response
+
+
+def solver_target(kind: str, game: PreferenceGame, tau: Any, mu: np.ndarray) -> np.ndarray | None:
+    """Target of shape ``(C, n)``: ``pi*_tau``, the (maximum-entropy) Nash, or ``BR_tau(mu)``."""
+    shape = (game.num_contexts, game.n)
+    if kind == "regularized":
+        return regularized_nash(game, float(tau), mu).policy.reshape(shape)
+    if kind == "nash":
+        return nash_equilibrium(game).policy.reshape(shape)
+    if kind == "reference-best-response":
+        return regularized_best_response(game.matrices, mu, float(tau), mu)
+    return None
