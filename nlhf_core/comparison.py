@@ -61,7 +61,7 @@ class Comparison:
         if abs(w - 0.5) < 1e-9:
             return "The Nash and RLHF policies tie head to head (each wins half of the comparisons)."
         return (
-            f"The Nash policy beats the RLHF policy {w:.1%} of the time head to head; nothing beats the "
+            f"The Nash policy beats the RLHF policy {w:.2%} of the time head to head; nothing beats the "
             f"Nash policy more than half of the time."
         )
 

@@ -219,3 +219,91 @@ def test_size_limit_in_the_cli(capsys, tmp_path, monkeypatch):
     path.write_text(json.dumps({"labels": list("abcd"), "matrix": np.full((4, 4), 0.5).tolist()}))
     code, out, err = run_cli(capsys, "equilibrium", str(path), "--json")
     assert code == 2 and out == "" and "4 responses, more than the limit of 3" in err
+
+
+@pytest.mark.parametrize("algorithm", [s.name for s in __import__("nlhf_core.algorithms").algorithms.list_algorithms()])
+def test_solve_accepts_every_registered_algorithm(capsys, algorithm):
+    data = run_json(capsys, "solve", "preset:biased-cycle", "-a", algorithm, "-n", "50")
+    assert data["algorithm"] == algorithm and data["iterate"] in ("last", "average")
+    assert math.isclose(sum(data["policy"]), 1.0, abs_tol=1e-12)
+
+
+def test_solve_with_sampled_preferences_is_seeded(capsys):
+    argv = ["solve", "preset:biased-cycle", "-a", "nash-mp", "-n", "30", "--samples", "10", "--seed", "4"]
+    a, b = run_json(capsys, *argv), run_json(capsys, *argv)
+    assert a["policy"] == b["policy"] and a["comparisons"] == 30 * 2 * 10 * 3
+    assert a["params"]["samples"] == 10
+
+
+def test_rlhf_contract(capsys):
+    data = run_json(capsys, "rlhf", "preset:condorcet-winner", "--tau", "0.1")
+    assert set(data) >= {"labels", "rewards", "policy", "exploitability", "win_rate_vs_nash"}
+    assert np.argmax(data["rewards"]) == 1 and data["win_rate_vs_nash"] == pytest.approx(0.450298, abs=1e-6)
+    assert data["separable"] is False and data["warning"] is None
+    skewed = run_json(
+        capsys,
+        "rlhf",
+        "preset:paper-three-annotators",
+        "--tau",
+        "0.05",
+        "--sampling",
+        "reference",
+        "--reference",
+        _write(capsys, [0.6, 0.2, 0.2]),
+    )
+    assert np.argmax(skewed["rewards"]) == 1
+
+
+def _write(capsys, policy) -> str:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(policy, handle)
+    return handle.name
+
+
+def test_rlhf_separable_warning_in_readable_mode(capsys, tmp_path):
+    path = tmp_path / "transitive.json"
+    path.write_text(json.dumps({"labels": ["top", "mid", "low"], "upper_triangle": [1, 1, 1]}))
+    code, out, err = run_cli(capsys, "rlhf", str(path), "--tau", "0.1")
+    assert code == 0 and err.startswith("warning: ") and "ridge" in err and "RLHF policy" in out
+
+
+def test_compare_contract(capsys):
+    data = run_json(
+        capsys, "compare", "preset:condorcet-winner", "--tau", "0.1", "--solvers", "nash-md,mwu", "-n", "100"
+    )
+    assert data["names"][-2:] == ["nash-md", "mwu"]
+    W = np.array(data["win_rates"])
+    np.testing.assert_allclose(W + W.T, 1.0, atol=1e-12)
+    assert len(data["exploitability"]) == len(data["names"]) and "Nash policy beats" in data["verdict"]
+    code, out, _ = run_cli(capsys, "compare", "preset:biased-cycle", "--tau", "0.1", "--solvers", "")
+    assert code == 0 and "exploitability" in out
+
+
+def test_sweep_contract(capsys):
+    data = run_json(
+        capsys, "sweep", "preset:biased-cycle", "-a", "nash-md", "--eta", "0.1:10:3", "--tau", "0.2", "-n", "100"
+    )
+    assert data["etas"] == pytest.approx([0.1, 1.0, 10.0]) and data["taus"] == [0.2]
+    grid = data["metrics"]["kl_to_equilibrium"]
+    assert len(grid) == 1 and len(grid[0]) == 3 and grid[0][2] is None  # eta × tau = 2 > 1: not valid
+    code, out, _ = run_cli(capsys, "sweep", "preset:biased-cycle", "-a", "mwu", "--eta", "0.01:0.1:2")
+    assert code == 0 and "kl to equilibrium" in out and "0.01" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sweep", "preset:biased-cycle", "-a", "nash-md"], "Give --eta a:b:k and/or --tau"),
+        (["sweep", "preset:biased-cycle", "-a", "nash-md", "--eta", "1:2"], "a:b:k"),
+        (["sweep", "preset:biased-cycle", "-a", "mwu", "--tau", "0.1"], "no tau to sweep"),
+        (["compare", "preset:biased-cycle", "--tau", "0.1", "--solvers", "magic"], "no algorithm 'magic'"),
+        (["rlhf", "preset:biased-cycle", "--tau", "0"], "tau = 0 is not a positive number"),
+        (["solve", "preset:biased-cycle", "-a", "mwu", "--samples", "0"], "whole number of comparisons"),
+        (["solve", "preset:biased-cycle", "-a", "mwu", "--tau", "0.1"], "has no parameter tau"),
+    ],
+)
+def test_new_commands_refuse_bad_arguments(capsys, argv, expected):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == "" and expected in err and err.count("\n") == 1

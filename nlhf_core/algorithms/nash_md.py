@@ -76,7 +76,9 @@ class NashEMA(Solver):
 
         pi_{t+1} ∝ pi_t^(1 - eta tau) mu^(eta tau) exp(eta P(y ≻ pi_bar_t)).
 
-    Its fixed point (``pi_bar = pi``) is ``pi ∝ mu exp(P pi / tau) = pi*_tau``.
+    Its fixed point (``pi_bar = pi``) is ``pi ∝ mu exp(P pi / tau) = pi*_tau``. The average
+    lags behind the policy: on sharp cycles (rock-paper-scissors) a large ``beta`` with a
+    large ``eta`` oscillates instead of converging, which the defaults avoid.
     """
 
     def __init__(self, params: dict[str, Any], log_mu: np.ndarray):
@@ -135,8 +137,8 @@ NASH_EMA = register(
         ),
         params=(
             TAU,
-            eta(1.0, note="; eta × tau must be at most 1"),
-            ParamSpec("beta", 0.9, "Moving-average coefficient of the opponent.", low=0.0, high=0.9999),
+            eta(0.5, note="; eta × tau must be at most 1"),
+            ParamSpec("beta", 0.5, "Moving-average coefficient of the opponent.", low=0.0, high=0.9999),
         ),
         target="regularized Nash equilibrium pi*_tau",
         iterate="last",
