@@ -40,6 +40,7 @@ app: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_exact.py
+	$(BIN)/python benchmarks/bench_solvers.py
 
 # Refresh the README screenshots from the browser tests.
 screenshots: $(STAMP) browser
