@@ -272,6 +272,11 @@ class PreferenceGame:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
+    def _plain(cls, labels: tuple[str, ...], P: np.ndarray, name: str, story: str) -> PreferenceGame:
+        """A game with one (validated) matrix and no named contexts."""
+        return cls(labels, P[None, :, :].copy(), (), np.ones(1), name, story)
+
+    @classmethod
     def from_matrix(
         cls,
         matrix: Any,
@@ -284,7 +289,7 @@ class PreferenceGame:
         n = _row_count(matrix)
         labels_t = validate_labels(default_labels(n) if labels is None else labels)
         P = validate_matrix(matrix, labels_t)
-        return cls(labels_t, P[None, :, :].copy(), (), np.ones(1), name, story)
+        return cls._plain(labels_t, P, name, story)
 
     @classmethod
     def from_upper_triangle(
@@ -327,7 +332,7 @@ class PreferenceGame:
         for i, j in zip(*iu, strict=True):
             full[j, i] = _complement(full[i, j])
         P = validate_matrix(full.tolist(), labels_t)
-        return cls(labels_t, P[None, :, :].copy(), (), np.ones(1), name, story)
+        return cls._plain(labels_t, P, name, story)
 
     @classmethod
     def from_bradley_terry(
@@ -363,7 +368,7 @@ class PreferenceGame:
         P = P + np.tril(1.0 - P.T, -1)
         np.fill_diagonal(P, 0.5)
         P = validate_matrix(P, labels_t)
-        return cls(labels_t, P[None, :, :].copy(), (), np.ones(1), name, story)
+        return cls._plain(labels_t, P, name, story)
 
     @classmethod
     def from_contexts(
