@@ -36,7 +36,7 @@ test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 app: $(STAMP)
-	$(BIN)/streamlit run app/main.py
+	$(BIN)/streamlit run app/main.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_exact.py

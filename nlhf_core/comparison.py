@@ -59,7 +59,14 @@ class Comparison:
         i, j = self.names.index("Nash"), self.names.index("RLHF")
         w = float(self.win_rates[i, j])
         if abs(w - 0.5) < 1e-9:
-            return "The Nash and RLHF policies tie head to head (each wins half of the comparisons)."
+            exploit = self.exploitability["RLHF"]
+            if exploit <= 1e-9:
+                return "The Nash and RLHF policies tie head to head, and neither can be exploited: they agree here."
+            return (
+                "The Nash and RLHF policies tie head to head (a fully mixed Nash policy ties with everything), but "
+                f"the RLHF policy can be exploited: its best response beats it {0.5 + exploit:.2%} of the time, "
+                "while nothing beats the Nash policy more than half of the time."
+            )
         return (
             f"The Nash policy beats the RLHF policy {w:.2%} of the time head to head; nothing beats the "
             f"Nash policy more than half of the time."

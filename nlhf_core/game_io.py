@@ -18,10 +18,13 @@ one sentence naming the problem and the fix.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import json
 import math
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,9 @@ from .games import PreferenceGame
 
 #: Largest game file read, in bytes.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Largest shared-link game, in characters of the URL parameter and bytes once inflated.
+MAX_LINK_CHARS = 200_000
+MAX_LINK_BYTES = 4 * 1024 * 1024
 
 _KNOWN_KEYS = {
     "labels",
@@ -281,3 +287,27 @@ def _parse_csv(text: str) -> PreferenceGame:
     if lower_blank and n > 1:
         return PreferenceGame.from_upper_triangle(matrix, col_labels)
     return PreferenceGame.from_matrix(matrix, col_labels)
+
+
+# ---------------------------------------------------------------------- shared links
+def game_to_link(game: PreferenceGame) -> str:
+    """URL-safe text holding the whole game (deflated JSON in base64), for shareable links."""
+    raw = json.dumps(game_to_dict(game), separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def game_from_link(text: str) -> PreferenceGame:
+    """Inverse of :func:`game_to_link`; a damaged or oversized link raises one sentence."""
+    damaged = "The game in this link is damaged or incomplete; copy the whole link again, or pick a preset."
+    if not isinstance(text, str) or not text or len(text) > MAX_LINK_CHARS:
+        raise GameValidationError(damaged)
+    try:
+        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(packed, MAX_LINK_BYTES)
+        if inflater.unconsumed_tail:
+            raise GameValidationError(damaged)
+        data = json.loads(raw.decode())
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
+        raise GameValidationError(damaged) from None
+    return game_from_dict(data)

@@ -330,7 +330,7 @@ class PreferenceGame:
             )
         labels_t = validate_labels(default_labels(n) if labels is None else labels)
         for i, j in zip(*iu, strict=True):
-            full[j, i] = _complement(full[i, j])
+            full[j, i] = complement_probability(full[i, j])
         P = validate_matrix(full.tolist(), labels_t)
         return cls._plain(labels_t, P, name, story)
 
@@ -499,7 +499,7 @@ class PreferenceGame:
         return f"PreferenceGame({title}labels={list(self.labels)}{ctx})"
 
 
-def _complement(value: Any) -> Any:
+def complement_probability(value: Any) -> Any:
     """``1 - value`` for a number; anything else is passed on for validation to reject.
 
     The difference is rounded to 15 significant digits when that changes it by at most

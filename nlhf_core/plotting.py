@@ -1,8 +1,13 @@
 """Plotly figure builders: data in, ``go.Figure`` out (no Streamlit, no numerics).
 
 Every number drawn comes from the caller (computed and tested in the numerical modules);
-these functions only lay it out. Figures use plain lists, not NumPy arrays, so they
-serialize compactly and stay readable in tests.
+these functions only lay it out. Figures carry plain lists, not NumPy arrays, so they
+serialize compactly and stay readable in tests. Animations use Plotly frames with
+play/pause buttons and a slider that run in the browser; the moving traces come first and
+each frame carries only them (the static path is drawn once). Animated figures are
+returned as plain figure dicts (``{"data", "layout", "frames"}``, which ``st.plotly_chart``
+and ``go.Figure`` accept): validating a few hundred frames through ``go.Frame`` costs
+~0.4 s, building them as dicts ~5 ms.
 """
 
 from __future__ import annotations
@@ -16,15 +21,35 @@ import plotly.graph_objects as go
 POLICY_COLOURS = {
     "Nash": "#1f77b4",
     "Regularized Nash": "#2ca02c",
+    "regularized Nash": "#2ca02c",
     "Reference": "#7f7f7f",
+    "reference": "#7f7f7f",
     "RLHF": "#d62728",
+    "DPO": "#ff9896",
+    "IPO": "#9467bd",
 }
+MARKER_SYMBOLS = {"Nash": "star", "Regularized Nash": "diamond", "Reference": "square", "RLHF": "x"}
+_TAIL = 12  # recorded points drawn behind the moving policy
+
+
+#: Values below this are drawn at it on log axes ("at machine precision").
+LOG_FLOOR = 1e-16
+
+
+def _floats(values, digits: int = 7) -> list[float]:
+    """Plain floats rounded to ``digits`` significant digits: what a chart can show, in fewer bytes."""
+    return [float(f"{v:.{digits}g}") for v in np.ravel(values)]
+
+
+def _log_values(values) -> list[float | None]:
+    """Values for a log axis: non-finite or non-positive hidden, tiny ones raised to :data:`LOG_FLOOR`."""
+    return [max(float(v), LOG_FLOOR) if np.isfinite(v) and v > 0 else None for v in np.ravel(values)]
 
 
 def preference_heatmap(labels: Sequence[str], matrix: np.ndarray, title: str = "") -> go.Figure:
     """Heat map of ``P[i, j] = P(row ≻ column)`` with the values written in the cells."""
     values = np.asarray(matrix, dtype=float)
-    text = [[f"{v:.3g}" for v in row] for row in values]
+    small = len(labels) <= 15
     fig = go.Figure(
         go.Heatmap(
             z=values.tolist(),
@@ -33,8 +58,8 @@ def preference_heatmap(labels: Sequence[str], matrix: np.ndarray, title: str = "
             zmin=0.0,
             zmax=1.0,
             colorscale="RdBu",
-            text=text if len(labels) <= 15 else None,
-            texttemplate="%{text}" if len(labels) <= 15 else None,
+            text=[[f"{v:.3g}" for v in row] for row in values] if small else None,
+            texttemplate="%{text}" if small else None,
             hovertemplate="P(%{y} ≻ %{x}) = %{z:.4f}<extra></extra>",
             colorbar={"title": "P(row ≻ col)"},
         )
@@ -57,7 +82,7 @@ def policy_bars(labels: Sequence[str], policies: Mapping[str, np.ndarray], title
             go.Bar(
                 name=name,
                 x=list(labels),
-                y=[float(p) for p in policy],
+                y=_floats(policy),
                 marker_color=POLICY_COLOURS.get(name),
                 hovertemplate=f"{name}: %{{x}} %{{y:.4f}}<extra></extra>",
             )
@@ -70,5 +95,365 @@ def policy_bars(labels: Sequence[str], policies: Mapping[str, np.ndarray], title
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
         height=360,
+    )
+    return fig
+
+
+def _play_controls(frame_names: list[str], labels: list[str], duration: int = 40) -> dict:
+    """Plotly play/pause buttons and a frame slider (they run in the browser)."""
+    play = {"frame": {"duration": duration, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    return {
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.08,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showactive": False,
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], pause]},
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "active": 0,
+                "x": 0.26,
+                "y": -0.04,
+                "len": 0.72,
+                "ticklen": 0,
+                "minorticklen": 0,
+                "font": {"size": 1, "color": "rgba(0,0,0,0)"},
+                "xanchor": "left",
+                "yanchor": "top",
+                "currentvalue": {"prefix": "queries: ", "font": {"size": 13, "color": "#444"}},
+                "steps": [
+                    {
+                        "label": label,
+                        "method": "animate",
+                        "args": [[name], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
+                    }
+                    for name, label in zip(frame_names, labels, strict=True)
+                ],
+            }
+        ],
+    }
+
+
+def simplex_animation(
+    labels: Sequence[str],
+    path: np.ndarray,
+    queries: Sequence[int],
+    markers: Mapping[str, np.ndarray],
+    field: tuple[np.ndarray, np.ndarray] | None = None,
+    title: str = "",
+    extra_paths: Mapping[str, np.ndarray] | None = None,
+) -> dict:
+    """A policy moving on the ternary simplex of 3 responses (figure dict with frames).
+
+    ``path`` is ``(R, 3)`` (one point per frame, at ``queries``); ``markers`` are fixed
+    named points (Nash, regularized Nash, reference, RLHF); ``field`` is
+    ``(points, next_points)``: one solver step from each point, drawn as faint arrows;
+    ``extra_paths`` are further fixed paths (e.g. the average iterate), drawn dashed.
+    Built as plain dicts throughout (it is redrawn on every edit).
+    """
+    path = np.asarray(path, dtype=float)
+
+    def tern(points: np.ndarray) -> dict:
+        pts = np.atleast_2d(points)
+        return {"a": _floats(pts[:, 0]), "b": _floats(pts[:, 1]), "c": _floats(pts[:, 2])}
+
+    def trace(**kw) -> dict:
+        return {"type": "scatterternary", **kw}
+
+    def moving(k: int) -> list[dict]:
+        tail = path[max(0, k - _TAIL) : k + 1]
+        return [
+            trace(
+                mode="markers",
+                **tern(path[k]),
+                name="policy",
+                hovertemplate="policy<extra></extra>",
+                marker={"size": 16, "color": "#ff7f0e", "line": {"width": 1.5, "color": "black"}},
+            ),
+            trace(
+                mode="lines", **tern(tail), name="recent path", showlegend=False, line={"color": "#ff7f0e", "width": 3}
+            ),
+        ]
+
+    data = moving(0)
+    data.append(
+        trace(
+            mode="lines",
+            **tern(path),
+            name="trajectory",
+            hoverinfo="skip",
+            line={"color": "rgba(255,127,14,0.35)", "width": 1.5},
+        )
+    )
+    for name, other in (extra_paths or {}).items():
+        data.append(
+            trace(
+                mode="lines",
+                **tern(np.asarray(other)),
+                name=name,
+                hoverinfo="skip",
+                line={"color": "#9467bd", "width": 2, "dash": "dash"},
+            )
+        )
+    if field is not None:
+        start, end = np.asarray(field[0]), np.asarray(field[1])
+        step = end - start
+        longest = np.abs(step).max() or 1.0
+        tip = start + step * (0.06 / longest)
+        segments: dict[str, list] = {"a": [], "b": [], "c": []}
+        for p, q in zip(start, tip, strict=True):
+            for axis, k in (("a", 0), ("b", 1), ("c", 2)):
+                segments[axis] += [round(float(p[k]), 5), round(float(q[k]), 5), None]
+        data.append(
+            trace(
+                mode="lines",
+                **segments,
+                name="update field",
+                hoverinfo="skip",
+                line={"color": "rgba(90,90,90,0.5)", "width": 1.2},
+            )
+        )
+        data.append(
+            trace(
+                mode="markers",
+                **tern(tip),
+                showlegend=False,
+                hoverinfo="skip",
+                marker={"size": 3, "color": "rgba(90,90,90,0.6)"},
+            )
+        )
+    for name, point in markers.items():
+        data.append(
+            trace(
+                mode="markers",
+                **tern(point),
+                name=name,
+                marker={
+                    "size": 12,
+                    "symbol": MARKER_SYMBOLS.get(name, "circle"),
+                    "opacity": 0.85,
+                    "color": POLICY_COLOURS.get(name, "#17becf"),
+                    "line": {"width": 1, "color": "white"},
+                },
+                hovertemplate=f"{name}<br>%{{a:.3f}}, %{{b:.3f}}, %{{c:.3f}}<extra></extra>",
+            )
+        )
+    names = [str(k) for k in range(len(path))]
+    layout = {
+        "title": {"text": title} if title else None,
+        "ternary": {
+            "sum": 1,
+            "aaxis": {"title": {"text": labels[0]}, "min": 0},
+            "baxis": {"title": {"text": labels[1]}, "min": 0},
+            "caxis": {"title": {"text": labels[2]}, "min": 0},
+        },
+        "height": 640,
+        "margin": {"l": 50, "r": 50, "t": 50, "b": 120},
+        "legend": {"orientation": "v", "x": 1.0, "y": 1.0, "xanchor": "left"},
+        **_play_controls(names, [str(int(q)) for q in queries]),
+    }
+    frames = [{"name": names[k], "data": moving(k), "traces": [0, 1]} for k in range(len(path))]
+    return {"data": data, "layout": {k: v for k, v in layout.items() if v is not None}, "frames": frames}
+
+
+def bar_animation(
+    labels: Sequence[str],
+    path: np.ndarray,
+    queries: Sequence[int],
+    markers: Mapping[str, np.ndarray],
+    title: str = "",
+) -> dict:
+    """Animated bars of a policy over many responses, with fixed named policies as ticks (figure dict)."""
+    path = np.asarray(path, dtype=float)
+
+    def bars(k: int) -> list[dict]:
+        return [
+            {"type": "bar", "x": list(labels), "y": _floats(path[k]), "name": "policy", "marker": {"color": "#ff7f0e"}}
+        ]
+
+    data = bars(0)
+    for name, point in markers.items():
+        data.append(
+            {
+                "type": "scatter",
+                "x": list(labels),
+                "y": _floats(point),
+                "mode": "markers",
+                "name": name,
+                "marker": {
+                    "symbol": "line-ew-open",
+                    "size": 26,
+                    "line": {"width": 3},
+                    "color": POLICY_COLOURS.get(name, "#17becf"),
+                },
+            }
+        )
+    top = float(max(path.max(), *(np.max(p) for p in markers.values()))) if markers else float(path.max())
+    names = [str(k) for k in range(len(path))]
+    layout = {
+        "yaxis": {"title": {"text": "probability"}, "range": [0, min(1.0, top * 1.1 + 0.02)]},
+        "xaxis": {"type": "category"},
+        "height": 460,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 110},
+        "legend": {"orientation": "h", "y": -0.35},
+        **_play_controls(names, [str(int(q)) for q in queries]),
+    }
+    if title:
+        layout["title"] = {"text": title}
+    frames = [{"name": names[k], "data": bars(k), "traces": [0]} for k in range(len(path))]
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def policy_heatmap(labels: Sequence[str], path: np.ndarray, queries: Sequence[int], title: str = "") -> go.Figure:
+    """The policy over time: one row per response, one column per recorded step."""
+    path = np.asarray(path, dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=path.T.tolist(),
+            x=[int(q) for q in queries],
+            y=list(labels),
+            colorscale="Viridis",
+            zmin=0,
+            colorbar={"title": "π(y)"},
+            hovertemplate="queries %{x}<br>%{y}: %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title or None,
+        xaxis={"title": "preference queries"},
+        yaxis={"type": "category"},
+        height=max(300, 22 * len(labels) + 140),
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+    )
+    return fig
+
+
+def convergence_figure(
+    queries: Sequence[int],
+    curves: Mapping[str, np.ndarray],
+    bound: tuple[str, np.ndarray] | None = None,
+    title: str = "",
+) -> go.Figure:
+    """Metric curves against preference queries on a log scale (non-positive values are hidden)."""
+    fig = go.Figure()
+    x = [int(q) for q in queries]
+    for name, values in curves.items():
+        fig.add_trace(go.Scatter(x=x, y=_log_values(values), mode="lines", name=name.replace("_", " ")))
+    if bound is not None:
+        label, values = bound
+        y = _log_values(values)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=label, line={"dash": "dash", "color": "black"}))
+    fig.update_layout(
+        title=title or None,
+        xaxis={"title": "preference queries"},
+        yaxis={"title": "value (log scale)", "type": "log", "exponentformat": "power"},
+        height=380,
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+    )
+    return fig
+
+
+def race_figure(runs: Mapping[str, tuple[Sequence[int], np.ndarray]], metric: str, title: str = "") -> go.Figure:
+    """One curve per solver: ``metric`` against preference queries, log scale."""
+    fig = go.Figure()
+    for name, (queries, values) in runs.items():
+        fig.add_trace(go.Scatter(x=[int(q) for q in queries], y=_log_values(values), mode="lines", name=name))
+    fig.update_layout(
+        title=title or None,
+        xaxis={"title": "preference queries"},
+        yaxis={"title": metric.replace("_", " ") + " (log scale)", "type": "log", "exponentformat": "power"},
+        height=420,
+        legend={"orientation": "h", "y": -0.22},
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+    )
+    return fig
+
+
+def win_rate_heatmap(names: Sequence[str], win_rates: np.ndarray, title: str = "") -> go.Figure:
+    """Head-to-head table ``W[a, b] = P(a ≻ b)`` as a heat map centred on 1/2."""
+    W = np.asarray(win_rates, dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=W.tolist(),
+            x=list(names),
+            y=list(names),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="RdBu",
+            text=[[f"{v:.3f}" for v in row] for row in W],
+            texttemplate="%{text}",
+            hovertemplate="P(%{y} ≻ %{x}) = %{z:.4f}<extra></extra>",
+            colorbar={"title": "row wins"},
+        )
+    )
+    fig.update_layout(
+        title=title or None,
+        xaxis={"side": "top", "type": "category"},
+        yaxis={"autorange": "reversed", "type": "category"},
+        height=max(360, 38 * len(names) + 140),
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+    )
+    return fig
+
+
+def sweep_heatmap(
+    etas: Sequence[float | None], taus: Sequence[float | None], grid: np.ndarray, metric: str, title: str = ""
+) -> go.Figure:
+    """``log10`` of a final metric over the (eta, tau) grid; hover shows the value itself."""
+    values = np.asarray(grid, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+    logs = np.where(np.isfinite(logs), logs, np.nan)
+    x = ["—" if e is None else f"{e:.3g}" for e in etas]
+    y = ["—" if t is None else f"{t:.3g}" for t in taus]
+    text = [["invalid" if not np.isfinite(v) else f"{v:.3g}" for v in row] for row in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[None if not np.isfinite(v) else float(v) for v in row] for row in logs],
+            x=x,
+            y=y,
+            text=text,
+            colorscale="Viridis",
+            colorbar={"title": f"log10 {metric.replace('_', ' ')}"},
+            hovertemplate="eta %{x}, tau %{y}<br>" + metric.replace("_", " ") + " = %{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title or None,
+        xaxis={"title": "eta (step size)", "type": "category"},
+        yaxis={"title": "tau (KL strength)", "type": "category"},
+        height=520,
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+    )
+    return fig
+
+
+def rewards_bar(labels: Sequence[str], rewards: np.ndarray, title: str = "") -> go.Figure:
+    """Bradley–Terry rewards, one bar per response."""
+    fig = go.Figure(
+        go.Bar(
+            x=list(labels),
+            y=_floats(rewards),
+            marker_color="#d62728",
+            hovertemplate="%{x}: r = %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title or None,
+        yaxis={"title": "reward r(y) (centred)"},
+        xaxis={"type": "category"},
+        height=320,
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
     )
     return fig

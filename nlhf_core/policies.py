@@ -197,9 +197,21 @@ def _check_probabilities(p: np.ndarray, labels: Sequence[str], what: str, full_s
             f"probability here (KL regularization and geometric mixtures cannot revive a zero); "
             f"mix in a little uniform mass."
         )
-    return p / total
+    return p if abs(total - 1.0) <= 1e-12 else p / total  # keep exact input when already normalized
 
 
 def _label_list(labels: Sequence[str], limit: int = 6) -> str:
     shown = ", ".join(labels[:limit])
     return shown + (", ..." if len(labels) > limit else "")
+
+
+def policy_to_text(p: np.ndarray) -> str:
+    """Comma-separated probabilities (shortest exact form), for links."""
+    return ",".join(repr(float(v)) for v in np.ravel(p))
+
+
+def policy_from_text(text: str, labels: Sequence[str], what: str = "policy") -> np.ndarray:
+    """Parse :func:`policy_to_text` (or ``"uniform"``) and validate it as a policy."""
+    if text.strip().lower() == "uniform":
+        return uniform(len(labels))
+    return as_policy([t.strip() for t in text.split(",")], labels, what=what)

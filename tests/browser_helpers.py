@@ -5,6 +5,7 @@ Streamlit's test ids are not a public API, so every selector the tests use lives
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -30,6 +31,10 @@ SELECTBOX = "[data-testid=stSelectbox]"
 OPTION = "[role=option]"
 INFO = "[data-testid=stAlertContentInfo]"
 RADIO = "[data-testid=stRadioGroup]"
+DATA_EDITOR = "[data-testid=stMain] [data-testid=stDataFrame]"
+CELL_EDITOR = "#portal input, #portal textarea"
+GRID_HEADER = 35  # px, Streamlit's data editor header and row heights
+GRID_ROW = 35
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -125,6 +130,8 @@ def screenshot(page, name: str) -> Path:
     """Save a PNG under test-artifacts/ (and docs/screenshots/ with NLHF_UPDATE_SCREENSHOTS=1)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(800)  # let Plotly and the last elements finish drawing
     page.screenshot(path=str(path), full_page=True)
     if os.environ.get("NLHF_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -142,3 +149,62 @@ def choose(page, label: str, option: str) -> None:
 def pick_radio(page, option: str) -> None:
     """Click the radio button labelled ``option``."""
     page.locator(RADIO).get_by_text(option, exact=True).click()
+
+
+def plot_value(page, index: int, key: str, trace: int = 0):
+    """``data[trace][key]`` of the ``index``-th Plotly chart, read from the browser."""
+    return page.evaluate(f"() => document.querySelectorAll('.js-plotly-plot')[{index}].data[{trace}]['{key}']")
+
+
+def nash_marker(page) -> list[float]:
+    """The exact Nash marker drawn on the Playground's simplex."""
+    return page.evaluate(
+        "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"
+        " const t = gd.data.find(d => d.name === 'Nash'); return [t.a[0], t.b[0], t.c[0]]; }"
+    )
+
+
+def edit_matrix_cell(
+    page,
+    row: int,
+    col: int,
+    n: int,
+    value: str,
+    *,
+    expect_change: bool = True,
+    probe: tuple[int, str] | None = None,
+    before=None,
+    timeout: float = 60_000,
+) -> float:
+    """Type ``value`` into the Playground's matrix editor at (row, col); return seconds until the chart changes.
+
+    The grid is a canvas: we select a cell of the row with a click, move with the keyboard to the column
+    (Home is the label column), open the cell editor with Enter and type. By default the change is
+    detected on the Nash marker.
+    """
+    grid = page.locator(DATA_EDITOR).first
+    box = grid.bounding_box()
+    y = box["y"] + GRID_HEADER + GRID_ROW * (row + 0.5)
+    page.mouse.click(box["x"] + box["width"] / 2, y)  # some cell of the row
+    page.keyboard.press("Home")  # the row's label (index) column
+    for _ in range(col + 1):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    editor = page.locator(CELL_EDITOR).first
+    editor.wait_for(timeout=10_000)
+    if probe is None:
+        probe_js = (
+            "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"
+            " const t = gd.data.find(d => d.name === 'Nash'); return JSON.stringify([t.a[0], t.b[0], t.c[0]]); }"
+        )
+    else:
+        probe_js = (
+            f"() => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[{probe[0]}].data[0]['{probe[1]}'])"
+        )
+    old = page.evaluate(probe_js)
+    start = time.perf_counter()
+    editor.fill(value)
+    page.keyboard.press("Enter")
+    if expect_change:
+        page.wait_for_function(f"() => ({probe_js})() !== {json.dumps(old)}", timeout=timeout)
+    return time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""The Streamlit app with `streamlit.testing.v1.AppTest`: what it shows comes from the core."""
+"""Every page of the app with `streamlit.testing.v1.AppTest`: what it shows comes from the core."""
 
 from __future__ import annotations
 
@@ -9,56 +9,220 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+from nlhf_core.algorithms import run_algorithm
+from nlhf_core.comparison import compare_solutions
+from nlhf_core.equilibria import nash_equilibrium
+from nlhf_core.game_io import game_to_link
+from nlhf_core.games import PreferenceGame
 from nlhf_core.presets import get_preset
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+#: Charts carry 7 significant digits (what a chart can show); values are compared at that precision.
+DISPLAY = dict(rtol=1e-6, atol=1e-9)
+PAGES = [
+    "app_pages/playground.py",
+    "app_pages/nlhf_vs_rlhf.py",
+    "app_pages/race.py",
+    "app_pages/sweeps.py",
+    "app_pages/learn.py",
+]
 
 
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def bars(fig: dict) -> dict[str, list[float]]:
-    return {trace["name"]: trace["y"] for trace in fig["data"]}
+def trace(fig: dict, name: str) -> dict:
+    return next(t for t in fig["data"] if t.get("name") == name)
+
+
+def ternary_point(fig: dict, name: str) -> np.ndarray:
+    t = trace(fig, name)
+    return np.array([t["a"][0], t["b"][0], t["c"][0]])
+
+
+def fresh(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
-    return at
+    return fresh()
 
 
-def test_landing_page_shows_the_first_preset(app):
+# ---------------------------------------------------------------------- every page loads
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_loads_without_exception(app, page):
+    app.switch_page(page).run()
+    assert not app.exception and not app.error, page
+    if page != "app_pages/learn.py":
+        assert len(figures(app)) >= 1
+
+
+# ---------------------------------------------------------------------- playground
+def test_playground_shows_the_first_preset_and_its_equilibria(app):
     game = get_preset("biased-cycle")
-    heatmap, policies = figures(app)
-    assert heatmap["data"][0]["z"] == game.matrix.tolist()
-    assert heatmap["data"][0]["x"] == list(game.labels)
-    shown = bars(policies)
-    np.testing.assert_allclose(shown["Nash"], nash_equilibrium(game).policy)
-    np.testing.assert_allclose(shown["Regularized Nash"], regularized_nash(game, 0.1).policy)
+    trajectory, convergence = figures(app)[:2]
+    np.testing.assert_allclose(ternary_point(trajectory, "Nash"), [1 / 16, 10 / 16, 5 / 16], **DISPLAY)
+    assert len(trajectory["frames"]) >= 100  # the animation has frames
+    expected = run_algorithm("nash-md", game, iterations=2000, record_every=10)
+    final = trajectory["frames"][-1]["data"][0]
+    np.testing.assert_allclose([final["a"][0], final["b"][0], final["c"][0]], expected.final_policy, **DISPLAY)
+    assert {t["name"] for t in convergence["data"]} >= {"exploitability", "regularized gap", "kl to equilibrium"}
     assert game.story in [i.value for i in app.info]
 
 
-def test_tau_slider_updates_the_regularized_equilibrium(app):
-    app.select_slider(key="tau").set_value(1.0).run()
+def test_matrix_edit_sets_the_mirror_cell_and_moves_the_equilibrium(app):
+    app.session_state["matrix-editor-0-0"] = {"edited_rows": {0: {"paper": 0.2}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.exception and not app.error
+    edited = PreferenceGame.from_matrix([[0.5, 0.2, 0.9], [0.8, 0.5, 0.46], [0.1, 0.54, 0.5]])
+    np.testing.assert_allclose(ternary_point(figures(app)[0], "Nash"), nash_equilibrium(edited).policy, **DISPLAY)
+    assert app.session_state["custom"] is True
+    assert "game" in app.query_params
+
+
+def test_invalid_edit_shows_the_sentence_and_keeps_the_last_valid_game(app):
+    app.session_state["matrix-editor-0-0"] = {"edited_rows": {0: {"paper": 1.5}}, "added_rows": [], "deleted_rows": []}
+    app.run()
     assert not app.exception
-    shown = bars(figures(app)[1])
-    np.testing.assert_allclose(shown["Regularized Nash"], regularized_nash(get_preset("biased-cycle"), 1.0).policy)
+    assert any("Cell (rock, paper) is 1.5, outside [0, 1]" in e.value for e in app.error)
+    np.testing.assert_allclose(ternary_point(figures(app)[0], "Nash"), [1 / 16, 10 / 16, 5 / 16], **DISPLAY)
+    assert app.session_state["custom"] is False
 
 
-def test_every_preset_renders_without_error(app):
-    for name in ("rock-paper-scissors", "clone-rps", "random-preferences", "two-prompts"):
-        app.selectbox(key="preset").set_value(name).run()
-        assert not app.exception and not app.error, name
-        assert len(figures(app)) == 2
+def test_algorithm_and_parameters_change_the_run(app):
+    app.selectbox(key="alg").set_value("mwu").run()
+    assert not app.exception
+    convergence = figures(app)[1]
+    assert "regularized gap" not in {t["name"] for t in convergence["data"]}  # MWU has no tau
+    app.selectbox(key="alg").set_value("nash-md").run()
+    app.selectbox(key="schedule").set_value("theorem").run()
+    names = {t["name"] for t in figures(app)[1]["data"]}
+    assert any(n.startswith("Theorem 1 bound") for n in names)
 
 
-def test_contextual_game_shows_the_chosen_prompt(app):
-    app.selectbox(key="preset").set_value("two-prompts").run()
-    app.radio(key="context").set_value("state a fact").run()
-    game = get_preset("two-prompts")
-    heatmap, policies = figures(app)
-    assert heatmap["data"][0]["z"] == game.context("state a fact").matrix.tolist()
-    np.testing.assert_allclose(bars(policies)["Nash"], [1.0, 0.0, 0.0])
+def test_add_rename_remove_responses(app):
+    app.text_input(key="new-label").set_value("lizard")
+    app.button(key="add-response").click().run()
+    assert not app.exception
+    assert app.session_state["custom"] and len(figures(app)) == 3  # n = 4: bars, heat map, convergence
+    app.selectbox(key="rename-which").set_value("lizard")
+    app.text_input(key="rename-to").set_value("rock")
+    app.button(key="rename-response").click().run()
+    assert any("appears twice" in e.value for e in app.error)
+    app.selectbox(key="remove-which").set_value("lizard")
+    app.button(key="remove-response").click().run()
+    assert not app.exception and len(figures(app)) == 2
+
+
+def test_more_than_three_responses_use_bars_and_a_heatmap():
+    at = fresh({"preset": "random-preferences"})
+    kinds = [f["data"][0]["type"] for f in figures(at)]
+    assert kinds[:2] == ["bar", "heatmap"] and len(figures(at)[0]["frames"]) > 50
+
+
+def test_contextual_game_shows_the_chosen_prompt():
+    at = fresh({"preset": "two-prompts", "ctx": "state a fact"})
+    np.testing.assert_allclose(ternary_point(figures(at)[0], "Nash"), [1, 0, 0], **DISPLAY)
+
+
+def test_reference_editor_normalizes_and_is_used(app):
+    key = "ref-editor-0"
+    app.session_state[key] = {"edited_rows": {0: {"weight": 2.0}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.exception
+    np.testing.assert_allclose([float(x) for x in app.session_state["ref_text"].split(",")], [0.75, 0.125, 0.125])
+    np.testing.assert_allclose(ternary_point(figures(app)[0], "Reference"), [0.75, 0.125, 0.125], **DISPLAY)
+
+
+def test_shared_link_restores_a_custom_game_and_settings():
+    game = PreferenceGame.from_upper_triangle([0.2, 0.8, 0.35], ["x", "y", "z"])
+    at = fresh({"game": game_to_link(game), "ref": "0.5,0.25,0.25"})  # bound widgets: see the browser test
+    fig = figures(at)[0]
+    np.testing.assert_allclose(ternary_point(fig, "Nash"), nash_equilibrium(game).policy, **DISPLAY)
+    np.testing.assert_allclose(ternary_point(fig, "Reference"), [0.5, 0.25, 0.25], **DISPLAY)
+
+
+def test_damaged_link_falls_back_with_a_notice():
+    at = fresh({"game": "not-a-game", "ref": "1,2"})
+    notices = [w.value for w in at.warning]
+    assert any("damaged or incomplete" in n for n in notices)
+    assert len(figures(at)) == 2
+
+
+def test_invalid_parameters_show_the_core_sentence(app):
+    app.select_slider(key="eta").set_value(50.0).run()
+    assert not app.exception
+    assert any("eta × tau = 5 exceeds 1" in e.value for e in app.error)
+
+
+def test_sampled_feedback_runs(app):
+    app.select_slider(key="samples").set_value(10).run()
+    assert not app.exception and len(figures(app)) == 2
+
+
+# ---------------------------------------------------------------------- other pages
+def test_nlhf_vs_rlhf_shows_the_core_comparison():
+    at = fresh({"preset": "condorcet-winner"})
+    at.switch_page("app_pages/nlhf_vs_rlhf.py").run()
+    assert not at.exception
+    expected = compare_solutions(get_preset("condorcet-winner"), 0.1, solvers=[])
+    assert at.success[0].value == expected.verdict() and "54.97%" in expected.verdict()
+    rewards = figures(at)[0]["data"][0]["y"]
+    np.testing.assert_allclose(rewards, expected.rlhf.fit.scores[0], **DISPLAY)
+    heat = next(f for f in figures(at) if f["data"][0]["type"] == "heatmap" and "RLHF" in f["data"][0]["x"])
+    np.testing.assert_allclose(heat["data"][0]["z"], expected.win_rates, **DISPLAY)
+
+
+def test_sampling_control_changes_the_reward():
+    at = fresh({"preset": "paper-three-annotators", "ref": "0.6,0.2,0.2"})
+    at.switch_page("app_pages/nlhf_vs_rlhf.py").run()
+    uniform = figures(at)[0]["data"][0]["y"]
+    at.radio(key="sampling").set_value("reference").run()
+    skewed = figures(at)[0]["data"][0]["y"]
+    assert np.argmax(uniform) == 0 and np.argmax(skewed) == 1
+
+
+def test_race_runs_each_solver_on_the_same_query_budget(app):
+    app.switch_page("app_pages/race.py").run()
+    app.multiselect(key="racers").set_value(["nash-mp", "omd"]).run()
+    assert not app.exception
+    fig = figures(app)[0]
+    ends = {t["name"]: max(t["x"]) for t in fig["data"]}
+    assert len(set(ends.values())) == 1  # same budget, whatever the queries per iteration
+    table = app.dataframe[0].value
+    assert list(table["solver"]) == ["Nash mirror prox (Nash-MP)", "Online mirror descent (INPO)"]
+
+
+def test_sweeps_heatmap_and_solver_without_tau(app):
+    app.switch_page("app_pages/sweeps.py").run()
+    grid = figures(app)[0]["data"][0]
+    assert len(grid["x"]) == 12 and len(grid["y"]) == 12
+    app.selectbox(key="sw_alg").set_value("mwu").run()
+    assert not app.exception and len(figures(app)[0]["data"][0]["y"]) == 1
+
+
+def test_learn_links_carry_their_settings(app):
+    app.switch_page("app_pages/learn.py").run()
+    links = app.get("page_link")
+    assert len(links) == 6
+    assert links[-1].proto.query_string == "preset=rock-paper-scissors&init=0.6%2C0.3%2C0.1&alg=mwu&eta=0.05"
+
+
+def test_opening_a_link_mid_session_loads_its_game_and_policies(app):
+    """What a Learn link (or any pasted link) does: the URL's game and policies replace the session's."""
+    app.query_params["preset"] = "rock-paper-scissors"
+    app.query_params["init"] = "0.6,0.3,0.1"
+    app.run()
+    assert not app.exception
+    assert app.session_state["preset"] == "rock-paper-scissors"
+    frames = figures(app)[0]["frames"]
+    assert frames[0]["data"][0]["a"][0] == pytest.approx(0.6)  # the run starts where the link says
+    app.run()  # the app's own URL updates are not mistaken for a new link
+    assert app.session_state["init_text"] == "0.6,0.3,0.1"

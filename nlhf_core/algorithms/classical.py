@@ -88,6 +88,7 @@ register(
             "Optimization, ITCS 2019"
         ),
         solver=OptimisticMWU,
+        latex=r"\pi_{t+1}(y) \propto \pi_t(y)\, e^{\eta\,(2P(y\succ\pi_t) - P(y \succ \pi_{t-1}))}",
         converges_to=lambda params: "nash",
     )
 )
@@ -104,6 +105,7 @@ register(
         queries_per_iteration=1,
         citation="Brown 1951; Robinson, An Iterative Method of Solving a Game, Annals of Mathematics 1951",
         solver=FictitiousPlay,
+        latex=r"\pi_{t+1} = \pi_t + \tfrac{1}{t+2}\big(\mathrm{BR}(\pi_t) - \pi_t\big), \quad \mathrm{BR}(\pi) = \arg\max_y P(y \succ \pi)",  # noqa: E501
         converges_to=lambda params: "nash",
     )
 )
@@ -120,6 +122,7 @@ register(
         queries_per_iteration=1,
         citation="Taylor & Jonker, Evolutionarily Stable Strategies and Game Dynamics, 1978 (Euler discretization)",
         solver=Replicator,
+        latex=r"\pi_{t+1}(y) = \pi_t(y)\,\big[1 + \eta\,(P(y \succ \pi_t) - P(\pi_t \succ \pi_t))\big]",
         converges_to=lambda params: "nash",
     )
 )
@@ -139,6 +142,7 @@ register(
             "(IPO), AISTATS 2024; Munos et al. 2024 (Nash-MD's first step, beta = 1)"
         ),
         solver=BestResponseToReference,
+        latex=r"\pi(y) \propto \mu(y)\, e^{P(y \succ \mu)/\tau}",
         converges_to=lambda params: "reference-best-response",
     )
 )

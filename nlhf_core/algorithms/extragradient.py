@@ -62,6 +62,7 @@ register(
         queries_per_iteration=2,
         citation="Tiapkin et al., Accelerating Nash Learning from Human Feedback via Mirror Prox, 2025 (Nash-MP)",
         solver=NashMirrorProx,
+        latex=r"\pi_{t+\frac12} \propto \big[\pi_t \mu^{\eta\tau} e^{\eta P\pi_t}\big]^{\frac{1}{1+\eta\tau}}, \quad \pi_{t+1} \propto \big[\pi_t \mu^{\eta\tau} e^{\eta P\pi_{t+1/2}}\big]^{\frac{1}{1+\eta\tau}}",  # noqa: E501
     )
 )
 
@@ -79,5 +80,6 @@ register(
         queries_per_iteration=2,
         citation="Zhou et al., Extragradient Preference Optimization (EGPO), 2025",
         solver=ExtragradientPO,
+        latex=r"\pi_{t+\frac12} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau} e^{\eta P\pi_t}, \quad \pi_{t+1} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau} e^{\eta P\pi_{t+1/2}}",  # noqa: E501
     )
 )

@@ -78,6 +78,7 @@ register(
             "(online mirror descent remark)"
         ),
         solver=OnlineMirrorDescent,
+        latex=r"\pi_{t+1}(y) \propto \pi_t(y)^{1-\eta\tau}\,\mu(y)^{\eta\tau}\, e^{\eta P(y \succ \pi_t)}",
     )
 )
 
@@ -99,6 +100,7 @@ register(
             "(SPPO), Rosset et al. 2024 (DNO)"
         ),
         solver=MultiplicativeWeights,
+        latex=r"\pi_{t+1}(y) \propto \pi_t(y)\, e^{\eta P(y \succ \pi_t)}",
         converges_to=lambda params: "nash",
     )
 )
@@ -132,6 +134,7 @@ register(
             "Wang et al., Magnetic Preference Optimization, 2024 (MPO)"
         ),
         solver=MagneticMirrorDescent,
+        latex=r"\pi_{t+1} \propto \big[\pi_t\, \mu^{\eta\tau}\, e^{\eta P \pi_t}\big]^{\frac{1}{1+\eta\tau}} \quad(\mu \leftarrow \pi_t \text{ every } K \text{ steps})",  # noqa: E501
         converges_to=lambda params: "nash" if params.get("reset_every") else "regularized",
     )
 )

@@ -121,6 +121,7 @@ NASH_MD = register(
         queries_per_iteration=1,
         citation=CITATION,
         solver=NashMD,
+        latex=r"\pi_t^{\mu} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau}, \qquad \pi_{t+1}(y) \propto \pi_t^{\mu}(y)\, e^{\eta\, P(y \succ \pi_t^{\mu})}",  # noqa: E501
     )
 )
 
@@ -145,5 +146,6 @@ NASH_EMA = register(
         queries_per_iteration=1,
         citation="Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 7 (Nash-EMA-PG), tabular form",
         solver=NashEMA,
+        latex=r"\pi_{t+1}(y) \propto \pi_t(y)^{1-\eta\tau}\mu(y)^{\eta\tau} e^{\eta P(y \succ \bar\pi_t)}, \quad \log\bar\pi_{t+1} = \beta\log\bar\pi_t + (1-\beta)\log\pi_{t+1}",  # noqa: E501
     )
 )

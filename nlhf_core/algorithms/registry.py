@@ -96,6 +96,7 @@ class AlgorithmSpec:
         converges_to: the kind of target for given parameters: ``"regularized"``
             (``pi*_tau``), ``"nash"`` (the unregularized Nash), ``"reference-best-response"``
             or ``"none"``; the runner measures the KL to that target.
+        latex: the update rule in LaTeX, for the app.
     """
 
     name: str
@@ -109,6 +110,7 @@ class AlgorithmSpec:
     citation: str
     solver: Callable[..., Any] = field(repr=False)
     converges_to: Callable[[dict[str, Any]], str] = field(default=lambda params: "regularized", repr=False)
+    latex: str = ""
 
     def param(self, name: str) -> ParamSpec:
         """The spec of one parameter."""

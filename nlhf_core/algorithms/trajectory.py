@@ -126,3 +126,9 @@ def trajectory_metrics(
     if target is not None:
         out["kl_to_equilibrium"] = context_average(kl_divergence(target, policies), weights)
     return out
+
+
+def queries_to_tolerance(curve: np.ndarray, queries: np.ndarray, tolerance: float) -> int | None:
+    """Preference queries at the first recorded step where ``curve <= tolerance`` (None if never)."""
+    hit = np.flatnonzero(np.asarray(curve) <= tolerance)
+    return int(queries[hit[0]]) if len(hit) else None

@@ -1,0 +1,95 @@
+"""Solver race: several algorithms on the same game and budget of preference queries."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import state
+from app.controls import ITERATION_CHOICES, nice_values, params_key
+from nlhf_core.algorithms import get_algorithm, list_algorithms
+from nlhf_core.algorithms.trajectory import queries_to_tolerance
+from nlhf_core.errors import NLHFError
+from nlhf_core.plotting import race_figure
+
+game = state.current_game()
+st.title("Solver race")
+st.markdown(
+    "The same game, the same reference, one budget of **preference queries** (evaluations of P(y ≻ π) for "
+    "every y): which solver gets closest to its target first? Extragradient methods spend two queries per "
+    "iteration, so the race is fair only on the queries axis."
+)
+names = [s.name for s in list_algorithms()]
+racers = st.multiselect(
+    "Solvers",
+    names,
+    default=["nash-md", "nash-mp", "omd", "mwu"],
+    key="racers",
+    bind="query-params",
+)
+c1, c2, c3 = st.columns(3)
+tau = c1.select_slider(
+    "τ (for solvers that have it)", nice_values(0.01, 5.0, 0.1), value=0.1, key="race_tau", bind="query-params"
+)
+budget = c2.select_slider(
+    "Budget (preference queries)", ITERATION_CHOICES, value=2000, key="race_budget", bind="query-params"
+)
+metric = c3.selectbox(
+    "Metric (KL is measured to each solver's own target)",
+    ["kl_to_equilibrium", "exploitability", "regularized_gap"],
+    key="race_metric",
+    bind="query-params",
+)
+tolerance = st.select_slider(
+    "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, key="race_tol", bind="query-params"
+)
+
+runs, rows = {}, []
+for name in racers:
+    spec = get_algorithm(name)
+    params = {}
+    if "tau" in {p.name for p in spec.params}:
+        params["tau"] = tau
+    if name in ("nash-md", "nash-ema", "omd", "egpo"):
+        params["eta"] = min(spec.param("eta").default, 1.0 / tau)
+    iterations = max(1, budget // spec.queries_per_iteration)  # the same budget of queries for everyone
+    try:
+        traj = state.run(
+            st.session_state.game_link,
+            name,
+            params_key(params),
+            iterations,
+            state.policy("ref"),
+            state.policy("init"),
+            None,
+            0,
+        )
+    except NLHFError as err:
+        st.error(f"{spec.title}: {err}")
+        continue
+    curves = traj.metrics
+    if metric in curves:
+        runs[spec.title] = (traj.queries, curves[metric])
+    rows.append(
+        {
+            "solver": spec.title,
+            "target": {"regularized": "π*_τ", "nash": "Nash", "reference-best-response": "BR(μ)"}.get(
+                traj.target_kind, "—"
+            ),
+            "iterate": traj.iterate,
+            "queries/iteration": spec.queries_per_iteration,
+            f"queries to {metric.replace('_', ' ')} ≤ {tolerance:g}": (
+                queries_to_tolerance(curves[metric], traj.queries, tolerance) if metric in curves else None
+            ),
+            "final exploitability": traj.final_metrics()["exploitability"],
+        }
+    )
+if runs:
+    st.plotly_chart(race_figure(runs, metric), key="race")
+    st.caption(
+        "Each curve is the converging iterate of one solver (the average for self-play MWU and replicator), "
+        "given the same budget of queries; values below 1e-16 are machine precision and drawn at 1e-16."
+    )
+if rows:
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption("Empty cells: the solver did not reach the tolerance within the budget (or has no such metric).")

@@ -1,0 +1,79 @@
+"""Sweeps: a solver's final error over an (eta, tau) grid, computed as one batched run."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app import state
+from app.controls import ITERATION_CHOICES, nice_values
+from nlhf_core.algorithms import get_algorithm, list_algorithms
+from nlhf_core.algorithms.sweep import sweep
+from nlhf_core.errors import NLHFError
+from nlhf_core.plotting import sweep_heatmap
+
+game = state.current_game()
+st.title("Sweeps")
+st.markdown(
+    "How do the step size η and the KL strength τ shape a solver? Every cell is a full run; the whole grid "
+    "advances together as one batched computation, so a 20 × 20 sweep takes about as long as a few runs."
+)
+candidates = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
+name = st.selectbox(
+    "Solver",
+    candidates,
+    index=candidates.index("nash-md"),
+    key="sw_alg",
+    bind="query-params",
+)
+st.caption(f"**{get_algorithm(name).title}** — {get_algorithm(name).summary}")
+spec = get_algorithm(name)
+has = {p.name for p in spec.params}
+c1, c2 = st.columns(2)
+etas = taus = None
+if "eta" in has:
+    p = spec.param("eta")
+    lo, hi = c1.select_slider(
+        "η range", nice_values(1e-3, 100.0, 1.0), value=(0.01, 10.0), key="sw_eta", bind="query-params"
+    )
+    etas = list(np.geomspace(lo, hi, 12)) if lo < hi else [lo]
+if "tau" in has:
+    lo, hi = c2.select_slider(
+        "τ range", nice_values(1e-3, 10.0, 0.1), value=(0.01, 1.0), key="sw_tau", bind="query-params"
+    )
+    taus = list(np.geomspace(lo, hi, 12)) if lo < hi else [lo]
+c1, c2 = st.columns(2)
+iterations = c1.select_slider("Iterations", ITERATION_CHOICES[:6], value=500, key="sw_iters", bind="query-params")
+metric = c2.selectbox(
+    "Colour",
+    ["kl_to_equilibrium", "exploitability", "regularized_gap"],
+    key="sw_metric",
+    bind="query-params",
+)
+
+
+@st.cache_data(show_spinner="Sweeping…", max_entries=32)
+def _sweep(link: str, name: str, etas: tuple | None, taus: tuple | None, iterations: int, ref: str):
+    game = state._game_from_link(link)
+    reference = "uniform" if ref == "uniform" else [float(x) for x in ref.split(",")]
+    return sweep(
+        name, game, etas=etas and list(etas), taus=taus and list(taus), iterations=iterations, reference=reference
+    )
+
+
+try:
+    result = _sweep(
+        st.session_state.game_link, name, etas and tuple(etas), taus and tuple(taus), iterations, state.policy("ref")
+    )
+except NLHFError as err:
+    st.error(str(err))
+    st.stop()
+if metric not in result.metrics:
+    st.warning(f"{spec.title} has no {metric.replace('_', ' ')}; showing exploitability.")
+    metric = "exploitability"
+st.plotly_chart(sweep_heatmap(result.etas, result.taus, result.metrics[metric], metric), key="sweep")
+st.caption(
+    f"log10 of the final {metric.replace('_', ' ')} after {iterations} iterations; hover for the value. Blank cells "
+    "are settings outside the solver's valid range (η·τ > 1 for mixture-based updates). Too large a step "
+    "diverges or oscillates; too small a step has not converged yet."
+)

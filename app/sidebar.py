@@ -1,0 +1,85 @@
+"""The sidebar every page shows: the game (preset, upload, downloads) and the shareable link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nlhf_core.errors import NLHFError
+from nlhf_core.game_io import game_to_csv, game_to_json, parse_game
+from nlhf_core.presets import preset_names
+
+from .controls import initial
+from .state import DEFAULT_PRESET, current_game, load_preset, set_game, share_url
+
+#: Largest uploaded game file (the server's own cap is in .streamlit/config.toml).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def _on_preset_change() -> None:
+    load_preset(st.session_state.preset)
+
+
+def render_sidebar() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        st.header("Game")
+        st.selectbox(
+            "Preset",
+            preset_names(),
+            **initial("preset", index=preset_names().index(DEFAULT_PRESET)),
+            key="preset",
+            on_change=_on_preset_change,
+            help="Each preset comes with a story; edit its matrix in the Playground.",
+        )
+        if ss.custom:
+            st.caption("You are working on an edited (custom) game; the link below carries it.")
+            if st.button("Back to the preset", key="back-to-preset"):
+                load_preset(ss.preset)
+                st.rerun()
+        for notice in ss.notices:
+            st.warning(notice)
+        st.file_uploader("Upload a game (.csv or .json)", type=["csv", "json"], key="upload", on_change=_on_upload)
+        game = current_game()
+        name = game.name or "game"
+        cols = st.columns(2)
+        cols[0].download_button("Game JSON", game_to_json(game), f"{name}.json", "application/json", key="dl-json")
+        if not game.has_contexts:
+            cols[1].download_button("Game CSV", game_to_csv(game), f"{name}.csv", "text/csv", key="dl-csv")
+
+
+def render_share_box() -> None:
+    """The link to exactly this view; drawn after the page, once every setting is in the URL."""
+    with st.sidebar:
+        st.divider()
+        st.caption("Link to exactly this view (game, policies, page and settings):")
+        st.code(share_url(), language=None, wrap_lines=True)
+
+
+def _on_upload() -> None:
+    """Runs before the rerun, so the new game (or the reason it was refused) shows at once."""
+    upload = st.session_state.upload
+    if upload is not None:
+        _load_upload(upload)
+
+
+def _load_upload(upload) -> None:
+    ss = st.session_state
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_BYTES:
+        ss.notices = [
+            f"The file {upload.name!r} is larger than {MAX_UPLOAD_BYTES // 2**20} MiB; upload a smaller game."
+        ]
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        ss.notices = [f"The file {upload.name!r} is not UTF-8 text; save it as UTF-8 CSV or JSON."]
+        return
+    fmt = "json" if upload.name.lower().endswith(".json") else "csv"
+    try:
+        game = parse_game(text, fmt)
+    except NLHFError as err:
+        ss.notices = [f"{upload.name}: {err} The previous game is still in use."]
+        return
+    set_game(game.with_meta(name=game.name or upload.name.rsplit(".", 1)[0]), custom=True)
+    ss.notices = []
