@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import cli_feedback
 from .algorithms import get_algorithm, list_algorithms, run_algorithm
 from .algorithms.sweep import parse_grid, sweep
 from .comparison import compare_solutions, rlhf_solution
@@ -360,6 +361,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "rlhf": _cmd_rlhf,
     "compare": _cmd_compare,
     "sweep": _cmd_sweep,
+    "feedback": lambda args: cli_feedback.run(args, _emit_json, _table),
 }
 
 
@@ -440,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", "-n", type=int, default=500, help="number of iterations (default 500)")
     p.add_argument("--reference", metavar="REF", help="reference policy: 'uniform' (default) or a file")
     common(p)
+
+    cli_feedback.add_parser(sub, game_help, common)
     return parser
 
 

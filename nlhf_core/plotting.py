@@ -439,12 +439,16 @@ def sweep_heatmap(
     return fig
 
 
-def rewards_bar(labels: Sequence[str], rewards: np.ndarray, title: str = "") -> go.Figure:
-    """Bradley–Terry rewards, one bar per response."""
+def rewards_bar(
+    labels: Sequence[str], rewards: np.ndarray, title: str = "", errors: np.ndarray | None = None
+) -> go.Figure:
+    """Bradley–Terry rewards, one bar per response (with ±1 standard error bars when given)."""
+    error_y = None if errors is None else {"type": "data", "array": _floats(errors), "visible": True}
     fig = go.Figure(
         go.Bar(
             x=list(labels),
             y=_floats(rewards),
+            error_y=error_y,
             marker_color="#d62728",
             hovertemplate="%{x}: r = %{y:.4f}<extra></extra>",
         )
@@ -455,5 +459,60 @@ def rewards_bar(labels: Sequence[str], rewards: np.ndarray, title: str = "") -> 
         xaxis={"type": "category"},
         height=320,
         margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+    )
+    return fig
+
+
+def interval_heatmap(
+    labels: Sequence[str], matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, counts: np.ndarray
+) -> go.Figure:
+    """A fitted preference matrix whose hover shows the credible interval and the number of comparisons."""
+    fig = preference_heatmap(labels, matrix)
+    custom = [
+        [[float(lower[i][j]), float(upper[i][j]), int(counts[i][j])] for j in range(len(labels))]
+        for i in range(len(labels))
+    ]
+    fig.update_traces(
+        customdata=custom,
+        hovertemplate="P(%{y} ≻ %{x}) ≈ %{z:.3f}<br>interval [%{customdata[0]:.3f}, %{customdata[1]:.3f}]"
+        "<br>%{customdata[2]} comparisons<extra></extra>",
+    )
+    return fig
+
+
+def band_figure(
+    x: Sequence[float],
+    mean: Mapping[str, np.ndarray],
+    std: Mapping[str, np.ndarray],
+    y_title: str,
+    x_title: str = "comparisons in the dataset",
+) -> go.Figure:
+    """Mean curves with ±1 standard-deviation bands (over seeds), log-scaled x."""
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    fig = go.Figure()
+    xs = [float(v) for v in x]
+    for k, (name, m) in enumerate(mean.items()):
+        colour = palette[k % len(palette)]
+        lo = _floats(np.asarray(m) - np.asarray(std[name]))
+        hi = _floats(np.asarray(m) + np.asarray(std[name]))
+        fig.add_trace(
+            go.Scatter(
+                x=xs + xs[::-1],
+                y=hi + lo[::-1],
+                fill="toself",
+                line={"width": 0},
+                fillcolor=colour,
+                opacity=0.18,
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        fig.add_trace(go.Scatter(x=xs, y=_floats(m), mode="lines+markers", name=name, line={"color": colour}))
+    fig.update_layout(
+        xaxis={"title": x_title, "type": "log"},
+        yaxis={"title": y_title},
+        height=360,
+        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
     )
     return fig

@@ -135,9 +135,9 @@ def fit_bradley_terry(game: PreferenceGame, sampling: Any = "uniform", reference
     separable = False
     for k in range(game.num_contexts):
         P = game.matrices[k]
-        ridge = SEPARABLE_RIDGE if _is_separable(P, W[k]) else 0.0
+        ridge = SEPARABLE_RIDGE if is_separable(P, W[k]) else 0.0
         separable |= ridge > 0
-        scores[k] = _newton_bt(P, W[k], ridge)
+        scores[k] = newton_bradley_terry(P, W[k], ridge)
         d = scores[k][:, None] - scores[k][None, :]
         loglik[k] = float(np.sum(W[k] * P * log_expit(d)))
         sampled = W[k] > 0
@@ -160,7 +160,7 @@ def fit_bradley_terry(game: PreferenceGame, sampling: Any = "uniform", reference
     )
 
 
-def _is_separable(P: np.ndarray, W: np.ndarray) -> bool:
+def is_separable(P: np.ndarray, W: np.ndarray) -> bool:
     """True when the MLE is infinite: a compared group is not strongly connected by wins."""
     compared = W > 0
     n_groups, _ = connected_components(compared, directed=False)
@@ -169,7 +169,7 @@ def _is_separable(P: np.ndarray, W: np.ndarray) -> bool:
     return n_strong != n_groups
 
 
-def _newton_bt(P: np.ndarray, W: np.ndarray, ridge: float) -> np.ndarray:
+def newton_bradley_terry(P: np.ndarray, W: np.ndarray, ridge: float) -> np.ndarray:
     """Newton's method on the (ridge-penalized) BT log-likelihood; scores centred per group."""
     n = P.shape[0]
     s = np.zeros(n)

@@ -226,3 +226,19 @@ def test_opening_a_link_mid_session_loads_its_game_and_policies(app):
     assert frames[0]["data"][0]["a"][0] == pytest.approx(0.6)  # the run starts where the link says
     app.run()  # the app's own URL updates are not mistaken for a new link
     assert app.session_state["init_text"] == "0.6,0.3,0.1"
+
+
+def test_feedback_lab_shows_the_core_pipeline():
+    at = fresh({"preset": "condorcet-paradox"})
+    at.switch_page("app_pages/feedback_lab.py").run()
+    assert not at.exception and not at.error
+    from nlhf_core.feedback_pipeline import run_pipeline
+
+    expected = run_pipeline(get_preset("condorcet-paradox"), 1000, tau=0.1, seed=0)
+    deployed = next(f for f in figures(at) if any("NLHF (regularized" in t.get("name", "") for t in f["data"]))
+    np.testing.assert_allclose(deployed["data"][0]["y"], expected.nlhf_policy[0], **DISPLAY)
+    np.testing.assert_allclose(deployed["data"][1]["y"], expected.rlhf_policy[0], **DISPLAY)
+    assert any("**preference model** predicts new comparisons better" in m.value for m in at.markdown)
+    at.select_slider(key="fb_n").set_value(100).run()
+    assert not at.exception
+    assert any("100 comparisons" in c.value for c in at.caption)

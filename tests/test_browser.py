@@ -33,7 +33,14 @@ from .browser_helpers import (
 
 pytestmark = pytest.mark.browser
 TIMINGS: dict[str, float] = {}
-PAGES = {"playground": "", "nlhf-vs-rlhf": "nlhf-vs-rlhf", "race": "race", "sweeps": "sweeps", "learn": "learn"}
+PAGES = {
+    "playground": "",
+    "nlhf-vs-rlhf": "nlhf-vs-rlhf",
+    "feedback-lab": "feedback",
+    "race": "race",
+    "sweeps": "sweeps",
+    "learn": "learn",
+}
 
 
 @pytest.fixture(scope="module")
