@@ -1,0 +1,298 @@
+"""The parametric NLHF algorithms as estimators of one gradient (Munos et al. 2024, Section 7).
+
+Each algorithm ascends ``J(theta) = E_x E_{y~pi_theta}[s(x, y)] - tau KL(pi_theta || mu)`` where the
+signal ``s`` is held fixed while differentiating:
+
+* ``nash-md-pg``:  ``s(x, y) = P(y ≻ y' | x) - 1/2`` with ``y' ~ pi_beta ∝ pi^(1-beta) mu^beta`` (stop-gradient);
+* ``nash-ema-pg``: the same with ``y'`` drawn from the policy at an exponential moving average of
+  past parameters, ``theta_ema <- beta theta_ema + (1 - beta) theta``;
+* ``self-play-pg``: ``y' ~ pi`` itself (``beta = 0``; online IPO has the same stationary point);
+* ``rlhf-pg``: ``s(x, y) = r(x, y) - b`` for a Bradley–Terry reward ``r`` (KL-regularized RLHF).
+
+:func:`sampled_loss` draws a batch and returns the surrogate of
+:func:`~nlhf_core.policy_gradient.losses.regularized_pg_loss`; :func:`exact_loss` is ``-J``
+computed in closed form over all responses (zero variance): its gradient is the expectation
+of the sampled one, which the tests check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import optimize
+
+from ..algorithms.registry import ParamSpec
+from ..errors import ParameterError
+from ..rlhf import kl_regularized_optimum
+from .losses import regularized_pg_loss
+from .policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
+
+#: Largest response set whose Nash-MD-PG stationary point is solved for (a dense root find).
+MAX_STATIONARY_SIZE = 200
+
+
+@dataclass(frozen=True)
+class PGAlgorithm:
+    """A parametric algorithm: which alternative response it compares against and which signal it uses."""
+
+    name: str
+    title: str
+    summary: str
+    alternative: str  # "mixture", "ema", "self" or "none"
+    signal: str  # "preference" or "reward"
+    target: str
+    citation: str
+    latex: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "kind": "parametric",
+            "params": [p.as_dict() for p in pg_params(self)],
+            "target": self.target,
+            "iterate": "last",
+            "queries_per_iteration": "batch_size",
+            "citation": self.citation,
+        }
+
+
+PG_ALGORITHMS: dict[str, PGAlgorithm] = {
+    a.name: a
+    for a in (
+        PGAlgorithm(
+            "nash-md-pg",
+            "Nash-MD-PG",
+            "Policy gradient against an alternative drawn from the geometric mixture of the policy and the reference.",
+            "mixture",
+            "preference",
+            "pi ∝ mu exp(P pi_beta / tau) with pi_beta ∝ pi^(1-beta) mu^beta (pi*_tau at beta = 0)",
+            "Munos et al. 2024, Section 7 (Nash-MD-PG)",
+            r"\nabla\log\pi(y|x)\,[P(y\succ y'|x)-\tfrac12-\tau\log\tfrac{\pi(y|x)}{\mu(y|x)}],\ "
+            r"y\sim\pi,\ y'\sim\pi^{1-\beta}\mu^{\beta}",
+        ),
+        PGAlgorithm(
+            "nash-ema-pg",
+            "Nash-EMA-PG",
+            "Policy gradient against the policy at an exponential moving average of past parameters.",
+            "ema",
+            "preference",
+            "pi*_tau (the regularized Nash)",
+            "Munos et al. 2024, Section 7 (Nash-EMA-PG)",
+            r"y'\sim\pi_{\bar\theta},\ \bar\theta\leftarrow\beta\bar\theta+(1-\beta)\theta",
+        ),
+        PGAlgorithm(
+            "self-play-pg",
+            "Self-play PG (online IPO)",
+            "Policy gradient against a copy of the current policy (beta = 0); online IPO has the same fixed point.",
+            "self",
+            "preference",
+            "pi*_tau (the regularized Nash)",
+            "Munos et al. 2024, Section 7 (beta = 0); Calandriello et al. 2024 (online IPO)",
+            r"y'\sim\pi",
+        ),
+        PGAlgorithm(
+            "rlhf-pg",
+            "RLHF PG",
+            "Policy gradient on a Bradley–Terry reward with a KL penalty to the reference.",
+            "none",
+            "reward",
+            "pi ∝ mu exp(r / tau) (the RLHF optimum)",
+            "Munos et al. 2024, Section 8 (RLHF baseline); Ouyang et al. 2022",
+            r"\nabla\log\pi(y|x)\,[r(x,y)-b-\tau\log\tfrac{\pi(y|x)}{\mu(y|x)}]",
+        ),
+    )
+}
+
+COMMON_PARAMS = (
+    ParamSpec("tau", 0.1, "KL-regularization strength", low=1e-3, high=1e3, log_scale=True),
+    ParamSpec("steps", 1000, "Number of gradient steps", kind="int", low=1, high=200_000),
+    ParamSpec("batch_size", 64, "Sampled (context, response) pairs per step", kind="int", low=1, high=65_536),
+    ParamSpec("lr", 0.1, "Learning rate of the optimizer", low=1e-5, high=10.0, log_scale=True),
+    ParamSpec("optimizer", "adam", "Torch optimizer", kind="choice", choices=("adam", "sgd")),
+    ParamSpec(
+        "lr_schedule",
+        "linear",
+        "Learning-rate schedule (linear decays to 0)",
+        kind="choice",
+        choices=("constant", "linear", "cosine"),
+    ),
+    ParamSpec(
+        "gradient",
+        "sampled",
+        "Sampled estimator, or the exact expectation",
+        kind="choice",
+        choices=("sampled", "exact"),
+    ),
+    ParamSpec(
+        "features",
+        "one-hot",
+        "Policy features: tabular one-hot or shared random features",
+        kind="choice",
+        choices=("one-hot", "random"),
+    ),
+    ParamSpec("feature_dim", 8, "Dimension of the random features", kind="int", low=1, high=4096),
+    ParamSpec("seed", 0, "Seed of the sampling and the random features", kind="int", low=0, high=2**31 - 1),
+)
+BETA_MIXTURE = ParamSpec("beta", 0.125, "Mixture coefficient of the alternative pi^(1-beta) mu^beta", low=0.0, high=1.0)
+BETA_EMA = ParamSpec("beta", 0.99, "EMA coefficient of the opponent's parameters", low=0.0, high=0.99999)
+BETA_SCHEDULE = ParamSpec(
+    "beta_schedule",
+    "constant",
+    "Constant beta, or beta annealed linearly to 0 (reaches pi*_tau)",
+    kind="choice",
+    choices=("constant", "linear"),
+)
+FEEDBACK = ParamSpec(
+    "feedback",
+    "probability",
+    "Signal: the preference probability, or a sampled 0/1 judgement",
+    kind="choice",
+    choices=("probability", "bernoulli"),
+)
+
+
+def pg_params(algo: PGAlgorithm) -> tuple[ParamSpec, ...]:
+    """The parameters of one parametric algorithm."""
+    if algo.alternative == "mixture":
+        return (*COMMON_PARAMS[:1], BETA_MIXTURE, BETA_SCHEDULE, FEEDBACK, *COMMON_PARAMS[1:])
+    if algo.alternative == "ema":
+        return (*COMMON_PARAMS[:1], BETA_EMA, FEEDBACK, *COMMON_PARAMS[1:])
+    if algo.signal == "preference":
+        return (*COMMON_PARAMS[:1], FEEDBACK, *COMMON_PARAMS[1:])
+    return COMMON_PARAMS
+
+
+def get_pg_algorithm(name: str) -> PGAlgorithm:
+    """The parametric algorithm called ``name``, or a :class:`ParameterError` listing them."""
+    key = str(name).strip().lower()
+    if key not in PG_ALGORITHMS:
+        raise ParameterError(f"There is no parametric algorithm {name!r}; choose one of {', '.join(PG_ALGORITHMS)}.")
+    return PG_ALGORITHMS[key]
+
+
+def alternative_log_probs(
+    algo: PGAlgorithm, policy: FeatureSoftmaxPolicy, log_mu: torch.Tensor, beta: float, ema_theta: torch.Tensor | None
+) -> torch.Tensor | None:
+    """``(C, n)`` log-probabilities of the opponent ``y'`` is drawn from (no gradient), or None for RLHF."""
+    with torch.no_grad():
+        log_pi = policy.log_probs()
+        if algo.alternative == "mixture":
+            return geometric_mixture(log_pi, log_mu, beta)
+        if algo.alternative == "self":
+            return log_pi
+        if algo.alternative == "ema":
+            return torch.log_softmax(policy.features @ ema_theta + policy.log_init, dim=-1)
+    return None
+
+
+def leave_one_out_baseline(values: torch.Tensor) -> torch.Tensor:
+    """``b_i = mean_{j != i} values_j``: independent of sample ``i``, so the estimator stays unbiased."""
+    if values.shape[0] < 2:
+        return torch.zeros_like(values)
+    return (values.sum() - values) / (values.shape[0] - 1)
+
+
+def sampled_loss(
+    algo: PGAlgorithm,
+    policy: FeatureSoftmaxPolicy,
+    alternative: torch.Tensor | None,
+    log_mu: torch.Tensor,
+    matrices: torch.Tensor,
+    rewards: torch.Tensor,
+    context_weights: torch.Tensor,
+    batch_size: int,
+    tau: float,
+    generator: torch.Generator,
+    bernoulli: bool = False,
+) -> torch.Tensor:
+    """One batch: ``x ~ rho``, ``y ~ pi``, ``y' ~`` the alternative; the surrogate loss of the paper's estimator."""
+    contexts = sample_categorical(torch.log(context_weights).expand(batch_size, -1), generator)
+    responses = policy.sample(contexts, generator)
+    logp, mask = policy.token_log_probs(contexts, responses)
+    ref_logp = log_mu[contexts, responses][:, None]
+    if algo.signal == "reward":
+        r = rewards[contexts, responses]
+        signal = r - leave_one_out_baseline(r)
+    else:
+        others = sample_categorical(alternative[contexts], generator)
+        p = matrices[contexts, responses, others]
+        if bernoulli:
+            p = torch.bernoulli(p, generator=generator)
+        signal = p - 0.5
+    return regularized_pg_loss(logp, ref_logp, mask, signal, tau)
+
+
+def exact_loss(
+    algo: PGAlgorithm,
+    policy: FeatureSoftmaxPolicy,
+    alternative: torch.Tensor | None,
+    log_mu: torch.Tensor,
+    matrices: torch.Tensor,
+    rewards: torch.Tensor,
+    context_weights: torch.Tensor,
+    tau: float,
+) -> torch.Tensor:
+    """``-J(theta) = -sum_x rho(x) [sum_y pi(y|x) s(x, y) - tau KL(pi(.|x) || mu(.|x))]`` with ``s`` held fixed."""
+    log_pi = policy.log_probs()
+    pi = log_pi.exp()
+    signal = rewards if algo.signal == "reward" else torch.einsum("cij,cj->ci", matrices, alternative.exp()) - 0.5
+    per_context = (pi * signal).sum(-1) - tau * (pi * (log_pi - log_mu)).sum(-1)
+    return -(context_weights * per_context).sum()
+
+
+def stationary_point(
+    algo: PGAlgorithm,
+    matrices: np.ndarray,
+    tau: float,
+    beta: float,
+    mu: np.ndarray,
+    rewards: np.ndarray,
+    regularized: np.ndarray,
+) -> np.ndarray | None:
+    """Where the expected update is zero for a tabular policy, shape ``(C, n)``.
+
+    ``self-play-pg`` and ``nash-ema-pg``: ``pi*_tau`` (given as ``regularized``). ``rlhf-pg``:
+    ``pi ∝ mu exp(r / tau)``. ``nash-md-pg``: the gradient vanishes where
+    ``pi ∝ mu exp(P pi_beta / tau)`` with ``pi_beta ∝ pi^(1-beta) mu^beta`` — the fixed point of
+    tabular Nash-MD with ``eta = beta / tau`` (both mix with coefficient ``eta tau = beta``); it is
+    ``pi*_tau`` at ``beta = 0`` and moves away from it as ``beta`` grows. Found by a root finder;
+    None if that does not converge to 1e-12 (or the game has more than 200 responses).
+    """
+    if algo.signal == "reward":
+        return kl_regularized_optimum(rewards, tau, mu)
+    if algo.alternative != "mixture" or beta == 0.0:
+        return regularized
+    points = [
+        _mixture_fixed_point(P, tau, beta, np.log(m), np.log(r))
+        for P, m, r in zip(matrices, mu, regularized, strict=True)
+    ]
+    return None if any(x is None for x in points) else np.stack(points)
+
+
+def _mixture_fixed_point(P: np.ndarray, tau: float, beta: float, log_mu: np.ndarray, log_start: np.ndarray):
+    """Solve ``z = log_softmax(log mu + P softmax((1 - beta) z + beta log mu) / tau)`` for one context.
+
+    Powell's hybrid method (MINPACK) from ``log pi*_tau``; the answer is accepted only if the
+    fixed-point residual in probabilities is below 1e-12.
+    """
+
+    def mapping(z: np.ndarray) -> np.ndarray:
+        mix = np.exp(_log_softmax((1 - beta) * z + beta * log_mu))
+        return _log_softmax(log_mu + P @ mix / tau)
+
+    if len(log_mu) > MAX_STATIONARY_SIZE:
+        return None
+    solution = optimize.root(lambda z: z - mapping(z), log_start, method="hybr", options={"xtol": 1e-14})
+    z = _log_softmax(solution.x)
+    if not np.all(np.isfinite(z)) or np.max(np.abs(np.exp(mapping(z)) - np.exp(z))) > 1e-12:
+        return None
+    return np.exp(mapping(z))
+
+
+def _log_softmax(v: np.ndarray) -> np.ndarray:
+    v = v - v.max(-1, keepdims=True)
+    return v - np.log(np.exp(v).sum(-1, keepdims=True))
