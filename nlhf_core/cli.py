@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import cli_feedback
+from . import cli_feedback, cli_pg, cli_train
 from .algorithms import get_algorithm, list_algorithms, run_algorithm
 from .algorithms.sweep import parse_grid, sweep
 from .comparison import compare_solutions, rlhf_solution
@@ -30,6 +30,7 @@ from .errors import NLHFError, ParameterError
 from .game_io import load_game
 from .games import PreferenceGame
 from .metrics import context_average, exploitability, win_rate
+from .policy_gradient.registry import PG_ALGORITHMS, pg_params
 from .presets import list_presets
 
 EXIT_BAD_INPUT = 2
@@ -115,7 +116,7 @@ def _cmd_presets(args: argparse.Namespace) -> None:
 def _cmd_algorithms(args: argparse.Namespace) -> None:
     specs = list_algorithms()
     if args.json:
-        _emit_json({"algorithms": [s.as_dict() for s in specs]})
+        _emit_json({"algorithms": [s.as_dict() for s in specs] + [a.as_dict() for a in PG_ALGORITHMS.values()]})
         return
     for s in specs:
         params = ", ".join(f"{p.name}={p.default}" for p in s.params)
@@ -124,6 +125,12 @@ def _cmd_algorithms(args: argparse.Namespace) -> None:
         print(f"    converges to: {s.target} ({s.iterate} iterate); {s.queries_per_iteration} query/iteration")
         print(f"    parameters: {params}")
         print(f"    cite: {s.citation}\n")
+    for a in PG_ALGORITHMS.values():
+        params = ", ".join(f"{p.name}={p.default}" for p in pg_params(a))
+        print(f"{a.name}: {a.title} (parametric, `nlhf pg`) — {a.summary}")
+        print(f"    converges to: {a.target}")
+        print(f"    parameters: {params}")
+        print(f"    cite: {a.citation}\n")
 
 
 def _cmd_equilibrium(args: argparse.Namespace) -> None:
@@ -362,6 +369,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "compare": _cmd_compare,
     "sweep": _cmd_sweep,
     "feedback": lambda args: cli_feedback.run(args, _emit_json, _table),
+    "train": lambda args: cli_train.run(args, _emit_json),
+    "pg": lambda args: cli_pg.run(args, _emit_json, _table, _parse_params, _game_fields),
 }
 
 
@@ -444,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
 
     cli_feedback.add_parser(sub, game_help, common)
+    cli_train.add_parser(sub, game_help, common)
+    cli_pg.add_parser(sub, game_help, common)
     return parser
 
 

@@ -169,7 +169,7 @@ def test_self_play_and_ema_reach_the_regularized_nash():
     game = get_preset("biased-cycle")
     exact = regularized_nash(game, TAU).policy
     for name in ("self-play-pg", "nash-ema-pg"):
-        run = train_policy_gradient(game, name, tau=TAU, steps=1500, gradient="exact")
+        run = train_policy_gradient(game, name, tau=TAU, steps=1500, gradient="exact", lr_schedule="constant")
         assert kl_divergence(exact, run.final_policy) < 1e-7, name
     sampled = train_policy_gradient(game, "self-play-pg", tau=TAU, steps=2000, seed=0)
     assert kl_divergence(exact, sampled.final_policy) < 2e-3  # measured 6.5e-4
@@ -219,9 +219,9 @@ def test_rlhf_pg_reaches_the_rlhf_optimum():
     game = get_preset("condorcet-winner")
     rewards = fit_bradley_terry(game, "uniform").scores
     optimum = kl_regularized_optimum(rewards, 0.5, np.full((1, 3), 1 / 3))
-    exact = train_policy_gradient(game, "rlhf-pg", tau=0.5, steps=1500, gradient="exact", lr=0.2)
+    exact = train_policy_gradient(game, "rlhf-pg", tau=0.5, steps=1500, gradient="exact", lr=2.0)
     assert kl_divergence(optimum[0], exact.final_policy) < 1e-8
-    sampled = train_policy_gradient(game, "rlhf-pg", tau=0.5, steps=1500, seed=2, lr=0.2)
+    sampled = train_policy_gradient(game, "rlhf-pg", tau=0.5, steps=1500, seed=2, lr=2.0)
     assert kl_divergence(optimum[0], sampled.final_policy) < 2e-3
     np.testing.assert_allclose(sampled.rlhf, optimum)
 
@@ -229,7 +229,7 @@ def test_rlhf_pg_reaches_the_rlhf_optimum():
 def test_custom_rewards_are_used():
     game = get_preset("rock-paper-scissors")
     rewards = np.array([[1.0, 0.0, -1.0]])
-    run = train_policy_gradient(game, "rlhf-pg", tau=1.0, steps=800, gradient="exact", rewards=rewards, lr=0.2)
+    run = train_policy_gradient(game, "rlhf-pg", tau=1.0, steps=800, gradient="exact", rewards=rewards, lr=2.0)
     np.testing.assert_allclose(
         run.final_policy, kl_regularized_optimum(rewards, 1.0, np.full((1, 3), 1 / 3))[0], atol=1e-5
     )

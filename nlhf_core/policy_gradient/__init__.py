@@ -3,31 +3,41 @@
 * :mod:`.losses` — the estimator as a surrogate loss on per-token log-probabilities (shared
   with the language-model trainer);
 * :mod:`.policies` — the sample/log-prob interface and a torch softmax over features;
-* :mod:`.estimators` — the algorithms (alternative response, signal), sampled and exact losses,
-  and their stationary points;
+* :mod:`.registry` — the algorithms, their parameters and targets (no torch needed);
+* :mod:`.estimators` — alternative responses, sampled and exact losses, stationary points;
 * :mod:`.training` — the training loop with metrics against the exact solutions.
+
+Names are imported lazily so that ``import nlhf_core.policy_gradient`` does not load torch.
 """
 
-from .estimators import PG_ALGORITHMS, PGAlgorithm, get_pg_algorithm, pg_params, stationary_point
-from .losses import regularized_pg_loss, reward_to_go, sequence_kl_estimate
-from .policies import FeatureSoftmaxPolicy, SamplingPolicy, geometric_mixture, one_hot_features, random_features
-from .training import PGRun, resolve_pg_params, train_policy_gradient
+from __future__ import annotations
 
-__all__ = [
-    "PG_ALGORITHMS",
-    "FeatureSoftmaxPolicy",
-    "PGAlgorithm",
-    "PGRun",
-    "SamplingPolicy",
-    "geometric_mixture",
-    "get_pg_algorithm",
-    "one_hot_features",
-    "pg_params",
-    "random_features",
-    "regularized_pg_loss",
-    "resolve_pg_params",
-    "reward_to_go",
-    "sequence_kl_estimate",
-    "stationary_point",
-    "train_policy_gradient",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "PG_ALGORITHMS": "registry",
+    "PGAlgorithm": "registry",
+    "get_pg_algorithm": "registry",
+    "pg_params": "registry",
+    "stationary_point": "estimators",
+    "regularized_pg_loss": "losses",
+    "reward_to_go": "losses",
+    "sequence_kl_estimate": "losses",
+    "FeatureSoftmaxPolicy": "policies",
+    "SamplingPolicy": "policies",
+    "geometric_mixture": "policies",
+    "one_hot_features": "policies",
+    "random_features": "policies",
+    "PGRun": "training",
+    "resolve_pg_params": "training",
+    "train_policy_gradient": "training",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)

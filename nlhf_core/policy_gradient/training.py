@@ -25,16 +25,9 @@ from ..games import PreferenceGame
 from ..metrics import context_average, kl_divergence, win_rate
 from ..policies import as_context_policies, as_reference
 from ..rlhf import fit_bradley_terry, kl_regularized_optimum
-from .estimators import (
-    PGAlgorithm,
-    alternative_log_probs,
-    exact_loss,
-    get_pg_algorithm,
-    pg_params,
-    sampled_loss,
-    stationary_point,
-)
+from .estimators import alternative_log_probs, exact_loss, sampled_loss, stationary_point
 from .policies import DTYPE, FeatureSoftmaxPolicy, one_hot_features, random_features
+from .registry import PGAlgorithm, get_pg_algorithm, pg_params
 
 #: Largest ``steps * batch_size`` one run may ask for (about a minute of CPU).
 MAX_SAMPLES_PER_RUN = 50_000_000
