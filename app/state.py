@@ -210,3 +210,20 @@ def comparison(link: str, tau: float, ref: str, sampling: str):
 
 def _policy_arg(text: str, game: PreferenceGame) -> Any:
     return "uniform" if text in ("uniform", "reference") else policy_from_text(text, game.labels)
+
+
+@st.cache_data(show_spinner="Training the policy…", max_entries=32)
+def pg_run(link: str, name: str, params_json: str, ref: str, init: str):
+    """A parametric (policy-gradient) run; torch is imported only when one is asked for."""
+    from nlhf_core.policy_gradient import train_policy_gradient
+
+    game = _game_from_link(link)
+    steps = json.loads(params_json)["steps"]
+    return train_policy_gradient(
+        game,
+        name,
+        reference=_policy_arg(ref, game),
+        init=_policy_arg(ref if init == "reference" else init, game),
+        record_every=max(1, steps // FRAMES),
+        **json.loads(params_json),
+    )

@@ -144,6 +144,12 @@ def _play_controls(frame_names: list[str], labels: list[str], duration: int = 40
     }
 
 
+#: Line styles of the extra (fixed) paths on the simplex: an average iterate is dashed purple,
+#: other paths (parametric runs) solid green, then dotted brown.
+_AVERAGE_PATH_STYLE = {"color": "#9467bd", "width": 2, "dash": "dash"}
+_EXTRA_PATH_STYLES = ({"color": "#2ca02c", "width": 1.5}, {"color": "#8c564b", "width": 1.5, "dash": "dot"})
+
+
 def simplex_animation(
     labels: Sequence[str],
     path: np.ndarray,
@@ -158,7 +164,7 @@ def simplex_animation(
     ``path`` is ``(R, 3)`` (one point per frame, at ``queries``); ``markers`` are fixed
     named points (Nash, regularized Nash, reference, RLHF); ``field`` is
     ``(points, next_points)``: one solver step from each point, drawn as faint arrows;
-    ``extra_paths`` are further fixed paths (e.g. the average iterate), drawn dashed.
+    ``extra_paths`` are further fixed paths: an average iterate (dashed purple) or parametric runs (green).
     Built as plain dicts throughout (it is redrawn on every edit).
     """
     path = np.asarray(path, dtype=float)
@@ -195,14 +201,16 @@ def simplex_animation(
             line={"color": "rgba(255,127,14,0.35)", "width": 1.5},
         )
     )
+    others = [name for name in (extra_paths or {}) if "average" not in name]
     for name, other in (extra_paths or {}).items():
+        style = _AVERAGE_PATH_STYLE if "average" in name else _EXTRA_PATH_STYLES[others.index(name) % 2]
         data.append(
             trace(
                 mode="lines",
                 **tern(np.asarray(other)),
                 name=name,
                 hoverinfo="skip",
-                line={"color": "#9467bd", "width": 2, "dash": "dash"},
+                line=style,
             )
         )
     if field is not None:

@@ -126,13 +126,19 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_selector(f"{APP}{IDLE}", timeout=timeout)
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a PNG under test-artifacts/ (and docs/screenshots/ with NLHF_UPDATE_SCREENSHOTS=1)."""
+def screenshot(page, name: str, element: str | None = None) -> Path:
+    """Save a PNG under test-artifacts/ (and docs/screenshots/ with NLHF_UPDATE_SCREENSHOTS=1).
+
+    The whole page, or only the first element matching the CSS selector ``element``.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.wait_for(timeout=30_000)
     page.wait_for_timeout(800)  # let Plotly and the last elements finish drawing
-    page.screenshot(path=str(path), full_page=True)
+    if element is None:
+        page.screenshot(path=str(path), full_page=True)
+    else:
+        page.locator(element).first.screenshot(path=str(path))
     if os.environ.get("NLHF_UPDATE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, SCREENSHOTS / path.name)

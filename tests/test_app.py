@@ -242,3 +242,26 @@ def test_feedback_lab_shows_the_core_pipeline():
     at.select_slider(key="fb_n").set_value(100).run()
     assert not at.exception
     assert any("100 comparisons" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------------- parametric overlay (issue 6)
+def test_policy_gradient_overlay_matches_the_core(app):
+    from nlhf_core.algorithms import get_algorithm
+    from nlhf_core.policy_gradient import train_policy_gradient
+
+    app.toggle(key="pg-on").set_value(True).run()
+    assert not app.exception, app.exception
+    tau = get_algorithm("nash-md").param("tau").default
+    expected = train_policy_gradient(get_preset("biased-cycle"), "nash-md-pg", tau=tau, record_every=1000 // 120)
+    path = trace(figures(app)[0], "Nash-MD-PG (sampled)")
+    np.testing.assert_allclose([path["a"][-1], path["b"][-1], path["c"][-1]], expected.final_policy, **DISPLAY)
+    assert len(path["a"]) == len(expected.trajectory.steps)
+    curves = {t["name"] for t in figures(app)[2]["data"]}
+    assert {"kl to target", "kl to equilibrium", "win rate vs rlhf"} - curves == {"win rate vs rlhf"}
+    table = app.dataframe[-1].value
+    shown = dict(zip(table["metric"], table["final value"], strict=True))
+    for k, v in expected.final_metrics().items():
+        assert shown[k.replace("_", " ")] == pytest.approx(v, rel=1e-9), k
+    app.selectbox(key="pg-algo").set_value("self-play-pg").run()
+    assert not app.exception
+    assert "Self-play PG (online IPO) (sampled)" in {t.get("name") for t in figures(app)[0]["data"]}

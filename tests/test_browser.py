@@ -198,3 +198,23 @@ def test_a_broken_upload_is_refused_politely(context, app_url, tmp_path):
         timeout=30_000,
     )
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_policy_gradient_overlay_draws_the_sampled_path(context, app_url):
+    page = open_page(context, app_url)
+    page.wait_for_selector(PLOTLY)
+    page.get_by_text("Parametric run (policy gradient)").click()
+    page.get_by_text("Overlay a policy-gradient run").click()
+    page.get_by_text("Parametric run: Nash-MD-PG").wait_for(timeout=90_000)
+    find = (
+        "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"
+        " const t = gd && gd.data && gd.data.find(d => d.name === 'Nash-MD-PG (sampled)');"
+        " if (!t) return null; const k = t.a.length - 1; return [t.a[k], t.b[k], t.c[k]]; }"
+    )
+    page.wait_for_function(find, timeout=60_000)
+    wait_idle(page, timeout=90_000)
+    last = page.evaluate(find)
+    assert abs(sum(last) - 1.0) < 1e-6 and min(last) > 0
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "playground-policy-gradient")
+    screenshot(page, "policy-gradient-simplex", element=PLOTLY)

@@ -72,3 +72,14 @@ def test_heatmaps_carry_the_values():
     sweep = sweep_heatmap([0.1, 1.0], [0.01, 0.1], grid, "exploitability")
     assert sweep.data[0].z[0][0] == pytest.approx(-3.0) and sweep.data[0].z[0][1] is None
     assert sweep.data[0].text[0][1] == "invalid"
+
+
+def test_extra_paths_keep_their_styles_and_points():
+    path = np.array([[1 / 3, 1 / 3, 1 / 3], [0.2, 0.5, 0.3]])
+    pg = np.array([[1 / 3, 1 / 3, 1 / 3], [0.25, 0.45, 0.3], [0.1, 0.6, 0.3]])
+    fig = simplex_animation(("a", "b", "c"), path, [0, 1], {}, extra_paths={"average iterate": path, "PG": pg})
+    traces = {t.get("name"): t for t in fig["data"]}
+    assert traces["average iterate"]["line"]["dash"] == "dash"
+    assert traces["PG"]["line"]["color"] == "#2ca02c" and "dash" not in traces["PG"]["line"]
+    np.testing.assert_allclose(traces["PG"]["a"], pg[:, 0])
+    np.testing.assert_allclose(traces["PG"]["c"], pg[:, 2])

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import state
 from app.controls import algorithm_picker, params_key, policy_editor, run_options
+from app.pg_panel import EXPLANATION, pg_controls
 from nlhf_core.algorithms.nash_md import theorem_kl_bound
 from nlhf_core.editing import add_response, apply_cell_edits, remove_response, rename_response
 from nlhf_core.errors import NLHFError
@@ -127,6 +128,8 @@ with right:
             "reference",
             "Where the solver starts; by default the reference, as in the paper.",
         )
+    with st.expander("Parametric run (policy gradient)"):
+        pg_choice = pg_controls(float(params.get("tau", 0.1)))
 
 # ---------------------------------------------------------------------- run
 link, ref, init = ss.game_link, state.policy("ref"), state.policy("init")
@@ -136,6 +139,7 @@ try:
     nash = state.nash(link)
     reg = state.regularized(link, tau, ref)
     rl = state.rlhf(link, tau, ref, "uniform")
+    pg = state.pg_run(link, pg_choice[0], params_key(pg_choice[1]), ref, init) if pg_choice else None
 except NLHFError as err:
     st.error(str(err))
     st.stop()
@@ -155,6 +159,8 @@ markers = {
 }
 path = traj.last_policies[:, context, :]
 extra = {"average iterate": traj.average_policies[:, context, :]} if traj.iterate == "average" else {}
+if pg is not None:
+    extra[f"{pg.algorithm.title} (sampled)"] = pg.trajectory.policies[:, context, :]
 st.subheader("Trajectory")
 if game.n == 3:
     points, moved = state.field(link, spec.name, params_key(params), ref, context)
@@ -165,7 +171,12 @@ if game.n == 3:
         "the orange dot is the policy after the shown number of preference queries. Grey arrows: where one "
         f"update moves each policy. Markers: exact Nash (★), regularized Nash for τ = {tau:g} (◆), reference "
         "(■) and the RLHF optimum π ∝ μ·exp(r/τ) of a Bradley–Terry reward fitted on uniform pairs (✕)."
-        + (" Dashed: the average of the iterates, which is what converges for this solver." if extra else "")
+        + (
+            " Dashed: the average of the iterates, which is what converges for this solver."
+            if traj.iterate == "average"
+            else ""
+        )
+        + (" Green: the policy-gradient run's path." if pg is not None else "")
     )
 else:
     st.plotly_chart(bar_animation(game.labels, path, traj.queries, markers), key="trajectory")
@@ -193,6 +204,21 @@ st.dataframe(
     pd.DataFrame({"metric": [k.replace("_", " ") for k in final], "final value": list(final.values())}),
     hide_index=True,
 )
+if pg is not None:
+    st.subheader(f"Parametric run: {pg.algorithm.title}")
+    st.markdown(EXPLANATION)
+    pg_curves = {k: v for k, v in {**pg.trajectory.metrics, **pg.curves}.items() if not k.startswith("win_rate")}
+    st.plotly_chart(convergence_figure(pg.trajectory.queries, pg_curves), key="pg-convergence")
+    st.caption(
+        "Against sampled comparisons (batch × steps). KL to target: to this algorithm's resting point "
+        f"({pg.algorithm.target}); KL to equilibrium: to the regularized Nash π*_τ."
+    )
+    pg_final = pg.final_metrics()
+    st.dataframe(
+        pd.DataFrame({"metric": [k.replace("_", " ") for k in pg_final], "final value": list(pg_final.values())}),
+        hide_index=True,
+        key="pg-metrics",
+    )
 c1, c2 = st.columns(2)
 c1.download_button(
     "Trajectory (CSV)", trajectory_to_csv(traj, game), f"{spec.name}-trajectory.csv", "text/csv", key="dl-traj"

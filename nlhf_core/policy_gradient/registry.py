@@ -49,8 +49,7 @@ PG_ALGORITHMS: dict[str, PGAlgorithm] = {
             "preference",
             "pi ∝ mu exp(P pi_beta / tau) with pi_beta ∝ pi^(1-beta) mu^beta (pi*_tau at beta = 0)",
             "Munos et al. 2024, Section 7 (Nash-MD-PG)",
-            r"\nabla\log\pi(y|x)\,[P(y\succ y'|x)-\tfrac12-\tau\log\tfrac{\pi(y|x)}{\mu(y|x)}],\ "
-            r"y\sim\pi,\ y'\sim\pi^{1-\beta}\mu^{\beta}",
+            r"y\sim\pi,\quad y'\sim\pi^{1-\beta}\mu^{\beta},\quad s=P(y\succ y')-\tfrac12",
         ),
         PGAlgorithm(
             "nash-ema-pg",
@@ -60,7 +59,7 @@ PG_ALGORITHMS: dict[str, PGAlgorithm] = {
             "preference",
             "pi*_tau (the regularized Nash)",
             "Munos et al. 2024, Section 7 (Nash-EMA-PG)",
-            r"y'\sim\pi_{\bar\theta},\ \bar\theta\leftarrow\beta\bar\theta+(1-\beta)\theta",
+            r"y'\sim\pi_{\bar\theta},\quad \bar\theta\leftarrow\beta\bar\theta+(1-\beta)\theta",
         ),
         PGAlgorithm(
             "self-play-pg",
@@ -70,7 +69,7 @@ PG_ALGORITHMS: dict[str, PGAlgorithm] = {
             "preference",
             "pi*_tau (the regularized Nash)",
             "Munos et al. 2024, Section 7 (beta = 0); Calandriello et al. 2024 (online IPO)",
-            r"y'\sim\pi",
+            r"y\sim\pi,\quad y'\sim\pi,\quad s=P(y\succ y')-\tfrac12",
         ),
         PGAlgorithm(
             "rlhf-pg",
@@ -80,7 +79,7 @@ PG_ALGORITHMS: dict[str, PGAlgorithm] = {
             "reward",
             "pi ∝ mu exp(r / tau) (the RLHF optimum)",
             "Munos et al. 2024, Section 8 (RLHF baseline); Ouyang et al. 2022",
-            r"\nabla\log\pi(y|x)\,[r(x,y)-b-\tau\log\tfrac{\pi(y|x)}{\mu(y|x)}]",
+            r"y\sim\pi,\quad s=r(y)-b",
         ),
     )
 }
