@@ -1,0 +1,141 @@
+"""``nlhf train``: the language-model pipeline (SFT → preference/reward models → Nash-MD-PG, Nash-EMA-PG,
+self-play, RLHF → exact evaluation) from one TOML config, overridable on the command line.
+
+torch and transformers are imported only when the command runs, so other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+SHORTCUTS = {
+    "game": "task.game",
+    "tau": "policy.tau",
+    "beta": "policy.beta",
+    "judge": "policy.judge",
+    "seed": "run.seed",
+    "device": "run.device",
+    "model": "model.source",
+}
+
+
+def add_parser(sub: Any, game_help: str, common: Any) -> None:
+    """Register ``train`` on the main parser's subparsers."""
+    p = sub.add_parser(
+        "train",
+        help="train a small language model with NLHF (Nash-MD-PG, Nash-EMA-PG, self-play) and RLHF",
+        description="Runs the whole pipeline into --out: SFT, sampled pairs labelled by simulated annotators, a "
+        "preference model and a reward model, then every method in policy.methods, evaluated exactly under the true "
+        "preferences. With no arguments it runs the built-in 'default' config. Launch with `torchrun "
+        "--nproc_per_node N -m nlhf_core.cli train ...` for several processes.",
+    )
+    p.add_argument("--config", "-c", metavar="NAME|FILE.toml", help="built-in config (default, smoke) or a TOML file")
+    p.add_argument("--out", "-o", metavar="DIR", help="run directory (default: runs/train-<time>)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one setting, e.g. --set policy.tau=0.05 (repeatable; values are TOML literals)",
+    )
+    p.add_argument("--game", help=f"shortcut for --set task.game=... ({game_help})")
+    p.add_argument("--tau", type=float, help="shortcut for --set policy.tau=...")
+    p.add_argument("--beta", type=float, help="shortcut for --set policy.beta=...")
+    p.add_argument("--judge", help="shortcut for --set policy.judge=... (oracle, preference-model, module:callable)")
+    p.add_argument(
+        "--methods", metavar="A,B", help="comma-separated methods (rlhf, self-play, nash-md-pg, nash-ema-pg)"
+    )
+    p.add_argument("--seed", type=int, help="shortcut for --set run.seed=...")
+    p.add_argument("--device", help="shortcut for --set run.device=... (auto, cpu, cuda, mps)")
+    p.add_argument("--model", metavar="DIR", help="shortcut for --set model.source=... (a local Hugging Face model)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
+    p.add_argument("--help-config", action="store_true", help="list every setting with its default and exit")
+    common(p)
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    items = list(args.set)
+    for name, key in SHORTCUTS.items():
+        value = getattr(args, name)
+        if value is not None:
+            items.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
+    if args.methods is not None:
+        names = [m.strip() for m in args.methods.split(",") if m.strip()]
+        items.append("policy.methods=[" + ", ".join(f'"{m}"' for m in names) + "]")
+    return items
+
+
+def _help_config() -> str:
+    from .llm.config import SCHEMA, _toml_value
+
+    lines = []
+    for section, keys in SCHEMA.items():
+        for key, spec in keys.items():
+            lines.append(f"{section}.{key} = {_toml_value(spec.default)}    {spec.help}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, emit_json: Any) -> None:
+    """Dispatch ``nlhf train``."""
+    from .llm import config as cfgmod
+
+    if args.help_config:
+        print(_help_config())
+        return
+    config = cfgmod.load_config(args.config, _overrides(args))
+    if args.print_config:
+        print(cfgmod.to_toml(config), end="")
+        return
+    out = args.out or os.path.join("runs", time.strftime("train-%Y%m%d-%H%M%S"))
+    from .llm.api import run_training
+    from .llm.trainer import Stopped
+
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+
+        def on_interrupt(signum: int, frame: Any) -> None:  # first Ctrl-C: checkpoint and stop; second: abort
+            if stop.is_set():
+                raise KeyboardInterrupt
+            stop.set()
+            print("\nstopping after this step (Ctrl-C again to abort)...", file=sys.stderr)
+
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    rank0 = os.environ.get("RANK", "0") == "0"
+    try:
+        summary = run_training(
+            config, out, resume=args.resume, stop_event=stop, progress=not args.quiet and sys.stderr.isatty()
+        )
+    except Stopped as err:
+        if rank0:
+            print(f"{err}; continue with `nlhf train --out {out} --resume` and the same settings.", file=sys.stderr)
+        raise KeyboardInterrupt from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if not rank0:
+        return
+    if args.json:
+        emit_json({"out": out, **summary})
+        return
+    names = summary["methods"]
+    print(f"run directory: {out}  (report.md, summary.json, metrics.jsonl, checkpoints/)")
+    print(f"{'policy':<12} {'win vs SFT':>10} {'KL to Nash_tau':>15} {'malformed':>10}")
+    for m in names:
+        print(
+            f"{m:<12} {summary['win_rate_vs_sft'][m]:>10.3f} {summary['kl_to_regularized_nash'][m]:>15.4f} "
+            f"{summary['malformed_mass'][m]:>10.4f}"
+        )
+    if summary.get("steps_per_s"):
+        print(
+            f"policy optimization: {summary['steps_per_s']:.2f} steps/s, {summary['samples_per_s']:.0f} samples/s; "
+            f"wall time {summary['wall_time_s']:.1f} s"
+        )

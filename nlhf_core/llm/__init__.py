@@ -1,0 +1,10 @@
+"""A small NLHF trainer for language models (Munos et al. 2024, Section 7): SFT, preference and reward
+models, Nash-MD-PG, Nash-EMA-PG, self-play and RLHF, evaluated exactly against the tabular theory.
+
+Importing this package pulls in torch; ``transformers`` is imported when a model is built.
+"""
+
+from .api import TrainingJob, resolve_config, run_training
+from .config import BUILTIN, METHODS, SCHEMA, load_config
+
+__all__ = ["BUILTIN", "METHODS", "SCHEMA", "TrainingJob", "load_config", "resolve_config", "run_training"]

@@ -1,0 +1,110 @@
+"""Public entry points: run the pipeline in this thread, or as a background job with progress and cancel.
+
+``run_training(config, out_dir, callback=..., stop_event=...)`` runs (or, with ``resume=True``,
+continues) the whole pipeline and returns the summary. :class:`TrainingJob` wraps it in a daemon
+thread for interactive front ends (a Streamlit page keeps the job in ``st.session_state`` and
+polls :attr:`TrainingJob.records` from a fragment): ``job.start()``, ``job.stop()`` (checkpoints
+and stops at the next step; start a new job with ``resume=True`` to continue), ``job.status``,
+``job.summary``, ``job.error``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from . import config as cfgmod
+
+
+def resolve_config(config: str | Path | dict[str, Any] | None = None, overrides: Iterable[str] = ()) -> dict[str, Any]:
+    """A validated config from a built-in name, a ``.toml`` path, a mapping, or ``None`` (the default)."""
+    if isinstance(config, dict):
+        resolved = cfgmod.merge(cfgmod.defaults(), config)
+        for item in overrides:
+            section, key, value = cfgmod.parse_override(item)
+            resolved[section][key] = value
+        return cfgmod.validate(resolved)
+    return cfgmod.load_config(config, overrides)
+
+
+def run_training(
+    config: str | Path | dict[str, Any] | None,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+    stop_event: threading.Event | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run the pipeline into ``out_dir`` and return the summary (also in ``out_dir/summary.json``).
+
+    ``callback`` receives every metrics record (a dict with ``stage`` and ``step``) as it is logged;
+    setting ``stop_event`` makes the run checkpoint and raise :class:`~nlhf_core.llm.trainer.Stopped`.
+    """
+    from .trainer import Trainer
+
+    return Trainer(
+        resolve_config(config), out_dir, resume=resume, callback=callback, stop_event=stop_event, progress=progress
+    ).run()
+
+
+class TrainingJob:
+    """A training run in a background thread, with a thread-safe record list and a stop event."""
+
+    def __init__(self, config: str | Path | dict[str, Any] | None, out_dir: str | Path, *, resume: bool = False):
+        self.config = resolve_config(config)
+        self.out_dir = Path(out_dir)
+        self.resume = resume
+        self.stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._records: list[dict[str, Any]] = []
+        self.summary: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.status = "created"
+        self._thread: threading.Thread | None = None
+
+    def _on_record(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """A copy of every metrics record logged so far."""
+        with self._lock:
+            return list(self._records)
+
+    def _run(self) -> None:
+        from ..errors import NLHFError
+        from .trainer import Stopped
+
+        self.status = "running"
+        try:
+            self.summary = run_training(
+                self.config, self.out_dir, resume=self.resume, callback=self._on_record, stop_event=self.stop_event
+            )
+            self.status = "finished"
+        except Stopped:
+            self.status = "stopped"
+        except NLHFError as err:
+            self.error, self.status = str(err), "failed"
+        except Exception as err:  # reported to the page, never raised into it
+            self.error, self.status = f"{type(err).__name__}: {err}", "failed"
+
+    def start(self) -> TrainingJob:
+        self._thread = threading.Thread(target=self._run, name="nlhf-train", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to checkpoint and stop after its current step."""
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

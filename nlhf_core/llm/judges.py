@@ -1,0 +1,86 @@
+"""Judges: who says ``P(y ≻ y' | x)`` during training and evaluation.
+
+A judge is any callable ``judge(prompts, responses_a, responses_b) -> probabilities`` taking three
+equally long lists of strings and returning one probability per row that ``a`` is preferred to
+``b``. Three kinds plug in through ``policy.judge``:
+
+* ``"oracle"``: the true game (exact ``P_ext[x, cat(a), cat(b)]``, malformed included);
+* ``"preference-model"``: the pairwise preference model trained on the labelled pairs;
+* ``"package.module:name"``: any importable callable (an LLM judge of your own); ``name`` may be a
+  factory that is called once with no arguments if it is a class.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import ParameterError
+from .models import Codec, PreferenceModel
+from .task import AnswerTask
+
+JudgeFn = Callable[[Sequence[str], Sequence[str], Sequence[str]], Sequence[float]]
+
+
+class OracleJudge:
+    """The true preferences: ``P_ext(x)[cat(a), cat(b)]`` from the task's extended game."""
+
+    def __init__(self, task: AnswerTask) -> None:
+        self.task = task
+        self.P = task.extended_matrices()
+
+    def __call__(self, prompts: Sequence[str], responses_a: Sequence[str], responses_b: Sequence[str]) -> np.ndarray:
+        ctx = [self.task.context_of(p) for p in prompts]
+        a = [self.task.parse(t) for t in responses_a]
+        b = [self.task.parse(t) for t in responses_b]
+        return self.P[ctx, a, b]
+
+
+class PreferenceModelJudge:
+    """A trained :class:`~nlhf_core.llm.models.PreferenceModel` behind the text interface."""
+
+    def __init__(self, model: PreferenceModel, codec: Codec, device: torch.device | str = "cpu") -> None:
+        self.model, self.codec, self.device = model, codec, device
+
+    @torch.no_grad()
+    def __call__(self, prompts: Sequence[str], responses_a: Sequence[str], responses_b: Sequence[str]) -> np.ndarray:
+        from .models import pack
+
+        p_ids = [self.codec.prompt_ids(p) for p in prompts]
+        ya, ma = pack([self.codec.response_ids(t) for t in responses_a], self.codec.pad_id, self.device)
+        yb, mb = pack([self.codec.response_ids(t) for t in responses_b], self.codec.pad_id, self.device)
+        return torch.sigmoid(self.model(p_ids, ya, ma, yb, mb)).float().cpu().numpy()
+
+
+def import_callable(path: str) -> JudgeFn:
+    """Import ``"package.module:name"`` (or ``"package.module.name"``) and return the callable."""
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise ParameterError(
+            f"policy.judge {path!r} is not 'oracle', 'preference-model' or an import path like 'mypkg.judges:score'."
+        )
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise ParameterError(f"Cannot import the judge {path!r} ({err}); check the module path and name.") from None
+    if isinstance(obj, type):
+        obj = obj()
+    if not callable(obj):
+        raise ParameterError(f"The judge {path!r} is not callable; give a function judge(prompts, a, b).")
+    return obj
+
+
+def call_judge(judge: JudgeFn, prompts: Sequence[str], a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Call a judge and check what it returns: one probability in [0, 1] per row."""
+    out = np.asarray(judge(list(prompts), list(a), list(b)), dtype=float).reshape(-1)
+    if out.shape[0] != len(prompts) or not np.all(np.isfinite(out)) or np.any((out < 0) | (out > 1)):
+        raise ParameterError(
+            f"The judge returned {out.shape[0]} values for {len(prompts)} pairs, or values outside [0, 1]; "
+            f"a judge must return one probability per pair."
+        )
+    return out

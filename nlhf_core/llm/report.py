@@ -1,0 +1,134 @@
+"""``report.md`` and ``figures.html`` of a run: win rates, distances to the tabular targets, curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .runtime import atomic_write_text
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Records of ``metrics.jsonl`` (a later record of the same stage and step replaces an earlier one)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        return []
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            seen[(rec.get("stage", ""), rec.get("step", 0))] = rec
+    return list(seen.values())
+
+
+def _figures(run_dir: Path, summary: dict[str, Any]) -> str | None:
+    try:
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+    except ImportError:
+        return None
+    records = read_metrics(run_dir)
+    methods = [m for m in summary["methods"] if m != "sft"]
+    fig = make_subplots(
+        rows=1, cols=3, subplot_titles=("training loss", "win rate vs SFT (exact)", "KL(Nash_tau || policy)")
+    )
+    for m in methods:
+        rec = [r for r in records if r.get("stage") == m]
+        fig.add_trace(
+            go.Scatter(x=[r["step"] for r in rec], y=[r["loss"] for r in rec], name=m, legendgroup=m), row=1, col=1
+        )
+        ev = [r for r in rec if "win_vs_sft" in r]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["step"] for r in ev], y=[r["win_vs_sft"] for r in ev], name=m, legendgroup=m, showlegend=False
+            ),
+            row=1,
+            col=2,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[r["step"] for r in ev], y=[r["kl_to_nash"] for r in ev], name=m, legendgroup=m, showlegend=False
+            ),
+            row=1,
+            col=3,
+        )
+    bars = go.Figure()
+    for name, dist in [
+        ("SFT (mu)", summary["reference_distribution"]),
+        ("regularized Nash", summary["regularized_nash"]),
+    ]:
+        _bar(bars, name, dist)
+    for m in methods:
+        _bar(bars, m, summary["answer_distributions"][m])
+    bars.update_layout(barmode="group", title="answer distribution per prompt (exact)", yaxis_title="probability")
+    html = fig.to_html(full_html=False, include_plotlyjs="directory") + bars.to_html(
+        full_html=False, include_plotlyjs=False
+    )
+    path = run_dir / "figures.html"
+    atomic_write_text(path, f"<html><head><meta charset='utf-8'></head><body>{html}</body></html>")
+    return path.name
+
+
+def _bar(fig: Any, name: str, dist: dict[str, dict[str, float]]) -> None:
+    import plotly.graph_objects as go
+
+    x = [[p for p in dist for _ in dist[p]], [lab for p in dist for lab in dist[p]]]
+    fig.add_trace(go.Bar(x=x, y=[v for p in dist for v in dist[p].values()], name=name))
+
+
+def write_report(run_dir: str | Path, summary: dict[str, Any]) -> None:
+    """Write ``report.md`` (and ``figures.html`` when plotly is installed)."""
+    run_dir = Path(run_dir)
+    names = summary["methods"]
+    W = summary["win_rates"]
+    parts = [
+        "# NLHF language-model run",
+        "",
+        f"Judge for the NLHF methods: `{summary['judge']}`; tau = {summary['tau']}, beta = {summary['beta']}; "
+        f"device {summary['device']} × {summary['world_size']}; wall time {summary['wall_time_s']:.1f} s.",
+        "",
+        "## Win rates under the true preferences (exact; row beats column)",
+        "",
+        _table([[a] + [f"{W[a][b]:.3f}" for b in names] for a in names], ["", *names]),
+        "",
+        "## Distance to the tabular regularized Nash (extended game, SFT reference)",
+        "",
+        _table(
+            [[m, f"{summary['kl_to_regularized_nash'][m]:.4f}", f"{summary['malformed_mass'][m]:.4f}"] for m in names],
+            ["policy", "KL(Nash_tau || policy)", "malformed mass"],
+        ),
+    ]
+    if "rlhf" in summary:
+        kl = summary["rlhf"]["kl_to_reward_optimum"]
+        parts += [
+            "",
+            "## RLHF target: the reward model's KL-optimum (valid answers)",
+            "",
+            _table([[m, f"{kl[m]:.4f}"] for m in names], ["policy", "KL(optimum || policy)"]),
+        ]
+    models = summary.get("models", {})
+    for key in ("preference_model", "reward_model"):
+        if key in models:
+            q = models[key]
+            parts += [
+                "",
+                f"{key.replace('_', ' ')}: held-out accuracy {q['held_out_accuracy']:.3f}, mean |P - "
+                f"P_true| {q['mean_abs_error_vs_true_preference']:.3f} on {q['held_out_pairs']} pairs.",
+            ]
+    if summary.get("steps_per_s"):
+        parts += [
+            "",
+            f"Policy optimization: {summary['steps_per_s']:.2f} steps/s, "
+            f"{summary['samples_per_s']:.0f} sampled responses/s.",
+        ]
+    fig = _figures(run_dir, summary)
+    if fig:
+        parts += ["", f"Figures: [{fig}]({fig}) (training curves, answer distributions)."]
+    atomic_write_text(run_dir / "report.md", "\n".join(parts) + "\n")

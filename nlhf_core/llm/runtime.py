@@ -1,0 +1,181 @@
+"""Devices, precision, threads, distributed setup, seeded generators and safe checkpoint files.
+
+* Device: ``auto`` picks CUDA, then MPS, then CPU; under ``torchrun`` each rank takes
+  ``cuda:LOCAL_RANK``. bf16 autocast is used on GPU (``precision = auto`` or ``bf16``).
+* Distributed: when ``WORLD_SIZE > 1`` (set by ``torchrun``) the process group is initialized with
+  NCCL on CUDA and gloo otherwise; models train under ``DistributedDataParallel``.
+* Randomness: every draw of a step comes from a ``torch.Generator`` seeded by
+  ``hash(seed, stage, step, shard)``, so a step's samples do not depend on how many steps ran in this
+  process (exact resume) nor on which rank handles the shard (DDP = one process, same global batch).
+* Files: weights are written with safetensors, training state with ``torch.save`` and read back
+  with ``weights_only=True`` (no pickle of arbitrary objects); every write is atomic (temp file +
+  ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ParameterError
+
+
+@dataclass
+class Runtime:
+    """Where and how this process computes."""
+
+    device: torch.device
+    amp: bool
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    shards: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp:
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def barrier(self) -> None:
+        if self.distributed:
+            torch.distributed.barrier()
+
+
+def setup_runtime(run_cfg: dict[str, Any]) -> Runtime:
+    """Select the device, cap threads and join the process group when launched by ``torchrun``."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    want = run_cfg["device"]
+    if want == "auto":
+        if torch.cuda.is_available():
+            want = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            want = "mps"
+        else:
+            want = "cpu"
+    if want == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("run.device is 'cuda' but no CUDA GPU is visible; use run.device = 'auto' or 'cpu'.")
+    if want == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ParameterError("run.device is 'mps' but MPS is not available; use run.device = 'auto' or 'cpu'.")
+    device = torch.device(f"cuda:{local_rank}" if want == "cuda" else want)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = run_cfg["threads"] or max(1, cores // world)
+    torch.set_num_threads(threads)
+    precision = run_cfg["precision"]
+    amp = device.type == "cuda" and precision in ("auto", "bf16")
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        torch.distributed.init_process_group(backend=backend)
+    shards = run_cfg["shards"] or world
+    if shards % world:
+        raise ParameterError(
+            f"run.shards = {shards} is not a multiple of the {world} processes; set run.shards to a "
+            f"multiple of --nproc_per_node times the nodes (or 0 for one shard per process)."
+        )
+    return Runtime(device=device, amp=amp, rank=rank, world=world, local_rank=local_rank, shards=shards)
+
+
+def derived_seed(*parts: Any) -> int:
+    """A 63-bit seed from any parts (stable across processes and Python versions)."""
+    digest = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+
+
+def generator(*parts: Any) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded by :func:`derived_seed`."""
+    return torch.Generator(device="cpu").manual_seed(derived_seed(*parts))
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (1 << 32))
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, NumPy and torch global RNG states as tensors/ints (loadable with ``weights_only=True``)."""
+    py = random.getstate()
+    np_state = np.random.get_state()
+    state = {
+        "python_version": py[0],
+        "python_state": torch.tensor(py[1], dtype=torch.int64),
+        "numpy_keys": torch.from_numpy(np_state[1].astype(np.int64)),
+        "numpy_pos": int(np_state[2]),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate((state["python_version"], tuple(int(v) for v in state["python_state"].tolist()), None))
+    keys = state["numpy_keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, state["numpy_pos"], 0, 0.0))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+
+
+def save_weights(model: nn.Module, path: Path) -> None:
+    """Weights as safetensors (shared tensors such as tied embeddings handled by ``save_model``)."""
+    from safetensors.torch import save_model
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_model(unwrap(model), str(tmp))
+    os.replace(tmp, path)
+
+
+def load_weights(model: nn.Module, path: Path) -> None:
+    from safetensors.torch import load_model
+
+    load_model(unwrap(model), str(path), device=str(next(unwrap(model).parameters()).device))
+
+
+def save_state(state: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """Training state written by :func:`save_state`, read with ``weights_only=True`` (no arbitrary pickle)."""
+    return torch.load(path, map_location="cpu", weights_only=True)

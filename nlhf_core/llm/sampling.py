@@ -1,0 +1,179 @@
+"""Batched sampling from a policy or from the token-level geometric mixture, and teacher-forced log-probs.
+
+**Token-level mixture (Nash-MD-PG's alternative, Munos et al. 2024, Section 7).** At every step
+the next token is drawn from ::
+
+    pi_beta(. | x, y_<t) = softmax((1 - beta) * logits_pi(. | x, y_<t) + beta * logits_mu(. | x, y_<t))
+
+i.e. ``∝ pi(.|x,y_<t)^(1-beta) mu(.|x,y_<t)^beta``. The *sequence-level* mixture of the theory is
+``pi(y|x)^(1-beta) mu(y|x)^beta / Z(x)``; the two differ because the token-level version
+renormalizes at every prefix: ``prod_t pi_beta(y_t|.) = pi(y)^(1-beta) mu(y)^beta / prod_t Z_t(x, y_<t)``,
+and the per-prefix normalizers ``Z_t`` depend on the prefix. They agree when responses are one token,
+or when ``beta`` is 0 (self-play, ``y' ~ pi``) or 1 (the best response to ``mu``).
+
+Both models keep their own KV cache (``past_key_values``), so each step feeds one new token per
+row to each model: ``O(T)`` token evaluations per sequence, not ``O(T^2)``. :func:`sample` with
+``use_cache=False`` re-encodes the whole prefix at every step; it is the reference implementation
+the tests compare against (same seed → identical sequences).
+
+Prompts are left-padded (attention mask and explicit position ids), so one batch may mix prompts
+of different lengths. Randomness comes only from the ``torch.Generator`` passed in (uniforms drawn
+on the CPU, then inverse-CDF sampling), so draws are reproducible on any device.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class Batch:
+    """Left-padded prompts ``(B, L)`` and right-padded responses ``(B, T)`` with their masks."""
+
+    prompt_ids: torch.Tensor
+    prompt_mask: torch.Tensor
+    responses: torch.Tensor
+    response_mask: torch.Tensor
+
+
+def left_pad(
+    rows: Sequence[Sequence[int]], pad_id: int, device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-pad token lists into ``(ids, mask)`` of shape ``(B, L)``."""
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[pad_id] * (width - len(r)) + list(r) for r in rows], dtype=torch.long)
+    mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], dtype=torch.long)
+    return ids.to(device), mask.to(device)
+
+
+def right_pad(
+    rows: Sequence[Sequence[int]], pad_id: int, device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token lists into ``(ids, mask)`` of shape ``(B, T)``."""
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([list(r) + [pad_id] * (width - len(r)) for r in rows], dtype=torch.long)
+    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], dtype=torch.long)
+    return ids.to(device), mask.to(device)
+
+
+def _positions(mask: torch.Tensor) -> torch.Tensor:
+    return (mask.long().cumsum(dim=1) - 1).clamp(min=0)
+
+
+def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One token per row from ``softmax(logits)`` by inverse CDF with uniforms from ``generator`` (CPU)."""
+    probs = torch.softmax(logits.float(), dim=-1)
+    cdf = probs.cumsum(dim=-1)
+    u = torch.rand(logits.shape[0], 1, generator=generator, dtype=torch.float32).to(logits.device)
+    u = u * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp(max=logits.shape[-1] - 1).squeeze(-1)
+
+
+def _cache_argument(model: nn.Module) -> str:
+    """Name of the KV-cache argument: ``cache`` (transformers >= 5.2x) or ``past_key_values`` (older models)."""
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def mixture_logits(logits_pi: torch.Tensor, logits_mu: torch.Tensor | None, beta: float) -> torch.Tensor:
+    """``(1 - beta) * logits_pi + beta * logits_mu`` (just ``logits_pi`` when there is no reference or beta = 0)."""
+    if logits_mu is None or beta == 0.0:
+        return logits_pi.float()
+    return (1.0 - beta) * logits_pi.float() + beta * logits_mu.float()
+
+
+@torch.no_grad()
+def sample(
+    policy: nn.Module,
+    prompt_ids: torch.Tensor,
+    prompt_mask: torch.Tensor,
+    *,
+    max_new_tokens: int,
+    eos_id: int,
+    pad_id: int,
+    generator: torch.Generator,
+    reference: nn.Module | None = None,
+    beta: float = 0.0,
+    use_cache: bool = True,
+    return_logits: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor] | tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sample responses ``(B, T)`` from ``pi`` (``reference=None`` or ``beta=0``) or the token-level mixture.
+
+    Returns ``(responses, mask)`` where ``mask`` is 1 on the tokens of each response up to and
+    including its EOS (later positions hold ``pad_id``); with ``return_logits`` also the mixed
+    logits ``(B, T, V)`` that each token was drawn from.
+    """
+    use_mu = reference is not None and beta > 0.0
+    B = prompt_ids.shape[0]
+    device = prompt_ids.device
+    ids, mask = prompt_ids, prompt_mask
+    caches: list = [None, None]
+    out = torch.full((B, max_new_tokens), pad_id, dtype=torch.long, device=device)
+    out_mask = torch.zeros((B, max_new_tokens), dtype=torch.long, device=device)
+    finished = torch.zeros(B, dtype=torch.bool, device=device)
+    seen_logits = []
+    step_input, step_pos = ids, _positions(mask)
+    for t in range(max_new_tokens):
+        if use_cache:
+            logits = []
+            for k, model in enumerate([policy, reference] if use_mu else [policy]):
+                res = model(
+                    input_ids=step_input,
+                    attention_mask=mask,
+                    position_ids=step_pos,
+                    use_cache=True,
+                    **{_cache_argument(model): caches[k]},
+                )
+                caches[k] = getattr(res, "cache", None) or getattr(res, "past_key_values", None)
+                logits.append(res.logits[:, -1, :])
+        else:
+            full_ids = torch.cat([ids, out[:, :t]], dim=1)
+            logits = [
+                m(input_ids=full_ids, attention_mask=mask, position_ids=_positions(mask), use_cache=False).logits[:, -1]
+                for m in ([policy, reference] if use_mu else [policy])
+            ]
+        mixed = mixture_logits(logits[0], logits[1] if use_mu else None, beta)
+        token = _draw(mixed, generator)
+        token = torch.where(finished, torch.full_like(token, pad_id), token)
+        out[:, t] = token
+        out_mask[:, t] = (~finished).long()
+        if return_logits:
+            seen_logits.append(mixed)
+        finished = finished | (token == eos_id)
+        mask = torch.cat([mask, torch.ones((B, 1), dtype=mask.dtype, device=device)], dim=1)
+        step_input = token[:, None]
+        step_pos = _positions(mask)[:, -1:]
+        if bool(finished.all()):
+            break
+    if return_logits:
+        return out, out_mask, torch.stack(seen_logits, dim=1)
+    return out, out_mask
+
+
+def token_logprobs(model: nn.Module, batch: Batch) -> torch.Tensor:
+    """Teacher-forced ``log pi(y_t | x, y_<t)`` for every response token, ``(B, T)`` (0 on padding).
+
+    One forward pass over ``[prompt, response]``; keeps the graph when called with gradients on.
+    """
+    L = batch.prompt_ids.shape[1]
+    T = batch.responses.shape[1]
+    ids = torch.cat([batch.prompt_ids, batch.responses], dim=1)
+    mask = torch.cat([batch.prompt_mask, batch.response_mask], dim=1)
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=_positions(mask), use_cache=False).logits
+    logits = logits[:, L - 1 : L + T - 1, :].float()
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, batch.responses[:, :, None]).squeeze(-1)
+    return logp * batch.response_mask
+
+
+def sequence_batch(
+    prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]], pad_id: int, device: torch.device | str
+) -> Batch:
+    """A :class:`Batch` from token lists (responses right-padded)."""
+    p_ids, p_mask = left_pad(prompts, pad_id, device)
+    r_ids, r_mask = right_pad(responses, pad_id, device)
+    return Batch(p_ids, p_mask, r_ids, r_mask)
