@@ -19,6 +19,8 @@ from nlhf_core.errors import NLHFError
 from nlhf_core.games import PreferenceGame
 from nlhf_core.policies import policy_from_text, policy_to_text
 
+from .safe_text import literal
+
 ITERATION_CHOICES = [100, 200, 500, 1000, 2000, 5000, 10000, 20000]
 SAMPLE_CHOICES = ["exact", 1, 2, 5, 10, 20, 50, 100, 1000]
 
@@ -126,7 +128,7 @@ def policy_editor(game: PreferenceGame, kind: str, title: str, default: str, hel
     try:
         p = normalize_weights(list(edited["weight"]), game.labels, what=title.lower())
     except NLHFError as err:
-        st.error(str(err))
+        st.error(literal(err))
         return
     text = policy_to_text(p)
     if cols[0].button(f"Reset to {default}", key=f"{kind}-reset"):

@@ -5,14 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from nlhf_core.errors import NLHFError
-from nlhf_core.game_io import game_to_csv, game_to_json, parse_game
+from nlhf_core.game_io import game_from_upload, game_to_csv, game_to_json
 from nlhf_core.presets import preset_names
 
 from .controls import initial
+from .safe_text import literal
 from .state import DEFAULT_PRESET, current_game, load_preset, set_game, share_url
-
-#: Largest uploaded game file (the server's own cap is in .streamlit/config.toml).
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 def _on_preset_change() -> None:
@@ -37,7 +35,7 @@ def render_sidebar() -> None:
                 load_preset(ss.preset)
                 st.rerun()
         for notice in ss.notices:
-            st.warning(notice)
+            st.warning(literal(notice))
         st.file_uploader("Upload a game (.csv or .json)", type=["csv", "json"], key="upload", on_change=_on_upload)
         game = current_game()
         name = game.name or "game"
@@ -64,22 +62,10 @@ def _on_upload() -> None:
 
 def _load_upload(upload) -> None:
     ss = st.session_state
-    data = upload.getvalue()
-    if len(data) > MAX_UPLOAD_BYTES:
-        ss.notices = [
-            f"The file {upload.name!r} is larger than {MAX_UPLOAD_BYTES // 2**20} MiB; upload a smaller game."
-        ]
-        return
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        ss.notices = [f"The file {upload.name!r} is not UTF-8 text; save it as UTF-8 CSV or JSON."]
-        return
-    fmt = "json" if upload.name.lower().endswith(".json") else "csv"
-    try:
-        game = parse_game(text, fmt)
+        game = game_from_upload(upload.name, upload.getvalue())
     except NLHFError as err:
-        ss.notices = [f"{upload.name}: {err} The previous game is still in use."]
+        ss.notices = [f"{err} The previous game is still in use."]
         return
-    set_game(game.with_meta(name=game.name or upload.name.rsplit(".", 1)[0]), custom=True)
+    set_game(game, custom=True)
     ss.notices = []

@@ -23,7 +23,7 @@ from nlhf_core.errors import NLHFError
 from nlhf_core.game_io import game_from_link, game_to_link
 from nlhf_core.games import PreferenceGame
 from nlhf_core.policies import policy_from_text, policy_to_text
-from nlhf_core.presets import get_preset, preset_names
+from nlhf_core.presets import get_preset, list_presets, preset_names
 
 DEFAULT_PRESET = preset_names()[0]
 #: Recorded steps per run: the animation's frames (fewer frames, a lighter page).
@@ -227,3 +227,13 @@ def pg_run(link: str, name: str, params_json: str, ref: str, init: str):
         record_every=max(1, steps // FRAMES),
         **json.loads(params_json),
     )
+
+
+@st.cache_data(show_spinner=False)
+def _preset_stories() -> frozenset[str]:
+    return frozenset(p.story for p in list_presets())
+
+
+def is_preset_story(story: str) -> bool:
+    """Presets' stories are ours (their Markdown is rendered); any other story is shown literally."""
+    return story in _preset_stories()

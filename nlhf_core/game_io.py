@@ -36,6 +36,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 #: Largest shared-link game, in characters of the URL parameter and bytes once inflated.
 MAX_LINK_CHARS = 200_000
 MAX_LINK_BYTES = 4 * 1024 * 1024
+#: Largest uploaded game file (the Streamlit server's own cap is in .streamlit/config.toml).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 _KNOWN_KEYS = {
     "labels",
@@ -87,6 +89,26 @@ def parse_game(text: str, fmt: str) -> PreferenceGame:
     if fmt == "json":
         return game_from_dict(_parse_json(text))
     raise GameValidationError(f"Unknown game format {fmt!r}; use 'csv' or 'json'.")
+
+
+def game_from_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> PreferenceGame:
+    """A game from an uploaded file's name and bytes (what the app's uploader hands over).
+
+    The format follows the extension (``.json``, else CSV); the bytes must be UTF-8 (a byte-order
+    mark is allowed) and at most ``max_bytes`` long. Anything else raises one sentence.
+    """
+    shown = repr(str(name)[:80])
+    if len(data) > max_bytes:
+        raise GameValidationError(f"The file {shown} is larger than {max_bytes / 2**20:g} MiB; upload a smaller game.")
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise GameValidationError(f"The file {shown} is not UTF-8 text; save it as UTF-8 CSV or JSON.") from None
+    try:
+        game = parse_game(text, "json" if str(name).lower().endswith(".json") else "csv")
+    except GameValidationError as err:
+        raise GameValidationError(f"{str(name)[:80]}: {err}") from None
+    return game.with_meta(name=game.name or str(name).rsplit(".", 1)[0][:80])
 
 
 def save_game(game: PreferenceGame, path: str | Path) -> None:

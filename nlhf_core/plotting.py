@@ -12,6 +12,8 @@ and ``go.Figure`` accept): validating a few hundred frames through ``go.Frame`` 
 
 from __future__ import annotations
 
+import html
+
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -32,6 +34,11 @@ MARKER_SYMBOLS = {"Nash": "star", "Regularized Nash": "diamond", "Reference": "s
 _TAIL = 12  # recorded points drawn behind the moving policy
 
 
+def _escape(labels: Sequence[str]) -> list[str]:
+    """Labels as literal text: Plotly reads a subset of HTML in strings, so ``<``, ``>`` and ``&`` are escaped."""
+    return [html.escape(str(label), quote=False) for label in labels]
+
+
 #: Values below this are drawn at it on log axes ("at machine precision").
 LOG_FLOOR = 1e-16
 
@@ -48,6 +55,7 @@ def _log_values(values) -> list[float | None]:
 
 def preference_heatmap(labels: Sequence[str], matrix: np.ndarray, title: str = "") -> go.Figure:
     """Heat map of ``P[i, j] = P(row ≻ column)`` with the values written in the cells."""
+    labels = _escape(labels)
     values = np.asarray(matrix, dtype=float)
     small = len(labels) <= 15
     fig = go.Figure(
@@ -76,6 +84,7 @@ def preference_heatmap(labels: Sequence[str], matrix: np.ndarray, title: str = "
 
 def policy_bars(labels: Sequence[str], policies: Mapping[str, np.ndarray], title: str = "") -> go.Figure:
     """Grouped bars: the probability each named policy gives each response."""
+    labels = _escape(labels)
     fig = go.Figure()
     for name, policy in policies.items():
         fig.add_trace(
@@ -167,6 +176,7 @@ def simplex_animation(
     ``extra_paths`` are further fixed paths: an average iterate (dashed purple) or parametric runs (green).
     Built as plain dicts throughout (it is redrawn on every edit).
     """
+    labels = _escape(labels)
     path = np.asarray(path, dtype=float)
 
     def tern(points: np.ndarray) -> dict:
@@ -282,6 +292,7 @@ def bar_animation(
     title: str = "",
 ) -> dict:
     """Animated bars of a policy over many responses, with fixed named policies as ticks (figure dict)."""
+    labels = _escape(labels)
     path = np.asarray(path, dtype=float)
 
     def bars(k: int) -> list[dict]:
@@ -324,6 +335,7 @@ def bar_animation(
 
 def policy_heatmap(labels: Sequence[str], path: np.ndarray, queries: Sequence[int], title: str = "") -> go.Figure:
     """The policy over time: one row per response, one column per recorded step."""
+    labels = _escape(labels)
     path = np.asarray(path, dtype=float)
     fig = go.Figure(
         go.Heatmap(
@@ -451,6 +463,7 @@ def rewards_bar(
     labels: Sequence[str], rewards: np.ndarray, title: str = "", errors: np.ndarray | None = None
 ) -> go.Figure:
     """Bradley–Terry rewards, one bar per response (with ±1 standard error bars when given)."""
+    labels = _escape(labels)
     error_y = None if errors is None else {"type": "data", "array": _floats(errors), "visible": True}
     fig = go.Figure(
         go.Bar(

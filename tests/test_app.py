@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,11 @@ PAGES = [
     "app_pages/sweeps.py",
     "app_pages/learn.py",
 ]
+
+
+def shown(elements) -> list[str]:
+    """The text of alerts as a reader sees it (user-provided text is Markdown-escaped with backslashes)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -91,7 +97,7 @@ def test_invalid_edit_shows_the_sentence_and_keeps_the_last_valid_game(app):
     app.session_state["matrix-editor-0-0"] = {"edited_rows": {0: {"paper": 1.5}}, "added_rows": [], "deleted_rows": []}
     app.run()
     assert not app.exception
-    assert any("Cell (rock, paper) is 1.5, outside [0, 1]" in e.value for e in app.error)
+    assert any("Cell (rock, paper) is 1.5, outside [0, 1]" in text for text in shown(app.error))
     np.testing.assert_allclose(ternary_point(figures(app)[0], "Nash"), [1 / 16, 10 / 16, 5 / 16], **DISPLAY)
     assert app.session_state["custom"] is False
 
@@ -115,7 +121,7 @@ def test_add_rename_remove_responses(app):
     app.selectbox(key="rename-which").set_value("lizard")
     app.text_input(key="rename-to").set_value("rock")
     app.button(key="rename-response").click().run()
-    assert any("appears twice" in e.value for e in app.error)
+    assert any("appears twice" in text for text in shown(app.error))
     app.selectbox(key="remove-which").set_value("lizard")
     app.button(key="remove-response").click().run()
     assert not app.exception and len(figures(app)) == 2
@@ -151,7 +157,7 @@ def test_shared_link_restores_a_custom_game_and_settings():
 
 def test_damaged_link_falls_back_with_a_notice():
     at = fresh({"game": "not-a-game", "ref": "1,2"})
-    notices = [w.value for w in at.warning]
+    notices = shown(at.warning)
     assert any("damaged or incomplete" in n for n in notices)
     assert len(figures(at)) == 2
 
@@ -159,7 +165,7 @@ def test_damaged_link_falls_back_with_a_notice():
 def test_invalid_parameters_show_the_core_sentence(app):
     app.select_slider(key="eta").set_value(50.0).run()
     assert not app.exception
-    assert any("eta × tau = 5 exceeds 1" in e.value for e in app.error)
+    assert any("eta × tau = 5 exceeds 1" in text for text in shown(app.error))
 
 
 def test_sampled_feedback_runs(app):
@@ -173,7 +179,7 @@ def test_nlhf_vs_rlhf_shows_the_core_comparison():
     at.switch_page("app_pages/nlhf_vs_rlhf.py").run()
     assert not at.exception
     expected = compare_solutions(get_preset("condorcet-winner"), 0.1, solvers=[])
-    assert at.success[0].value == expected.verdict() and "54.97%" in expected.verdict()
+    assert shown(at.success)[0] == expected.verdict() and "54.97%" in expected.verdict()
     rewards = figures(at)[0]["data"][0]["y"]
     np.testing.assert_allclose(rewards, expected.rlhf.fit.scores[0], **DISPLAY)
     heat = next(f for f in figures(at) if f["data"][0]["type"] == "heatmap" and "RLHF" in f["data"][0]["x"])

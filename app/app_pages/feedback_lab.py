@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import state
 from app.controls import nice_values
+from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback import (
     AnnotatorPopulation,
@@ -80,7 +81,7 @@ def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int
 try:
     truth, result, pm, rm, ll_pm, ll_rm = lab(link, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
-    st.error(str(err))
+    st.error(literal(err))
     st.stop()
 true_game = truth.aggregate()
 
@@ -101,7 +102,7 @@ with right:
     st.markdown("**Reward model** — one Bradley–Terry reward per response (±1 standard error)")
     st.plotly_chart(rewards_bar(game.labels, rm.rewards[context], errors=rm.standard_errors[context]), key="rm")
     if rm.warning:
-        st.warning(rm.warning)
+        st.warning(literal(rm.warning))
 better = "preference model" if ll_pm > ll_rm else "reward model"
 st.markdown(
     f"On the 20% of comparisons held out, the average log-likelihood is **{ll_pm:.4f}** for the preference "

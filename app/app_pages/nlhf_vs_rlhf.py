@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import state
 from app.controls import initial, nice_values
+from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.plotting import policy_bars, preference_heatmap, rewards_bar, win_rate_heatmap
 
@@ -40,11 +41,11 @@ if game.has_contexts:
 try:
     cmp = state.comparison(st.session_state.game_link, tau, state.policy("ref"), sampling)
 except NLHFError as err:
-    st.error(str(err))
+    st.error(literal(err))
     st.stop()
 rl = cmp.rlhf
 fit = rl.fit
-st.success(cmp.verdict())
+st.success(literal(cmp.verdict()))
 
 left, right = st.columns(2)
 with left:
@@ -56,7 +57,7 @@ with left:
         "it is not BT the reward depends on which pairs were compared: change the control above."
     )
     if fit.warning:
-        st.warning(fit.warning)
+        st.warning(literal(fit.warning))
 with right:
     st.subheader("What the reward model believes")
     tab1, tab2 = st.tabs(["BT prediction σ(r_i − r_j)", "actual preferences P"])

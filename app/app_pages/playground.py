@@ -9,6 +9,7 @@ import streamlit as st
 from app import state
 from app.controls import algorithm_picker, params_key, policy_editor, run_options
 from app.pg_panel import EXPLANATION, pg_controls
+from app.safe_text import literal
 from nlhf_core.algorithms.nash_md import theorem_kl_bound
 from nlhf_core.editing import add_response, apply_cell_edits, remove_response, rename_response
 from nlhf_core.errors import NLHFError
@@ -24,7 +25,7 @@ st.markdown(
     "from the `nlhf_core` library and is checked by its tests."
 )
 if game.story:
-    st.info(game.story)
+    st.info(game.story if state.is_preset_story(game.story) else literal(game.story))
 
 context = 0
 if game.has_contexts:
@@ -77,7 +78,7 @@ with left:
             st.rerun()
         error = ss.get("editor_error")
     if error is not None and error[0] == editor_key:
-        st.error(f"{error[1]} The last valid game is still in use; your edit is kept above so you can fix it.")
+        st.error(literal(f"{error[1]} The last valid game is still in use; your edit is kept above so you can fix it."))
 
     with st.expander("Add, rename or remove responses"):
         c1, c2 = st.columns([3, 1])
@@ -87,7 +88,7 @@ with left:
                 state.set_game(add_response(game, new_label), custom=True)
                 st.rerun()
             except NLHFError as err:
-                st.error(str(err))
+                st.error(literal(err))
         c1, c2, c3 = st.columns([2, 2, 1])
         old = c1.selectbox("Response", game.labels, key="rename-which")
         new = c2.text_input("New name", key="rename-to")
@@ -96,7 +97,7 @@ with left:
                 state.set_game(rename_response(game, old, new), custom=True)
                 st.rerun()
             except NLHFError as err:
-                st.error(str(err))
+                st.error(literal(err))
         c1, c2 = st.columns([3, 1])
         gone = c1.selectbox("Remove", game.labels, key="remove-which")
         if c2.button("Remove", key="remove-response"):
@@ -104,7 +105,7 @@ with left:
                 state.set_game(remove_response(game, gone), custom=True)
                 st.rerun()
             except NLHFError as err:
-                st.error(str(err))
+                st.error(literal(err))
 
 # ---------------------------------------------------------------------- solver and policies
 with right:
@@ -141,7 +142,7 @@ try:
     rl = state.rlhf(link, tau, ref, "uniform")
     pg = state.pg_run(link, pg_choice[0], params_key(pg_choice[1]), ref, init) if pg_choice else None
 except NLHFError as err:
-    st.error(str(err))
+    st.error(literal(err))
     st.stop()
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import state
 from app.controls import ITERATION_CHOICES, nice_values, params_key
+from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
 from nlhf_core.errors import NLHFError
@@ -65,7 +66,7 @@ for name in racers:
             0,
         )
     except NLHFError as err:
-        st.error(f"{spec.title}: {err}")
+        st.error(literal(f"{spec.title}: {err}"))
         continue
     curves = traj.metrics
     if metric in curves:

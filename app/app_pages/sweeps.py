@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import state
 from app.controls import ITERATION_CHOICES, nice_values
+from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.errors import NLHFError
@@ -66,7 +67,7 @@ try:
         st.session_state.game_link, name, etas and tuple(etas), taus and tuple(taus), iterations, state.policy("ref")
     )
 except NLHFError as err:
-    st.error(str(err))
+    st.error(literal(err))
     st.stop()
 if metric not in result.metrics:
     st.warning(f"{spec.title} has no {metric.replace('_', ' ')}; showing exploitability.")
