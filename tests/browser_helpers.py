@@ -73,8 +73,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
-    """Run `streamlit run` on a free loopback port; yield its URL; stop it by its own pid."""
+def streamlit_process(script: str = "app/main.py", timeout: float = 60.0, extra_args: tuple[str, ...] = ()):
+    """Run `streamlit run` on a free loopback port; yield ``(url, process)``; stop it by its own pid."""
+    ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
@@ -92,6 +93,7 @@ def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
             "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
+            *extra_args,
         ],
         cwd=ROOT,
         stdout=log,
@@ -110,7 +112,7 @@ def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Streamlit did not start; see {log.name}")
             time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -118,6 +120,13 @@ def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
+    """Run `streamlit run` on a free loopback port; yield its URL."""
+    with streamlit_process(script, timeout) as (url, _):
+        yield url
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

@@ -218,3 +218,50 @@ def test_policy_gradient_overlay_draws_the_sampled_path(context, app_url):
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "playground-policy-gradient")
     screenshot(page, "policy-gradient-simplex", element=PLOTLY)
+
+
+def test_concurrent_sessions_never_see_each_others_games(browser, context, app_url, tmp_path):
+    """Two people on one server: one edits and uploads, the other keeps the preset; neither sees the other's game."""
+    alice = open_page(context, app_url)
+    other = browser.new_context(viewport={"width": 1400, "height": 2000})
+    try:
+        bob = open_page(other, app_url)
+        alice.wait_for_selector(PLOTLY)
+        bob.wait_for_selector(PLOTLY)
+        edit_matrix_cell(alice, row=0, col=1, n=3, value="0.2")
+        upload = tmp_path / "bobs.json"
+        upload.write_text(json.dumps({"labels": ["x", "y", "z"], "upper_triangle": [0.2, 0.8, 0.35]}))
+        bob.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(upload))
+        bob.wait_for_function("() => window.location.search.includes('game=')", timeout=30_000)
+        wait_idle(bob)
+        wait_idle(alice)
+        edited = PreferenceGame.from_matrix([[0.5, 0.2, 0.9], [0.8, 0.5, 0.46], [0.1, 0.54, 0.5]])
+        bobs = PreferenceGame.from_upper_triangle([0.2, 0.8, 0.35], ["x", "y", "z"])
+        np.testing.assert_allclose(nash_marker(alice), nash_equilibrium(edited).policy, rtol=1e-6, atol=1e-9)
+        bob.wait_for_function(
+            f"() => Math.abs(document.querySelectorAll('.js-plotly-plot')[0].data.find(d => d.name === 'Nash').a[0]"
+            f" - {nash_equilibrium(bobs).policy[0]}) < 1e-6",
+            timeout=30_000,
+        )
+        alice.reload()
+        wait_idle(alice, timeout=90_000)
+        alice.wait_for_selector(PLOTLY)
+        np.testing.assert_allclose(nash_marker(alice), nash_equilibrium(edited).policy, rtol=1e-6, atol=1e-9)
+        carol = open_page(context, app_url)  # a third, fresh session still starts from the preset
+        carol.wait_for_selector(PLOTLY)
+        np.testing.assert_allclose(nash_marker(carol), [1 / 16, 10 / 16, 5 / 16], rtol=1e-6, atol=1e-9)
+        assert alice.locator(EXCEPTION).count() == bob.locator(EXCEPTION).count() == 0
+    finally:
+        other.close()
+
+
+def test_labels_are_shown_as_text_never_as_html(context, app_url):
+    labels = ["<b>bold</b>", "<img src=x onerror=window.pwned=1>", "$x$ [a](javascript:alert(1))"]
+    game = PreferenceGame.from_upper_triangle([0.3, 0.9, 0.46], labels).with_meta(story="**not bold** <i>x</i>")
+    page = open_page(context, f"{app_url}/?game={game_to_link(game)}")
+    page.wait_for_selector(PLOTLY)
+    assert page.evaluate("() => window.pwned") is None
+    assert page.locator("img[src=x]").count() == 0
+    assert page.locator(".js-plotly-plot svg text").filter(has_text="<b>bold</b>").count() >= 1
+    assert page.get_by_text("**not bold** <i>x</i>").count() >= 1
+    assert page.locator(EXCEPTION).count() == 0
