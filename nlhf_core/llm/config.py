@@ -137,7 +137,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "steps": Key(250, int, _nonneg, "policy-gradient steps of each method"),
         "batch_size": Key(64, int, _pos, "sampled pairs per step"),
-        "lr": Key(2e-3, float, _pos, "learning rate of the NLHF methods (Adam, constant after warm-up)"),
+        "lr": Key(1e-3, float, _pos, "learning rate of the NLHF methods (Adam, constant after warm-up)"),
         "tau": Key(0.1, float, lambda v: 1e-3 <= v <= 100, "KL strength tau of the NLHF methods", "in [0.001, 100]"),
         "beta": Key(0.125, float, _unit, "Nash-MD-PG mixture coefficient beta", "in [0, 1]"),
         "ema_beta": Key(0.9, float, lambda v: 0 <= v < 1, "Nash-EMA-PG: EMA coefficient of the opponent", "in [0, 1)"),
@@ -157,12 +157,12 @@ BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
     "default": {},
     "smoke": {
         "run": {"checkpoint_every": 25},
-        "sft": {"steps": 200, "batch_size": 32},
+        "sft": {"steps": 150, "batch_size": 32},
         "data": {"pairs": 1024},
         "preference_model": {"steps": 120, "batch_size": 64},
         "reward_model": {"steps": 120, "batch_size": 64},
-        "policy": {"steps": 60, "batch_size": 32, "eval_every": 10},
-        "eval": {"sampled_pairs": 128},
+        "policy": {"steps": 80, "batch_size": 32, "eval_every": 20},
+        "eval": {"sampled_pairs": 64},
     },
 }
 

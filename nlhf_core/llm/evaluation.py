@@ -100,6 +100,7 @@ class Evaluator:
             "win_vs_sft": self.t.task.win_rate(d, self.mu),
             "kl_to_nash": self.kl_to_nash(d),
             "malformed_mass": float(self.rho @ d[:, -1]),
+            "distribution": d.tolist(),  # (prompts, answers + malformed): the LM lab draws it on the simplex
         }
         if method == "rlhf" and self.rm_optimum is not None:
             out["kl_to_rm_optimum"] = self.kl_to_rm_optimum(d)

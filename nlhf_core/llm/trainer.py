@@ -115,6 +115,7 @@ class Trainer:
                     f"The run in {self.dir} was started with different settings ({', '.join(diff)}); resume it "
                     f"with the same config or start a new --out directory."
                 )
+        self.rt.barrier()  # every rank has looked before rank 0 writes
         if self.rt.main:
             self.dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(stored, cfgmod.to_toml(self.cfg))
@@ -496,6 +497,7 @@ class Trainer:
                 stats["signal"] += float(signal.mean()) * share
                 stats["kl"] += float(sequence_kl_estimate(logp, ref_logp, mask)) * share
                 stats["malformed"] += sum(self.task.parse(t) == self.task.n for t in texts) / per * share
+            stats["samples"] = [[self.task.prompts[x], t] for x, t in zip(ctx[:4], texts[:4], strict=True)]
             return stats
 
         def ema_update() -> None:
@@ -537,6 +539,17 @@ class Trainer:
         sft.eval()
         ref = copy.deepcopy(sft).requires_grad_(False)
         evaluator = Evaluator(self, ref)
+        self.log(  # what live views draw the policies against: mu (the SFT model) and the exact pi*_tau
+            {
+                "stage": "reference",
+                "step": 0,
+                "labels": list(self.task.labels_ext),
+                "prompts": list(self.task.prompts),
+                "reference_distribution": evaluator.mu.tolist(),
+                "regularized_nash": evaluator.nash.tolist(),
+                "tau": evaluator.tau,
+            }
+        )
         methods = c["policy"]["methods"]
         need_pm = c["preference_model"]["steps"] > 0
         need_rm = "rlhf" in methods
