@@ -17,6 +17,7 @@ MODEL = {"source": "tiny", "n_layer": 2, "n_head": 2, "n_embd": 32}
 
 @pytest.fixture(scope="module")
 def setup():
+    torch.set_num_threads(1)  # tiny matrices: more threads only add contention on a shared CPU
     task = AnswerTask.from_game(get_preset("two-prompts"), hedges=["maybe", "surely"])
     codec = build_word_tokenizer(task.words())
     torch.manual_seed(0)

@@ -199,6 +199,31 @@ def test_judge_plug_in_by_import_path(tmp_path):
     assert summary["judge"] == "tests.test_llm_train:length_judge"
 
 
+def test_a_local_hugging_face_model_directory_trains(tmp_path):
+    """model.source may name any saved causal LM + tokenizer (here the tiny GPT-2 and the word tokenizer, saved with
+    save_pretrained and loaded back through AutoModelForCausalLM / AutoTokenizer with local_files_only)."""
+    from nlhf_core.llm.models import build_policy, build_word_tokenizer
+    from nlhf_core.llm.task import AnswerTask
+    from nlhf_core.presets import get_preset
+
+    task = AnswerTask.from_game(get_preset("two-prompts"), hedges=["maybe", "surely"])
+    codec = build_word_tokenizer(task.words())
+    build_policy({"source": "tiny", "n_layer": 1, "n_head": 2, "n_embd": 32}, codec).save_pretrained(tmp_path / "hf")
+    codec.tokenizer.save_pretrained(tmp_path / "hf")
+    overrides = [
+        *TINY,
+        f"model.source='{tmp_path / 'hf'}'",
+        "sft.steps=4",
+        "policy.steps=2",
+        "policy.methods=['nash-md-pg']",
+    ]
+    summary = run_training(resolve_config("smoke", overrides), tmp_path / "run")
+    assert summary["methods"] == ["sft", "nash-md-pg"]
+    assert summary["win_rates"]["nash-md-pg"]["sft"] + summary["win_rates"]["sft"]["nash-md-pg"] == pytest.approx(1)
+    with pytest.raises(Exception, match="neither 'tiny' nor a local Hugging Face model directory"):
+        run_training(resolve_config("smoke", [*TINY, f"model.source='{tmp_path / 'nope'}'"]), tmp_path / "bad")
+
+
 def test_leave_one_out_baseline():
     r = torch.tensor([1.0, 2.0, 3.0, 10.0])
     g = torch.tensor([0, 0, 0, 1])

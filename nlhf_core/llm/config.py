@@ -145,7 +145,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "rlhf": {
         "tau": Key(0.1, float, lambda v: 1e-3 <= v <= 100, "KL strength tau of RLHF", "in [0.001, 100]"),
-        "lr": Key(5e-4, float, _pos, "RLHF learning rate (rewards have a larger scale than preference signals)"),
+        "lr": Key(2e-4, float, _pos, "RLHF learning rate (rewards have a larger scale than preference signals)"),
     },
     "eval": {
         "sampled_pairs": Key(256, int, _nonneg, "sampled responses per method pair judged by the true game (0: off)"),
@@ -162,6 +162,7 @@ BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
         "preference_model": {"steps": 120, "batch_size": 64},
         "reward_model": {"steps": 120, "batch_size": 64},
         "policy": {"steps": 80, "batch_size": 32, "eval_every": 20},
+        "rlhf": {"lr": 5e-4},
         "eval": {"sampled_pairs": 64},
     },
 }

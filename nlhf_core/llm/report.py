@@ -37,7 +37,7 @@ def _figures(run_dir: Path, summary: dict[str, Any]) -> str | None:
     records = read_metrics(run_dir)
     methods = [m for m in summary["methods"] if m != "sft"]
     fig = make_subplots(
-        rows=1, cols=3, subplot_titles=("training loss", "win rate vs SFT (exact)", "KL(Nash_tau || policy)")
+        rows=1, cols=3, subplot_titles=("training loss", "win rate vs SFT (exact)", "KL(Nash_tau ‖ policy)")
     )
     for m in methods:
         rec = [r for r in records if r.get("stage") == m]
@@ -102,7 +102,7 @@ def write_report(run_dir: str | Path, summary: dict[str, Any]) -> None:
         "",
         _table(
             [[m, f"{summary['kl_to_regularized_nash'][m]:.4f}", f"{summary['malformed_mass'][m]:.4f}"] for m in names],
-            ["policy", "KL(Nash_tau || policy)", "malformed mass"],
+            ["policy", "KL(Nash_tau ‖ policy)", "malformed mass"],
         ),
     ]
     if "rlhf" in summary:
@@ -111,7 +111,7 @@ def write_report(run_dir: str | Path, summary: dict[str, Any]) -> None:
             "",
             "## RLHF target: the reward model's KL-optimum (valid answers)",
             "",
-            _table([[m, f"{kl[m]:.4f}"] for m in names], ["policy", "KL(optimum || policy)"]),
+            _table([[m, f"{kl[m]:.4f}"] for m in names], ["policy", "KL(optimum ‖ policy)"]),
         ]
     models = summary.get("models", {})
     for key in ("preference_model", "reward_model"):
