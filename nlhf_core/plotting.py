@@ -13,7 +13,6 @@ and ``go.Figure`` accept): validating a few hundred frames through ``go.Frame`` 
 from __future__ import annotations
 
 import html
-
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -537,3 +536,96 @@ def band_figure(
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
     )
     return fig
+
+
+def ternary_paths(
+    labels: Sequence[str],
+    paths: Mapping[str, np.ndarray],
+    markers: Mapping[str, np.ndarray],
+    title: str = "",
+) -> dict:
+    """Static ternary plot: named paths ``(R, 3)`` (a dot at their last point) and named fixed markers."""
+    labels = _escape(labels)
+    data = []
+    for k, (name, path) in enumerate(paths.items()):
+        pts = np.atleast_2d(np.asarray(path, dtype=float))
+        colour = _SERIES_COLOURS[k % len(_SERIES_COLOURS)]
+        data.append(
+            {
+                "type": "scatterternary",
+                "mode": "lines+markers",
+                "a": _floats(pts[:, 0]),
+                "b": _floats(pts[:, 1]),
+                "c": _floats(pts[:, 2]),
+                "name": html.escape(str(name), quote=False),
+                "line": {"color": colour, "width": 2},
+                "marker": {"size": [4] * (len(pts) - 1) + [12], "color": colour},
+            }
+        )
+    for name, point in markers.items():
+        p = np.asarray(point, dtype=float)
+        data.append(
+            {
+                "type": "scatterternary",
+                "mode": "markers",
+                "a": [float(p[0])],
+                "b": [float(p[1])],
+                "c": [float(p[2])],
+                "name": name,
+                "marker": {
+                    "size": 14,
+                    "symbol": MARKER_SYMBOLS.get(name, "circle"),
+                    "color": POLICY_COLOURS.get(name, "#17becf"),
+                    "line": {"width": 1, "color": "white"},
+                },
+            }
+        )
+    layout = {
+        "ternary": {
+            "sum": 1,
+            "aaxis": {"title": {"text": labels[0]}, "min": 0},
+            "baxis": {"title": {"text": labels[1]}, "min": 0},
+            "caxis": {"title": {"text": labels[2]}, "min": 0},
+        },
+        "height": 420,
+        "margin": {"l": 40, "r": 40, "t": 50 if title else 30, "b": 40},
+        "legend": {"orientation": "h", "y": -0.1},
+    }
+    if title:
+        layout["title"] = {"text": html.escape(title, quote=False)}
+    return {"data": data, "layout": layout}
+
+
+def metric_lines(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    y_title: str,
+    log: bool = False,
+    colours: Mapping[str, str] | None = None,
+) -> dict:
+    """One line per named series ``(x, y)`` against training steps (log y-axis optional).
+
+    ``colours`` pins a colour per name, so a method keeps its colour across figures.
+    """
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [float(v) for v in x],
+            "y": _log_values(y) if log else _floats(y),
+            "name": html.escape(str(name), quote=False),
+            "line": {"color": (colours or {}).get(name, _SERIES_COLOURS[k % len(_SERIES_COLOURS)])},
+        }
+        for k, (name, (x, y)) in enumerate(series.items())
+    ]
+    yaxis = {"title": y_title, **({"type": "log", "exponentformat": "power"} if log else {})}
+    layout = {
+        "xaxis": {"title": "step"},
+        "yaxis": yaxis,
+        "height": 300,
+        "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
+        "legend": {"orientation": "h", "y": -0.3},
+    }
+    return {"data": data, "layout": layout}
+
+
+_SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")

@@ -7,6 +7,7 @@ test-artifacts/timings.json; they are reported, not asserted.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -35,6 +36,7 @@ pytestmark = pytest.mark.browser
 TIMINGS: dict[str, float] = {}
 PAGES = {
     "playground": "",
+    "lm-lab": "lm-lab",
     "nlhf-vs-rlhf": "nlhf-vs-rlhf",
     "feedback-lab": "feedback",
     "race": "race",
@@ -58,6 +60,7 @@ def browser():
 def app_url(browser):
     """Start the app with the project's command and time it until the first chart is drawn."""
     ARTIFACTS.mkdir(exist_ok=True)
+    os.environ["NLHF_LM_LAB_SCALE"] = "0.3"  # the LM lab's quick budget, shortened for CI
     start = time.perf_counter()
     with streamlit_server() as url:
         page = browser.new_page()
@@ -87,7 +90,9 @@ def open_page(context, url: str):
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_renders_without_exception(context, app_url, name):
     page = open_page(context, f"{app_url}/{PAGES[name]}")
-    if name != "learn":
+    if name == "lm-lab":
+        page.get_by_role("button", name="Start training").wait_for()
+    elif name != "learn":
         page.wait_for_selector(PLOTLY, timeout=60_000)
         assert page.locator(PLOTLY).count() >= 1
     else:
@@ -265,3 +270,37 @@ def test_labels_are_shown_as_text_never_as_html(context, app_url):
     assert page.locator(".js-plotly-plot svg text").filter(has_text="<b>bold</b>").count() >= 1
     assert page.get_by_text("**not bold** <i>x</i>").count() >= 1
     assert page.locator(EXCEPTION).count() == 0
+
+
+def loss_points(page) -> int:
+    return page.evaluate(
+        "() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];"
+        " return plots.length ? plots[0].data.reduce((n, t) => n + t.x.length, 0) : 0; }"
+    )
+
+
+def test_lm_lab_trains_live_cancels_and_finishes(context, app_url):
+    page = open_page(context, f"{app_url}/lm-lab")
+    page.get_by_text("A preset").click()
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=90_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot')[0].data.reduce((n, t) => n + t.x.length, 0) >= 2",
+        timeout=90_000,
+    )
+    first = loss_points(page)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.js-plotly-plot')[0].data.reduce((k, t) => k + t.x.length, 0) > n",
+        arg=first,
+        timeout=90_000,
+    )  # the curves grow while it trains, without any click
+    screenshot(page, "lm-lab-training")
+    page.get_by_role("button", name="Cancel training").click()
+    page.get_by_text("Stopped at stage").wait_for(timeout=90_000)
+    assert page.locator(EXCEPTION).count() == 0
+    page.get_by_role("button", name="Start training").click()  # a new run in the same session
+    page.get_by_text("Finished.").wait_for(timeout=300_000)
+    page.get_by_text("Head to head under the true preferences").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Run directory (zip)").count() == 1
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "lm-lab")

@@ -83,3 +83,15 @@ def test_extra_paths_keep_their_styles_and_points():
     assert traces["PG"]["line"]["color"] == "#2ca02c" and "dash" not in traces["PG"]["line"]
     np.testing.assert_allclose(traces["PG"]["a"], pg[:, 0])
     np.testing.assert_allclose(traces["PG"]["c"], pg[:, 2])
+
+
+def test_lm_lab_figures_carry_the_data():
+    from nlhf_core.plotting import metric_lines, ternary_paths
+
+    fig = metric_lines({"a": ([1, 2], [0.5, 0.25]), "b<i>": ([1], [1e-3])}, "KL", log=True, colours={"a": "#000000"})
+    assert fig["data"][0]["x"] == [1.0, 2.0] and fig["data"][0]["line"]["color"] == "#000000"
+    assert fig["data"][1]["name"] == "b&lt;i&gt;" and fig["layout"]["yaxis"]["type"] == "log"
+    path = np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]])
+    tern = ternary_paths(["x", "y", "z"], {"nash-md-pg": path}, {"Reference": np.array([0.5, 0.25, 0.25])})
+    assert tern["data"][0]["b"] == [0.3, 0.6] and tern["data"][0]["marker"]["size"][-1] == 12
+    assert tern["data"][1]["a"] == [0.5] and tern["layout"]["ternary"]["caxis"]["title"]["text"] == "z"

@@ -1,0 +1,186 @@
+"""LM lab: train a small language model with Nash-MD-PG, RLHF and self-play on the current game, live."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import state
+from app.jobs import ServerBusyError, SessionJob
+from app.safe_text import literal
+from nlhf_core.errors import NLHFError
+from nlhf_core.game_io import save_game
+from nlhf_core.llm.config import METHODS
+from nlhf_core.llm.lab import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
+from nlhf_core.llm.progress import read_progress, valid_share
+from nlhf_core.plotting import metric_lines, policy_bars, preference_heatmap, ternary_paths
+from nlhf_core.presets import preset_names
+
+ss = st.session_state
+#: One colour per stage, the same in every chart.
+COLOURS = dict(
+    zip(
+        ("sft", "preference-model", "reward-model", *METHODS),
+        ("#7f7f7f", "#bcbd22", "#17becf", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd"),
+        strict=False,
+    )
+)
+st.title("LM lab")
+st.markdown(
+    "A real (tiny) transformer learns to answer prompts. Its answers are the responses of the game, and "
+    "the game's preferences play the annotators. The pipeline is the paper's: **SFT** on a skewed corpus "
+    "(that model is the reference μ) → pairs sampled from it and labelled → a **preference model** and a "
+    "**Bradley–Terry reward model** → **RLHF** (policy gradient on the reward with a KL penalty), **self-play**, "
+    "**Nash-MD-PG** (the alternative drawn token by token from π^(1−β)·μ^β) and **Nash-EMA-PG**. Because each "
+    "answer is a category, the model's answer distribution can be drawn on the same simplex as the exact "
+    "regularized Nash of the game with the SFT model as reference."
+)
+
+job: SessionJob | None = ss.get("lm_job")
+running = job is not None and job.running
+
+with st.form("lm-form"):
+    c1, c2 = st.columns(2)
+    source = c1.radio("True preferences", ["The Playground's game", "A preset"], key="lm-source")
+    names = preset_names()
+    preset = c2.selectbox("Preset", names, index=names.index("two-prompts"), key="lm-preset")
+    size = c1.radio(
+        "Model", list(MODEL_SIZES), horizontal=True, key="lm-size", help="tiny: 2 layers × 64; small: 4 × 128"
+    )
+    budget = c2.radio(
+        "Budget", list(BUDGETS), horizontal=True, key="lm-budget", help="quick: about a minute; full: several"
+    )
+    methods = st.multiselect("Methods", list(METHODS), default=list(METHODS), key="lm-methods")
+    c1, c2, c3, c4 = st.columns(4)
+    tau = c1.number_input("τ (KL strength)", 0.001, 100.0, 0.1, format="%.3f", key="lm-tau")
+    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, 0.125, 0.025, format="%.3f", key="lm-beta")
+    judge = c3.selectbox("Judge of the NLHF methods", ["preference-model", "oracle"], key="lm-judge")
+    seed = int(c4.number_input("Seed", 0, 10**6, 0, key="lm-seed"))
+    submitted = st.form_submit_button("Start training", type="primary", disabled=running)
+
+if submitted and not running:
+    out = Path(tempfile.mkdtemp(prefix="nlhf-lm-"))
+    if source == "A preset":
+        game_spec = f"preset:{preset}"
+    else:
+        game_spec = str(out / "game.json")
+        save_game(state.current_game(), game_spec)
+    scale = float(os.environ.get("NLHF_LM_LAB_SCALE", "1"))
+    config = lab_config(
+        game_spec, size=size, budget=budget, methods=methods, tau=tau, beta=beta, judge=judge, seed=seed, scale=scale
+    )
+    try:
+        from nlhf_core.llm.api import TrainingJob
+
+        ss.lm_job = job = SessionJob(TrainingJob(config, out / "run")).start()
+        ss.lm_zip = None
+        running = True
+    except (NLHFError, ServerBusyError) as err:
+        st.error(literal(err))
+
+if job is not None:
+    st.button("Cancel training", key="lm-cancel", on_click=job.stop, disabled=not running)
+
+
+def show_progress() -> None:
+    """Live view of the session's job (reruns every second while it trains)."""
+    current: SessionJob = ss.lm_job
+    current.touch()
+    inner = current.job
+    progress = read_progress(inner.records)
+    status = inner.status
+    if status == "running":
+        st.info(f"Training — stage **{progress.stage or 'starting'}**, step {progress.step}.")
+    elif status == "finished":
+        st.success("Finished. The win rates below are exact under the true preferences.")
+    elif status == "stopped":
+        reason = " (the page was closed)" if current.stopped_for_idle else ""
+        st.warning(f"Stopped at stage {progress.stage}, step {progress.step}{reason}; the last checkpoint is kept.")
+    elif status == "failed":
+        st.error(literal(inner.error or "The run failed."))
+    draw(progress, inner)
+    if ss.get("lm_was_running") and not current.running:
+        ss.lm_was_running = False
+        st.rerun()  # the whole page: the buttons and the timer follow the job's end
+    ss.lm_was_running = current.running
+
+
+def chart(figure: dict, key: str) -> None:
+    """A figure, or a note while its data has not arrived yet."""
+    if figure["data"]:
+        st.plotly_chart(figure, key=key)
+    else:
+        st.caption("No data yet: this stage has not started.")
+
+
+def draw(progress, inner) -> None:
+    curves = progress.curves
+    methods = [m for m in METHODS if m in curves]
+    col1, col2 = st.columns(2)
+    with col1:
+        st.markdown("**Loss** of each stage (SFT, models, policies)")
+        losses = {stage: c["loss"] for stage, c in curves.items() if "loss" in c}
+        chart(metric_lines(losses, "loss", colours=COLOURS), key="lm-loss")
+    with col2:
+        st.markdown("**KL to the reference** (sampled estimate of KL(π‖μ))")
+        chart(
+            metric_lines({m: curves[m]["kl"] for m in methods if "kl" in curves[m]}, "KL", colours=COLOURS), key="lm-kl"
+        )
+    col1, col2 = st.columns(2)
+    with col1:
+        st.markdown("**True win rate against the SFT model** (exact, from the answer distribution)")
+        wins = {m: curves[m]["win_vs_sft"] for m in methods if "win_vs_sft" in curves[m]}
+        chart(metric_lines(wins, "P(π ≻ SFT)", colours=COLOURS), key="lm-win")
+    with col2:
+        st.markdown("**KL to the exact regularized Nash** π*_τ (with μ = the SFT model)")
+        kls = {m: curves[m]["kl_to_nash"] for m in methods if "kl_to_nash" in curves[m]}
+        chart(metric_lines(kls, "KL(π*_τ ‖ π)", log=True, colours=COLOURS), key="lm-kl-nash")
+    if progress.reference is not None:
+        draw_answers(progress)
+    rows = [[m, prompt, text] for m, pairs in progress.samples.items() for prompt, text in pairs]
+    if rows:
+        st.markdown("**Latest sampled responses**")
+        st.dataframe(pd.DataFrame(rows, columns=["method", "prompt", "response"]), hide_index=True, key="lm-samples")
+    if inner.summary is not None:
+        summary = inner.summary
+        st.markdown("**Head to head under the true preferences**: P(row ≻ column)")
+        names = summary["methods"]
+        W = np.array([[summary["win_rates"][a][b] for b in names] for a in names])
+        st.plotly_chart(preference_heatmap(names, W), key="lm-wins")
+    if inner.status in ("finished", "stopped", "failed") and inner.out_dir.exists():
+        if ss.get("lm_zip") is None:
+            ss.lm_zip = zip_run_dir(inner.out_dir)
+        st.download_button("Run directory (zip)", ss.lm_zip, "nlhf-lm-run.zip", "application/zip", key="lm-zip")
+
+
+def draw_answers(progress) -> None:
+    st.markdown(
+        "**Answer distribution per prompt** (well-formed answers only): each method's path over the evaluations, "
+        "the reference μ (■) and the exact regularized Nash (◆) of the game with μ as reference."
+    )
+    labels = progress.labels[:-1]
+    prompt = 0
+    if len(progress.prompts) > 1:
+        chosen = st.radio("Prompt", progress.prompts, horizontal=True, key="lm-prompt")
+        prompt = progress.prompts.index(chosen)
+    markers = {
+        "Reference": valid_share(progress.reference)[prompt],
+        "Regularized Nash": valid_share(progress.regularized_nash)[prompt],
+    }
+    latest = {m: valid_share(d)[prompt] for m, (_, d) in progress.distributions.items()}
+    if len(labels) == 3:
+        paths = {m: np.array([valid_share(d)[prompt] for d in history]) for m, history in progress.history.items()}
+        st.plotly_chart(ternary_paths(labels, paths, markers), key="lm-simplex")
+    else:
+        st.plotly_chart(policy_bars(labels, {**markers, **latest}), key="lm-bars")
+
+
+if job is not None:
+    st.fragment(show_progress, run_every=1.0 if running else None)()
+else:
+    st.caption("Nothing trained yet in this session: choose the settings and press **Start training**.")

@@ -1,0 +1,70 @@
+"""What the app's LM lab asks of the trainer: a config from a few choices, and the run directory as a zip."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from .config import BUILTIN
+
+#: Model sizes offered in the lab: (layers, heads, width) of the tiny GPT-2.
+MODEL_SIZES = {"tiny": (2, 2, 64), "small": (4, 4, 128)}
+#: Budgets: the built-in config each starts from.
+BUDGETS = {"quick": "smoke", "full": "default"}
+_SCALED = {
+    "sft": ("steps",),
+    "data": ("pairs",),
+    "preference_model": ("steps",),
+    "reward_model": ("steps",),
+    "policy": ("steps", "eval_every"),
+}
+
+
+def lab_config(
+    game: str,
+    *,
+    size: str = "tiny",
+    budget: str = "quick",
+    methods: list[str] | None = None,
+    tau: float = 0.1,
+    beta: float = 0.125,
+    judge: str = "preference-model",
+    seed: int = 0,
+    scale: float = 1.0,
+) -> dict[str, Any]:
+    """A config mapping (overrides of the defaults) for :func:`nlhf_core.llm.api.run_training`.
+
+    ``game`` is ``preset:NAME`` or a game file; ``scale`` multiplies every step count and the number
+    of pairs (at least 1 each), e.g. 0.2 for a very slow machine or a demo.
+    """
+    layers, heads, width = MODEL_SIZES[size]
+    cfg: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BUILTIN[BUDGETS[budget]].items()}
+    cfg.setdefault("task", {})["game"] = game
+    cfg["model"] = {"n_layer": layers, "n_head": heads, "n_embd": width}
+    policy = cfg.setdefault("policy", {})
+    policy.update({"tau": float(tau), "beta": float(beta), "judge": judge})
+    if methods is not None:
+        policy["methods"] = list(methods)
+    cfg.setdefault("run", {})["seed"] = int(seed)
+    if scale != 1.0:
+        from .config import defaults
+
+        base = defaults()
+        for section, keys in _SCALED.items():
+            for key in keys:
+                value = cfg.get(section, {}).get(key, base[section][key])
+                cfg.setdefault(section, {})[key] = max(1, round(value * scale))
+    return cfg
+
+
+def zip_run_dir(path: str | Path) -> bytes:
+    """The run directory (config, metrics, checkpoints, summary, report) as zip bytes."""
+    root = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(root.rglob("*")):
+            if file.is_file() and not file.name.endswith(".tmp"):
+                archive.write(file, file.relative_to(root.parent))
+    return buffer.getvalue()

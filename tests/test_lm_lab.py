@@ -1,0 +1,128 @@
+"""The LM lab page (AppTest) and its job control: one job per session, a server cap, no orphaned jobs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import jobs
+from nlhf_core.llm.lab import lab_config, zip_run_dir
+from nlhf_core.llm.progress import read_progress, valid_share
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+
+
+class FakeJob:
+    """Stands in for TrainingJob: runs until stopped."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self.stop_event.wait, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def join(self, timeout=None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+def test_server_caps_concurrent_jobs_and_frees_slots():
+    started = [jobs.SessionJob(FakeJob()).start() for _ in range(jobs.MAX_SERVER_JOBS)]
+    try:
+        assert jobs.active_jobs() == jobs.MAX_SERVER_JOBS
+        with pytest.raises(jobs.ServerBusyError, match="already training"):
+            jobs.SessionJob(FakeJob()).start()
+    finally:
+        for j in started:
+            j.stop()
+        for j in started:
+            j._watchdog.join(5)
+    assert jobs.active_jobs() == 0
+    extra = jobs.SessionJob(FakeJob()).start()  # a slot is free again
+    extra.stop()
+    extra._watchdog.join(5)
+
+
+def test_a_job_whose_page_is_gone_is_stopped():
+    now = [0.0]
+    job = jobs.SessionJob(FakeJob(), idle_timeout=30, clock=lambda: now[0]).start()
+    now[0] = 20.0
+    job.touch()
+    now[0] = 45.0  # seen 25 s ago: still alive
+    job.job.join(1.0)
+    assert job.running
+    now[0] = 60.1  # 40 s without the page
+    job._watchdog.join(5)
+    assert not job.running and job.stopped_for_idle
+    assert jobs.active_jobs() == 0
+
+
+def test_lab_config_scales_every_budget():
+    cfg = lab_config("preset:two-prompts", size="small", budget="quick", methods=["nash-md-pg"], scale=0.2, seed=3)
+    assert cfg["model"] == {"n_layer": 4, "n_head": 4, "n_embd": 128}
+    assert cfg["policy"]["methods"] == ["nash-md-pg"] and cfg["run"]["seed"] == 3
+    assert cfg["sft"]["steps"] == 30 and cfg["data"]["pairs"] == 205 and cfg["policy"]["steps"] == 16
+
+
+def test_progress_folds_records():
+    records = [
+        {"stage": "sft", "step": 1, "loss": 2.0},
+        {"stage": "sft", "step": 2, "loss": 1.5},
+        {
+            "stage": "reference",
+            "step": 0,
+            "labels": ["a", "b", "malformed"],
+            "prompts": ["p"],
+            "reference_distribution": [[0.6, 0.2, 0.2]],
+            "regularized_nash": [[0.5, 0.5, 0.0]],
+            "tau": 0.1,
+        },
+        {"stage": "nash-md-pg", "step": 5, "loss": 0.1, "distribution": [[0.3, 0.6, 0.1]], "samples": [["p", "a"]]},
+    ]
+    progress = read_progress(records)
+    assert progress.curves["sft"]["loss"] == ([1, 2], [2.0, 1.5])
+    np.testing.assert_allclose(valid_share(progress.reference), [[0.75, 0.25]])
+    np.testing.assert_allclose(valid_share(progress.distributions["nash-md-pg"][1]), [[1 / 3, 2 / 3]])
+    assert progress.samples["nash-md-pg"] == [["p", "a"]] and progress.stage == "nash-md-pg"
+
+
+def test_lm_lab_trains_and_shows_exact_win_rates(monkeypatch):
+    monkeypatch.setenv("NLHF_LM_LAB_SCALE", "0.2")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/lm_lab.py").run()
+    assert not at.exception
+    at.radio(key="lm-source").set_value("A preset")
+    at.multiselect(key="lm-methods").set_value(["self-play", "nash-md-pg"])
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert not at.exception, at.exception
+    job = at.session_state["lm_job"]
+    job.job.join(600)
+    assert job.job.status == "finished", job.job.error
+    at.run()
+    assert not at.exception
+    summary = json.loads((job.job.out_dir / "summary.json").read_text())
+    assert summary["methods"] == ["sft", "self-play", "nash-md-pg"]
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    heat = next(f for f in figures if f["data"] and f["data"][0].get("type") == "heatmap")
+    W = np.array(heat["data"][0]["z"])
+    expected = np.array([[summary["win_rates"][a][b] for b in summary["methods"]] for a in summary["methods"]])
+    np.testing.assert_allclose(W, expected, rtol=1e-6)
+    np.testing.assert_allclose(W + W.T, 1.0, atol=1e-9)
+    assert "Run directory (zip)" in [b.label for b in at.get("download_button")]
+    assert len(zip_run_dir(job.job.out_dir)) > 1000
