@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import cli_feedback, cli_pg, cli_train
+from . import cli_feedback, cli_pg, cli_study, cli_train
 from .algorithms import get_algorithm, list_algorithms, run_algorithm
 from .algorithms.sweep import parse_grid, sweep
 from .comparison import compare_solutions, rlhf_solution
@@ -370,6 +370,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "sweep": _cmd_sweep,
     "feedback": lambda args: cli_feedback.run(args, _emit_json, _table),
     "train": lambda args: cli_train.run(args, _emit_json),
+    "study": lambda args: cli_study.run(args, _emit_json),
     "pg": lambda args: cli_pg.run(args, _emit_json, _table, _parse_params, _game_fields),
 }
 
@@ -454,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_feedback.add_parser(sub, game_help, common)
     cli_train.add_parser(sub, game_help, common)
+    cli_study.add_parser(sub, game_help, common)
     cli_pg.add_parser(sub, game_help, common)
     return parser
 
