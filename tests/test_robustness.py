@@ -68,7 +68,7 @@ def test_every_solver_stays_finite_or_refuses(name, log_tau, log_eta, P, data):
         assert not np.any(np.isnan(curve)), metric
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.floats(np.log10(TAU_MIN), np.log10(TAU_MAX)), preference_matrices(min_n=2, max_n=5), st.data())
 def test_regularized_nash_over_the_whole_tau_range(log_tau, P, data):
     game = PreferenceGame.from_matrix(P)
