@@ -39,7 +39,8 @@ app: $(STAMP)
 	$(BIN)/streamlit run app/main.py $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_exact.py
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	$(BIN)/python -m benchmarks.run $(ARGS)
 	$(BIN)/python benchmarks/bench_solvers.py
 
 # Refresh the README screenshots from the browser tests.

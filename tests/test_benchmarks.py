@@ -1,0 +1,122 @@
+"""The benchmark runner's correctness checks, on tiny games (no timing, no peer packages needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import bench_exact, bench_regularized, run
+from benchmarks.common import (
+    Contender,
+    interleave,
+    limited,
+    max_difference,
+    nash_exploitability,
+    qre_fixed_point_residual,
+    random_preference,
+    regularized_gap,
+    to_simplex,
+)
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+
+RPS = np.array([[0.5, 1.0, 0.0], [0.0, 0.5, 1.0], [1.0, 0.0, 0.5]])
+
+
+def _sleep_then(x, seconds):
+    import time
+
+    time.sleep(seconds)
+    return x
+
+
+def _boom():
+    raise ValueError("peer exploded")
+
+
+def test_random_preference_is_a_preference_matrix():
+    P = random_preference(7, seed=3)
+    assert np.allclose(P + P.T, 1.0) and np.allclose(np.diag(P), 0.5)
+    assert np.array_equal(P, random_preference(7, seed=3))
+
+
+def test_nash_certificate_on_rock_paper_scissors():
+    assert nash_exploitability(RPS, [1 / 3, 1 / 3, 1 / 3]) == pytest.approx(0.0, abs=1e-15)
+    assert nash_exploitability(RPS, [1.0, 0.0, 0.0]) == pytest.approx(0.5)
+    # peers' answers are projected to the simplex first: tiny negatives and unnormalized vectors are fine
+    assert nash_exploitability(RPS, [2.0, 2.0, 2.0 - 1e-17]) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError):
+        to_simplex([0.0, 0.0, 0.0])
+
+
+def test_certificates_agree_with_the_library_on_a_random_game():
+    P = random_preference(12, seed=1)
+    nash = nash_equilibrium(P)
+    assert nash_exploitability(P, nash.policy) <= 1e-9
+    reg = regularized_nash(P, 0.1)
+    assert abs(regularized_gap(P, reg.policy, 0.1)) <= 1e-10
+    assert qre_fixed_point_residual(P, reg.policy, 10.0) <= 1e-10
+    assert regularized_gap(P, np.full(12, 1 / 12), 0.1) > 1e-3
+    assert max_difference(nash.policy, nash.policy) == 0.0
+
+
+def test_exact_check_marks_wrong_answers_uncertified():
+    P = random_preference(8, seed=2)
+    ours = nash_equilibrium(P).policy
+    good = {"status": "ok", "value": ours + 1e-14}
+    bad = {"status": "ok", "value": np.eye(8)[0]}
+    bench_exact.check(P, ours, good)
+    bench_exact.check(P, ours, bad)
+    assert good["certified"] and good["difference_to_ours"] < 1e-12
+    assert not bad["certified"] and bad["exploitability"] > 1e-3
+
+
+def test_scipy_baseline_and_targets_on_a_tiny_game():
+    P = random_preference(6, seed=6)
+    pi = bench_exact.plain_lp(P)
+    assert nash_exploitability(P, pi) <= 1e-9
+    assert max_difference(pi, bench_exact.ours(P)) <= 1e-7
+    row = {
+        "n": 1000,
+        "results": {
+            "ours": {"status": "ok", "seconds": 1.0, "exploitability": 1e-15, "certified": True},
+            "scipy linprog (HiGHS)": {"status": "ok", "seconds": 12.0, "exploitability": 1e-14, "certified": True},
+            "Nashpy lemke_howson": {"status": "gave up", "seconds": 90.0},
+        },
+    }
+    met = [t["met"] for t in bench_exact.targets([row])]
+    assert met == [True, True, True]
+
+
+def test_time_limit_and_failures_are_results():
+    assert limited(_sleep_then, (5, 0.0), 10.0).value == 5
+    slow = limited(_sleep_then, (5, 30.0), 0.5)
+    assert slow.status == "gave up" and slow.seconds == 0.5
+    failed = limited(_boom, (), 5.0)
+    assert failed.status == "failed" and "peer exploded" in failed.error
+    summary = interleave([Contender("a", _sleep_then, (1, 0.0)), Contender("b", _boom)], repeats=3)
+    assert summary["a"]["status"] == "ok" and len(summary["a"]["runs"]) == 3
+    assert summary["b"]["status"] == "failed" and len(summary["b"]["runs"]) == 1
+
+
+def test_regularized_mapping_with_openspiel():
+    pytest.importorskip("open_spiel")
+    P = random_preference(9, seed=4)
+    pi = regularized_nash(P, 0.05).policy
+    checks = bench_regularized.certify(P, pi, 20.0)
+    assert checks["openspiel_qre_exploitability"] == pytest.approx(0.0, abs=1e-10)
+    uniform = bench_regularized.certify(P, np.full(9, 1 / 9), 20.0)
+    assert uniform["openspiel_vs_half_gap"] <= 1e-12
+
+
+def test_logit_qre_of_pygambit_is_our_regularized_nash():
+    pytest.importorskip("pygambit")
+    P = random_preference(5, seed=5)
+    assert max_difference(bench_regularized.gambit_logit(P, 10.0), bench_regularized.ours(P, 10.0)) <= 1e-6
+
+
+def test_runner_knows_a_missing_section_and_renders(tmp_path, monkeypatch):
+    monkeypatch.setitem(run.SECTIONS, "nothing", "bench_not_there")
+    assert run.load_section("nothing") is None
+    report = run.run_sections(["nothing"], quick=True)
+    assert report["sections"] == {}
+    assert "# Benchmarks against peer libraries" in run.render(report, {})
