@@ -90,11 +90,15 @@ def run(args: argparse.Namespace, emit_json: Any) -> None:
     if args.help_config:
         print(_help_config())
         return
-    config = cfgmod.load_config(args.config, _overrides(args))
+    out = args.out or os.path.join("runs", time.strftime("train-%Y%m%d-%H%M%S"))
+    stored = os.path.join(out, "config.toml")
+    if args.resume and args.config is None and not _overrides(args) and os.path.isfile(stored):
+        config = cfgmod.load_config(stored)  # `nlhf train --out DIR --resume` continues with the run's own settings
+    else:
+        config = cfgmod.load_config(args.config, _overrides(args))
     if args.print_config:
         print(cfgmod.to_toml(config), end="")
         return
-    out = args.out or os.path.join("runs", time.strftime("train-%Y%m%d-%H%M%S"))
     from .llm.api import run_training
     from .llm.trainer import Stopped
 
@@ -116,7 +120,7 @@ def run(args: argparse.Namespace, emit_json: Any) -> None:
         )
     except Stopped as err:
         if rank0:
-            print(f"{err}; continue with `nlhf train --out {out} --resume` and the same settings.", file=sys.stderr)
+            print(f"{err}; continue with `nlhf train --out {out} --resume`.", file=sys.stderr)
         raise KeyboardInterrupt from None
     finally:
         if previous is not None:

@@ -122,7 +122,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "steps": Key(400, int, _nonneg, "training steps of the pairwise preference model"),
         "batch_size": Key(128, int, _pos, "pairs per step"),
         "lr": Key(2e-3, float, _pos, "learning rate"),
-        "n_layer": Key(2, int, _pos, "layers of its transformer"),
+        "n_layer": Key(2, int, _pos, "layers of its transformer (the reward model uses the same size)"),
         "n_embd": Key(64, int, _pos, "width of its transformer"),
     },
     "reward_model": {
@@ -159,7 +159,7 @@ BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
         "run": {"checkpoint_every": 25},
         "sft": {"steps": 150, "batch_size": 32},
         "data": {"pairs": 1024},
-        "preference_model": {"steps": 120, "batch_size": 64},
+        "preference_model": {"steps": 120, "batch_size": 64, "n_layer": 1},
         "reward_model": {"steps": 120, "batch_size": 64},
         "policy": {"steps": 80, "batch_size": 32, "eval_every": 20},
         "rlhf": {"lr": 5e-4},
