@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: app test lint install browser bench screenshots clean
+.PHONY: app test lint install browser bench loadtest screenshots clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m benchmarks.run $(ARGS)
 	$(BIN)/python benchmarks/bench_solvers.py
+
+# Classroom load: 30 browser sessions against one local server (loopback only, bounded in time).
+loadtest: $(STAMP) browser
+	$(BIN)/python scripts/loadtest.py $(ARGS)
 
 # Refresh the README screenshots from the browser tests.
 screenshots: $(STAMP) browser

@@ -49,6 +49,7 @@ from ..feedback import AnnotatorPopulation
 from ..game_io import load_game
 from ..policy_gradient.losses import regularized_pg_loss, sequence_kl_estimate
 from . import config as cfgmod
+from .checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
 from .evaluation import Evaluator
 from .judges import OracleJudge, PreferenceModelJudge, call_judge, import_callable
 from .models import PreferenceModel, RewardModel, build_policy, load_codec
@@ -57,11 +58,7 @@ from .runtime import (
     atomic_write_json,
     atomic_write_text,
     generator,
-    load_state,
-    load_weights,
     rng_state,
-    save_state,
-    save_weights,
     seed_everything,
     set_rng_state,
     setup_runtime,
@@ -186,11 +183,10 @@ class Trainer:
         extras = extras or {}
         ck = self.dir / "checkpoints" / stage
         steps, every = section["steps"], self.cfg["run"]["checkpoint_every"]
-        if (ck / "done.json").exists():
-            load_weights(module, ck / "model.safetensors")
-            for name, m in extras.items():
-                load_weights(m, ck / f"{name}.safetensors")
-            return json.loads((ck / "done.json").read_text(encoding="utf-8"))
+        modules = {"model": module, **extras}
+        finished = load_final(ck, modules)
+        if finished is not None:
+            return finished
         model: nn.Module = module
         if self.rt.distributed:
             ids = [self.rt.device.index] if self.rt.device.type == "cuda" else None
@@ -203,11 +199,9 @@ class Trainer:
 
         sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
         start = 0
-        if self.resume and (ck / "state.pt").exists():
-            state = load_state(ck / "state.pt")
-            load_weights(module, ck / "last.safetensors")
-            for name, m in extras.items():
-                load_weights(m, ck / f"last-{name}.safetensors")
+        latest = latest_checkpoint(ck) if self.resume else None
+        if latest is not None:
+            state = load_checkpoint(latest, modules)
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
             set_rng_state(state["rng"])
@@ -215,13 +209,13 @@ class Trainer:
 
         def checkpoint(step: int) -> None:
             if self.rt.main:
-                save_weights(module, ck / "last.safetensors")
-                for name, m in extras.items():
-                    save_weights(m, ck / f"last-{name}.safetensors")
-                save_state(
-                    {"step": step, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": rng_state()},
-                    ck / "state.pt",
-                )
+                state = {
+                    "step": step,
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
+                    "rng": rng_state(),
+                }
+                write_checkpoint(ck, step, modules, state)
             self.rt.barrier()
 
         from tqdm.auto import tqdm
@@ -267,13 +261,7 @@ class Trainer:
         }
         done = {"stage": stage, "timing": timing, "final": record}
         if self.rt.main:
-            save_weights(module, ck / "model.safetensors")
-            for name, m in extras.items():
-                save_weights(m, ck / f"{name}.safetensors")
-            atomic_write_json(ck / "done.json", done)
-            for leftover in ck.glob("last*.safetensors"):
-                leftover.unlink()
-            (ck / "state.pt").unlink(missing_ok=True)
+            write_final(ck, modules, done)
         self.rt.barrier()
         return done
 
