@@ -193,8 +193,8 @@ def _run(cfg: dict[str, Any], run_dir: Path, progress: bool) -> dict[str, Any]:
 def _seed_runs(
     base_cfg: dict[str, Any], seed: int, betas: list[float], root: Path, progress: bool, log: Callable[[str], None]
 ) -> tuple[dict[str, np.ndarray], dict[str, Any], float]:
-    """Train every method for one seed; returns the policies' exact distributions, the base config and seconds."""
-    t0 = time.perf_counter()
+    """Train every method for one seed; returns the policies' exact distributions, the base config and the
+    training seconds (the runs' own wall times, so the figure survives a rerun that reuses finished runs)."""
     cfg = copy.deepcopy(base_cfg)
     cfg["run"]["seed"] = seed
     cfg["policy"]["methods"] = list(cfgmod.METHODS)
@@ -203,6 +203,7 @@ def _seed_runs(
     base = root / f"seed-{seed}" / "base"
     log(f"seed {seed}: SFT, pairs, preference and reward models, {', '.join(cfgmod.METHODS)} (beta={betas[0]:g})")
     summary = _run(cfg, base, progress)
+    trained = float(summary["wall_time_s"])
     dists = _distributions(summary)
     out = {"sft": dists["sft"], "rlhf": dists["rlhf"], "self-play": dists["self-play"]}
     out[nash_md_name(betas[0])] = dists["nash-md-pg"]
@@ -216,12 +217,14 @@ def _seed_runs(
         sub = copy.deepcopy(cfg)
         sub["policy"]["methods"], sub["policy"]["beta"] = ["nash-md-pg"], beta
         log(f"seed {seed}: nash-md-pg (beta={beta:g}) on the same SFT model, pairs and preference model")
-        beta_dists = _distributions(_run(cfgmod.validate(sub), run_dir, progress))
+        beta_summary = _run(cfgmod.validate(sub), run_dir, progress)
+        trained += float(beta_summary["wall_time_s"])
+        beta_dists = _distributions(beta_summary)
         if not np.allclose(beta_dists["sft"], dists["sft"], atol=1e-6):
             raise ParameterError(f"The run in {run_dir} does not share the SFT model of {base}; delete it and rerun.")
         out[nash_md_name(beta)] = beta_dists["nash-md-pg"]
     out["nash-ema-pg"] = dists["nash-ema-pg"]
-    return out, cfg, time.perf_counter() - t0
+    return out, cfg, trained
 
 
 def run_study(
@@ -239,7 +242,8 @@ def run_study(
     ``seeds`` and ``betas`` default to :func:`study_defaults` of the config name. The sub-runs
     use the config with ``run.seed``, ``policy.methods`` and ``policy.beta`` set by the study and
     ``eval.sampled_pairs = 0`` (the study's matrices are exact, the sampled check is redundant).
-    Finished sub-runs are reused, so an interrupted study continues where it stopped.
+    Finished sub-runs are reused, so an interrupted study continues where it stopped; ``wall_time_s``
+    is this call's time and ``training_seconds`` the sum of the runs' own wall times (stable under reuse).
     """
     from ..game_io import load_game
     from .api import resolve_config
@@ -295,7 +299,8 @@ def run_study(
         },
         "config": "default" if config is None else str(config) if isinstance(config, str | Path) else "custom",
         "resolved_config": shown,
-        "seconds_per_seed": seconds,
+        "training_seconds_per_seed": seconds,
+        "training_seconds": sum(seconds.values()),
         "wall_time_s": time.perf_counter() - started,
     }
     write_outputs(out, result)
