@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,10 +98,9 @@ def test_kill_9_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path, strai
     assert not any(p.exists() for p in leftovers) or leftovers == []
 
 
-def test_a_half_written_checkpoint_is_ignored(tmp_path, straight):
+def test_a_half_written_checkpoint_is_ignored(damaged_run, straight):
     """What a kill in the middle of a checkpoint write leaves (a ``.tmp`` folder with a truncated file) is skipped."""
-    out = tmp_path / "run"
-    kill_when(out, "nash-md-pg", 9)
+    out, _ = damaged_run
     stage = out / "checkpoints" / "nash-md-pg"
     last = latest_checkpoint(stage)
     torn = stage / f"step-{int(last.name.split('-')[1]) + 1:07d}.tmp"
@@ -112,9 +112,18 @@ def test_a_half_written_checkpoint_is_ignored(tmp_path, straight):
     assert all(torch.equal(resumed[k], straight[k]) for k in straight)
 
 
-def damaged_run(tmp_path: Path) -> tuple[Path, Path]:
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory) -> Path:
+    """One run killed inside Nash-MD-PG; each test damages its own copy."""
+    out = tmp_path_factory.mktemp("killed") / "run"
     kill_when(out, "nash-md-pg", 9)
+    return out
+
+
+@pytest.fixture
+def damaged_run(killed, tmp_path) -> tuple[Path, Path]:
+    out = tmp_path / "run"
+    shutil.copytree(killed, out)
     return out, latest_checkpoint(out / "checkpoints" / "nash-md-pg")
 
 
@@ -127,16 +136,16 @@ def resume_error(out: Path, capsys) -> str:
     return err
 
 
-def test_truncated_checkpoint_is_refused_with_one_sentence(tmp_path, capsys):
-    out, last = damaged_run(tmp_path)
+def test_truncated_checkpoint_is_refused_with_one_sentence(damaged_run, capsys):
+    out, last = damaged_run
     path = last / "model.safetensors"
     path.write_bytes(path.read_bytes()[:100])
     err = resume_error(out, capsys)
     assert "model.safetensors" in err and "damaged" in err and "delete the folder" in err
 
 
-def test_modified_weights_are_refused(tmp_path, capsys):
-    out, last = damaged_run(tmp_path)
+def test_modified_weights_are_refused(damaged_run, capsys):
+    out, last = damaged_run
     path = last / "model.safetensors"
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF  # one flipped bit pattern in a weight: still a valid file, but not ours
@@ -152,10 +161,10 @@ class Payload:
 MARKER = Path("/tmp/nlhf-pickle-payload-ran")
 
 
-def test_a_malicious_state_file_is_never_unpickled(tmp_path, capsys):
+def test_a_malicious_state_file_is_never_unpickled(damaged_run, capsys):
     """Even with a matching checksum (an attacker rewrote the manifest), weights_only=True refuses the pickle."""
     MARKER.unlink(missing_ok=True)
-    out, last = damaged_run(tmp_path)
+    out, last = damaged_run
     state = last / "state.pt"
     state.write_bytes(pickle.dumps({"step": Payload()}))
     manifest = json.loads((last / "manifest.json").read_text())
