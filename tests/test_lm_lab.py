@@ -126,3 +126,25 @@ def test_lm_lab_trains_and_shows_exact_win_rates(monkeypatch):
     np.testing.assert_allclose(W + W.T, 1.0, atol=1e-9)
     assert "Run directory (zip)" in [b.label for b in at.get("download_button")]
     assert len(zip_run_dir(job.job.out_dir)) > 1000
+
+
+def test_training_jobs_belong_to_their_session(monkeypatch):
+    monkeypatch.setenv("NLHF_LM_LAB_SCALE", "0.05")
+    alice, bob = (AppTest.from_file(APP, default_timeout=120) for _ in range(2))
+    for at in (alice, bob):
+        at.run()
+        at.switch_page("app_pages/lm_lab.py").run()
+    alice.radio(key="lm-source").set_value("A preset")
+    alice.button[0].click()
+    alice.run()
+    job = alice.session_state["lm_job"]
+    try:
+        bob.run()
+        assert "lm_job" not in bob.session_state
+        assert any("Nothing trained yet" in c.value for c in bob.caption)
+        assert not bob.exception and not alice.exception
+    finally:
+        job.stop()
+        job.job.join(120)
+        job._watchdog.join(10)
+    assert jobs.active_jobs() == 0
