@@ -369,7 +369,7 @@ def heatmap_svg(result: dict[str, Any]) -> str:
     names = result["methods"]
     W, L, H = (result[k] for k in ("win_rates", "win_rates_ci_low", "win_rates_ci_high"))
     k, cell, left, top = len(names), 96, 190, 150
-    width, height = left + k * cell + 20, top + k * cell + 50
+    width, height = left + k * cell + 140, top + k * cell + 50
     seeds = ", ".join(map(str, result["seeds"]))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
