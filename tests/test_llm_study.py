@@ -21,6 +21,8 @@ from nlhf_core.cli import main
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm import study
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
