@@ -11,7 +11,8 @@ A listed module that does not exist yet is skipped (so a section can be added by
 its file), and a section that raises is reported as failed without stopping the others.
 Results go to ``benchmarks/results.md`` and ``benchmarks/results.json``.
 
-Usage: ``python -m benchmarks.run [--only exact dynamics ...] [--quick] [--out DIR]``.
+Usage: ``python -m benchmarks.run [--only exact dynamics ...] [--quick] [--out DIR]``; ``--only`` reruns
+those sections and keeps the others' stored results in ``results.json``.
 """
 
 from __future__ import annotations
@@ -124,7 +125,12 @@ def render(report: dict, modules: dict) -> str:
             f"## {entry['title']}",
             "",
             f"Load average at start {entry['load_average_start']}, at end {entry['load_average_end']}; "
-            f"section ran {entry['seconds']:.0f} s.",
+            f"section ran {entry['seconds']:.0f} s"
+            + (
+                f" (run {entry['generated']}{', --quick' if entry.get('quick') else ''})."
+                if "generated" in entry
+                else "."
+            ),
             "",
         ]
         if entry["status"] != "ok":
@@ -134,8 +140,30 @@ def render(report: dict, modules: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge_reports(old: dict, new: dict) -> dict:
+    """``--only``: keep the sections of ``old`` that were not rerun (with their own load averages and date).
+
+    Sections keep the order of :data:`SECTIONS`; versions are the union (the new run's win). A quick
+    rerun of some sections does not make the stored full runs of the others quick, so ``quick`` is
+    kept from ``old`` unless every section was rerun.
+    """
+    if old.get("quick") != new["quick"] and set(new["sections"]) != set(old.get("sections", {})):
+        print("note: merging a --quick run with stored full runs (or the reverse); results.md says which", flush=True)
+    for entry in old.get("sections", {}).values():
+        entry.setdefault("generated", old.get("generated"))
+    for entry in new["sections"].values():
+        entry["generated"], entry["quick"] = new["generated"], new["quick"]
+    sections = {**old.get("sections", {}), **new["sections"]}
+    merged = {**new, "sections": {k: sections[k] for k in SECTIONS if k in sections}}
+    merged["versions"] = {**old.get("versions", {}), **new["versions"]}
+    merged["quick"] = new["quick"] if set(new["sections"]) >= set(old.get("sections", {})) else old.get("quick")
+    return merged
+
+
 def _retarget(module, result: dict) -> list[dict]:
     """Recompute a section's target rows from its stored results (for ``--render-only``)."""
+    if "main" in result:  # the language-model section: targets from its whole result
+        return module.targets(result)
     if "rows" in result:
         return module.targets(result["rows"])
     if "cost" in result:
@@ -161,6 +189,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     keys = args.only or list(SECTIONS)
     report = run_sections(keys, args.quick)
+    previous = args.out / "results.json"
+    if args.only and previous.exists():
+        report = merge_reports(json.loads(previous.read_text()), report)
     modules = {key: load_section(key) for key in report["sections"]}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(report, indent=1, default=float) + "\n")

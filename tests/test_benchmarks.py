@@ -120,3 +120,49 @@ def test_runner_knows_a_missing_section_and_renders(tmp_path, monkeypatch):
     report = run.run_sections(["nothing"], quick=True)
     assert report["sections"] == {}
     assert "# Benchmarks against peer libraries" in run.render(report, {})
+
+
+def test_only_merges_with_the_stored_sections():
+    old = {
+        "generated": "old",
+        "quick": False,
+        "sections": {"exact": {"title": "E"}, "lm": {"title": "stale"}},
+        "versions": {"numpy": "1", "trl": "0"},
+    }
+    new = {"generated": "new", "quick": True, "sections": {"lm": {"title": "L"}}, "versions": {"trl": "1"}}
+    merged = run.merge_reports(old, new)
+    assert list(merged["sections"]) == ["exact", "lm"]
+    assert merged["sections"]["exact"] == {"title": "E", "generated": "old"}
+    assert merged["sections"]["lm"]["title"] == "L" and merged["sections"]["lm"]["quick"] is True
+    assert merged["versions"] == {"numpy": "1", "trl": "1"} and merged["quick"] is False
+
+
+def test_lm_section_targets_and_render_from_stored_results():
+    from benchmarks import bench_lm
+
+    def block(ours, trl, extra=None):
+        runs = {
+            k: [{"status": "ok", "samples_per_s": v, "load_average": [3.0, 3.0, 3.0]}]
+            for k, v in (("ours", ours), ("trl", trl))
+        }
+        summ = {
+            k: {"samples_per_s": v, "seconds": 1.0, "peak_rss_mib": m, "rss_after_imports_mib": m - 50}
+            for k, v, m in (("ours", ours, 400.0), ("trl", trl, 500.0))
+        }
+        return {"settings": {**bench_lm.SETTINGS, **(extra or {})}, "repeats": 1, "runs": runs, "summary": summ}
+
+    result = {"main": block(500.0, 250.0), "long": block(900.0, 150.0, bench_lm.LONG)}
+    profile = {
+        "loop_s": 4.0,
+        "torch_builtin_s": 1.0,
+        "gpt2_forwards": 540,
+        "phases": {p[0]: 0.5 for p in bench_lm.PHASES},
+    }
+    result["profile"] = {"ours": {"profile": profile}, "trl": {"profile": {**profile, "loop_s": 8.0}}}
+    rows = bench_lm.targets(result)
+    assert [r["met"] for r in rows] == [False, True]
+    assert rows[0]["measured"].startswith("2.00×") and "6.00× at 32 new tokens" in rows[0]["why"]
+    assert run._retarget(bench_lm, result) == rows
+    text = bench_lm.render({**result, "targets": rows})
+    assert "| 8 | ours" in text and "| 32 (extra: 10 steps) | TRL" in text and "0.80× the peak memory" in text
+    assert "| training loop | 4.00 | 8.00 |" in text
