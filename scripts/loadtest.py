@@ -52,6 +52,12 @@ NASH_JS = (
 )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and its children threads (VmRSS), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -86,9 +92,9 @@ async def student(k: int, browser, url: str, args, out: dict) -> None:
     page = await ctx.new_page()
     try:
         start = time.perf_counter()
-        await page.goto(url, timeout=180_000)
-        await page.wait_for_selector(PLOTLY, timeout=180_000)
-        await page.wait_for_selector(f"{APP}{IDLE}", timeout=180_000)
+        await page.goto(url, timeout=args.timeout * 1000)
+        await page.wait_for_selector(PLOTLY, timeout=args.timeout * 1000)
+        await page.wait_for_selector(f"{APP}{IDLE}", timeout=args.timeout * 1000)
         out["first_chart"].append(time.perf_counter() - start)
         used = set()
         for e in range(args.edits):
@@ -134,6 +140,7 @@ async def main_async(args) -> dict:
             await warm.wait_for_selector(PLOTLY, timeout=180_000)
             await warm.close()
             baseline = rss_mib(proc.pid)
+            cpu_before = cpu_seconds(proc.pid)
             done = asyncio.Event()
 
             async def sample() -> None:
@@ -148,6 +155,7 @@ async def main_async(args) -> dict:
                 timeout=args.limit,
             )
             wall = time.perf_counter() - start
+            server_cpu = cpu_seconds(proc.pid) - cpu_before
             done.set()
             await sampler
             await browser.close()
@@ -175,6 +183,8 @@ async def main_async(args) -> dict:
         "solver_switch_s": {"p50": pct(sorted(out["solver_switch"]), 50), "p95": pct(sorted(out["solver_switch"]), 95)},
         "server_rss_mib": {"baseline": round(baseline, 1), "peak": round(peak, 1)},
         "server_mib_per_session": round((peak - baseline) / args.sessions, 1),
+        "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_share": round(server_cpu / (wall * (os.cpu_count() or 1)), 3),
         "errors": out["errors"],
     }
 
@@ -185,7 +195,9 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=3, help="matrix edits per session")
     parser.add_argument("--think", type=float, default=3.0, help="mean think time between actions (s)")
     parser.add_argument("--ramp", type=float, default=15.0, help="seconds over which the sessions join")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds an edit may take before it is an error")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds a page or an edit may take (else an error)"
+    )
     parser.add_argument("--limit", type=float, default=900.0, help="hard limit on the whole test (s)")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
