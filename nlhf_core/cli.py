@@ -210,15 +210,7 @@ def _cmd_solve(args: argparse.Namespace) -> None:
     if args.samples:
         out["comparisons"] = traj.comparisons
     if args.trajectory_every is not None:
-        out["trajectory"] = [
-            {
-                "step": int(step),
-                "queries": int(q),
-                "policy": traj.policies[r, 0] if not game.has_contexts else traj.policies[r],
-                **{k: float(v[r]) for k, v in traj.metrics.items()},
-            }
-            for r, (step, q) in enumerate(zip(traj.steps, traj.queries, strict=True))
-        ]
+        out["trajectory"] = traj.records(game.has_contexts)
     if args.json:
         _emit_json(out)
         return

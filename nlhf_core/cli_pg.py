@@ -61,15 +61,7 @@ def run(args: argparse.Namespace, emit: Any, table: Any, parse_params: Any, game
         "regularized_nash": _squeeze(game, run_.regularized),
     }
     if args.trajectory_every is not None:
-        out["trajectory"] = [
-            {
-                "step": int(step),
-                "queries": int(q),
-                "policy": traj.policies[r, 0] if not game.has_contexts else traj.policies[r],
-                **{k: float(v[r]) for k, v in {**traj.metrics, **run_.curves}.items()},
-            }
-            for r, (step, q) in enumerate(zip(traj.steps, traj.queries, strict=True))
-        ]
+        out["trajectory"] = traj.records(game.has_contexts, run_.curves)
     if args.json:
         emit(out)
         return

@@ -81,6 +81,22 @@ class Trajectory:
         """Each metric of the converging iterate at the last recorded step."""
         return {k: float(v[-1]) for k, v in self.metrics.items()}
 
+    def records(self, per_context: bool, extra: dict[str, np.ndarray] | None = None) -> list[dict[str, Any]]:
+        """One dict per recorded step (``step``, ``queries``, ``policy``, every metric and ``extra`` curve).
+
+        ``policy`` is ``(C, n)`` when ``per_context``, else the single context's ``(n,)``.
+        """
+        curves = {**self.metrics, **(extra or {})}
+        return [
+            {
+                "step": int(step),
+                "queries": int(q),
+                "policy": self.policies[r] if per_context else self.policies[r, 0],
+                **{k: float(v[r]) for k, v in curves.items()},
+            }
+            for r, (step, q) in enumerate(zip(self.steps, self.queries, strict=True))
+        ]
+
 
 def recording_steps(iterations: int, record_every: int | None, max_records: int = 1000) -> np.ndarray:
     """Steps ``0, k, 2k, ..., iterations`` (the last one always included).
