@@ -179,6 +179,30 @@ def nash_marker(page) -> list[float]:
     )
 
 
+def _open_cell_editor(page, row: int, col: int, current: float | None, tries: int = 3):
+    """Open the grid's cell editor at (row, col); with ``current``, check it opened on the cell holding that value.
+
+    Keyboard navigation on the canvas can lose a key while the page is busy (two browsers on two cores),
+    so the editor's initial text tells us whether we landed on the intended cell; if not we escape and retry.
+    """
+    grid = page.locator(DATA_EDITOR).first
+    for attempt in range(tries):
+        box = grid.bounding_box()
+        y = box["y"] + GRID_HEADER + GRID_ROW * (row + 0.5)
+        page.mouse.click(box["x"] + box["width"] / 2, y)  # some cell of the row
+        page.keyboard.press("Home")  # the row's label (index) column
+        for _ in range(col + 1):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        editor = page.locator(CELL_EDITOR).first
+        editor.wait_for(timeout=10_000)
+        if current is None or abs(float(editor.input_value()) - current) < 1e-9:
+            return editor
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300 * (attempt + 1))
+    raise AssertionError(f"could not open the editor on cell ({row}, {col}) holding {current}")
+
+
 def edit_matrix_cell(
     page,
     row: int,
@@ -189,6 +213,7 @@ def edit_matrix_cell(
     expect_change: bool = True,
     probe: tuple[int, str] | None = None,
     before=None,
+    current: float | None = None,
     timeout: float = 60_000,
 ) -> float:
     """Type ``value`` into the Playground's matrix editor at (row, col); return seconds until the chart changes.
@@ -197,16 +222,7 @@ def edit_matrix_cell(
     (Home is the label column), open the cell editor with Enter and type. By default the change is
     detected on the Nash marker.
     """
-    grid = page.locator(DATA_EDITOR).first
-    box = grid.bounding_box()
-    y = box["y"] + GRID_HEADER + GRID_ROW * (row + 0.5)
-    page.mouse.click(box["x"] + box["width"] / 2, y)  # some cell of the row
-    page.keyboard.press("Home")  # the row's label (index) column
-    for _ in range(col + 1):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")
-    editor = page.locator(CELL_EDITOR).first
-    editor.wait_for(timeout=10_000)
+    editor = _open_cell_editor(page, row, col, current)
     if probe is None:
         probe_js = (
             "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];"

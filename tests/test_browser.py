@@ -106,7 +106,7 @@ def test_matrix_edit_changes_the_plotted_equilibrium(context, app_url):
     page = open_page(context, app_url)
     page.wait_for_selector(PLOTLY)
     np.testing.assert_allclose(nash_marker(page), [1 / 16, 10 / 16, 5 / 16], rtol=1e-6, atol=1e-9)
-    seconds = edit_matrix_cell(page, row=0, col=1, n=3, value="0.2")
+    seconds = edit_matrix_cell(page, row=0, col=1, n=3, value="0.2", current=0.3)
     TIMINGS["edit to updated chart, n=3, 2000 iterations (s)"] = seconds
     edited = PreferenceGame.from_matrix([[0.5, 0.2, 0.9], [0.8, 0.5, 0.46], [0.1, 0.54, 0.5]])
     np.testing.assert_allclose(nash_marker(page), nash_equilibrium(edited).policy, rtol=1e-6, atol=1e-9)
@@ -118,7 +118,7 @@ def test_matrix_edit_changes_the_plotted_equilibrium(context, app_url):
 def test_invalid_edit_is_explained_and_kept(context, app_url):
     page = open_page(context, app_url)
     page.wait_for_selector(PLOTLY)
-    edit_matrix_cell(page, row=0, col=1, n=3, value="1.5", expect_change=False)
+    edit_matrix_cell(page, row=0, col=1, n=3, value="1.5", expect_change=False, current=0.3)
     page.get_by_text("outside [0, 1]").first.wait_for(timeout=30_000)
     np.testing.assert_allclose(nash_marker(page), [1 / 16, 10 / 16, 5 / 16], rtol=1e-6, atol=1e-9)  # last valid game
 
@@ -131,7 +131,8 @@ def test_ten_responses_edit_timing(context, app_url):
     page.wait_for_selector(PLOTLY)
     TIMINGS["page load to charts, n=10 (s)"] = time.perf_counter() - start
     before = plot_value(page, 1, "z")  # the policy-over-time heat map
-    seconds = edit_matrix_cell(page, row=0, col=1, n=10, value="0.99", probe=(1, "z"), before=before)
+    cell = float(game.matrix[0, 1])
+    seconds = edit_matrix_cell(page, row=0, col=1, n=10, value="0.99", probe=(1, "z"), before=before, current=cell)
     TIMINGS["edit to updated chart, n=10, 2000 iterations (s)"] = seconds
     assert page.locator(EXCEPTION).count() == 0
 
@@ -139,7 +140,7 @@ def test_ten_responses_edit_timing(context, app_url):
 def test_shared_url_restores_the_state_in_a_fresh_browser(browser, context, app_url):
     page = open_page(context, app_url)
     page.wait_for_selector(PLOTLY)
-    edit_matrix_cell(page, row=0, col=2, n=3, value="0.7")
+    edit_matrix_cell(page, row=0, col=2, n=3, value="0.7", current=0.9)
     choose(page, "Algorithm", "nash-mp")
     wait_idle(page)
     page.wait_for_function("() => window.location.search.includes('alg=nash-mp')", timeout=30_000)
@@ -233,7 +234,7 @@ def test_concurrent_sessions_never_see_each_others_games(browser, context, app_u
         bob = open_page(other, app_url)
         alice.wait_for_selector(PLOTLY)
         bob.wait_for_selector(PLOTLY)
-        edit_matrix_cell(alice, row=0, col=1, n=3, value="0.2")
+        edit_matrix_cell(alice, row=0, col=1, n=3, value="0.2", current=0.3)
         upload = tmp_path / "bobs.json"
         upload.write_text(json.dumps({"labels": ["x", "y", "z"], "upper_triangle": [0.2, 0.8, 0.35]}))
         bob.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(upload))
