@@ -271,3 +271,16 @@ def test_policy_gradient_overlay_matches_the_core(app):
     app.selectbox(key="pg-algo").set_value("self-play-pg").run()
     assert not app.exception
     assert "Self-play PG (online IPO) (sampled)" in {t.get("name") for t in figures(app)[0]["data"]}
+
+
+def test_chart_wrapper_hands_streamlit_the_spec_unchanged():
+    """app.charts skips Plotly's per-rerun validation; what Streamlit serializes is still our spec."""
+    import plotly.io
+    import plotly.tools
+
+    from app.charts import _CheckedSpec
+    from nlhf_core.plotting import simplex_animation
+
+    spec = simplex_animation(["a", "b", "c"], np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]), [0, 1], {})
+    sent = plotly.tools.return_figure_from_figure_or_data(_CheckedSpec(spec), validate_figure=True)
+    assert json.loads(plotly.io.to_json(sent, validate=False)) == json.loads(plotly.io.to_json(spec, validate=False))

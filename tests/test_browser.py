@@ -297,3 +297,53 @@ def test_lm_lab_trains_live_cancels_and_finishes(context, app_url):
     assert page.get_by_role("button", name="Run directory (zip)").count() == 1
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "lm-lab-finished")
+
+
+def run_in_thread(coroutine_function):
+    """``asyncio.run`` in a worker thread (Playwright's sync API owns this thread's event loop)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
+
+
+def test_concurrent_websocket_sessions_get_their_own_answers(app_url):
+    """The load test's protocol sessions (as a classroom's server sees them): concurrent edits, each checked."""
+    import argparse
+    import asyncio
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("loadtest", Path(__file__).parents[1] / "scripts" / "loadtest.py")
+    loadtest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loadtest)
+    args = argparse.Namespace(sessions=4, edits=2, think=0.2, ramp=0.4, timeout=60.0)
+    out = {"server_first_run": [], "server_edit": [], "server_switch": [], "errors": [], "charts_checked": 0}
+
+    async def classroom():
+        await asyncio.gather(*(loadtest.protocol_student(k, app_url, args, out) for k in range(args.sessions)))
+
+    run_in_thread(classroom)
+    assert out["errors"] == []
+    assert out["charts_checked"] == 8 and len(out["server_switch"]) == 4  # each edit's chart is its own game's Nash
+
+
+def test_hostile_editor_states_get_a_sentence_not_a_traceback(app_url):
+    """A crafted websocket message with edits no grid can produce is refused politely."""
+    from .protocol_client import ProtocolSession
+
+    async def hostile():
+        async with ProtocolSession(app_url, timeout=60) as session:
+            first = await session.open()
+            shown = []
+            for column, value in [("paper", "abc"), ("paper", None), ("paper", float("nan")), ("nobody", 0.2)]:
+                run = await session.edit_cell(first, 0, column, value)
+                assert run.exceptions() == []
+                shown.append(run.nash_marker())
+            alerts = [e.alert.body for e in run.elements if e.WhichOneof("type") == "alert"]
+            return first.nash_marker(), shown, alerts
+
+    before, shown, alerts = run_in_thread(hostile)
+    assert all(marker == before for marker in shown)  # the last valid game stays in use
+    assert any("did not fit the matrix" in alert for alert in alerts)

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.charts import chart as plotly_spec
 from app.jobs import ServerBusyError, SessionJob
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
@@ -113,7 +114,7 @@ def show_progress() -> None:
 def chart(figure: dict, key: str) -> None:
     """A figure, or a note while its data has not arrived yet."""
     if figure["data"]:
-        st.plotly_chart(figure, key=key)
+        plotly_spec(figure, key=key)
     else:
         st.caption("No data yet: this stage has not started.")
 
@@ -175,7 +176,7 @@ def draw_answers(progress) -> None:
     latest = {m: valid_share(d)[prompt] for m, (_, d) in progress.distributions.items()}
     if len(labels) == 3:
         paths = {m: np.array([valid_share(d)[prompt] for d in history]) for m, history in progress.history.items()}
-        st.plotly_chart(ternary_paths(labels, paths, markers), key="lm-simplex")
+        plotly_spec(ternary_paths(labels, paths, markers), key="lm-simplex")
     else:
         st.plotly_chart(policy_bars(labels, {**markers, **latest}), key="lm-bars")
 

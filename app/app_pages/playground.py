@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.charts import chart
 from app.controls import algorithm_picker, params_key, policy_editor, run_options
 from app.pg_panel import EXPLANATION, pg_controls
 from app.safe_text import literal
@@ -50,7 +51,8 @@ with left:
         edits = {}
         for row, changes in ss[editor_key].get("edited_rows", {}).items():
             for col, value in changes.items():
-                edits[(int(row), game.labels.index(col))] = value
+                if col in game.labels and str(row).isdigit() and int(row) < game.n:  # else not from this grid
+                    edits[(int(row), game.labels.index(col))] = value
         if not edits:
             return False
         try:
@@ -61,16 +63,21 @@ with left:
         ss.editor_error = None
         return True
 
-    st.data_editor(
-        base,
-        key=editor_key,
-        on_change=commit_edits,
-        column_config={
-            label: st.column_config.NumberColumn(label, min_value=None, max_value=None, format="%.4g")
-            for label in game.labels
-        },
-        width="stretch",
-    )
+    try:
+        st.data_editor(
+            base,
+            key=editor_key,
+            on_change=commit_edits,
+            column_config={
+                label: st.column_config.NumberColumn(label, min_value=None, max_value=None, format="%.4g")
+                for label in game.labels
+            },
+            width="stretch",
+        )
+    except (KeyError, IndexError, ValueError, TypeError):  # edits no grid of this matrix can send (a crafted client)
+        ss.editor_version += 1
+        ss.notices.append("An edit did not fit the matrix and was ignored; the grid was reset.")
+        st.rerun()
     error = ss.get("editor_error")
     if error is None or error[0] != editor_key:
         # edits that reached the script without the callback (scripted sessions): apply them now
@@ -166,7 +173,7 @@ st.subheader("Trajectory")
 if game.n == 3:
     points, moved = state.field(link, spec.name, params_key(params), ref, context)
     fig = simplex_animation(game.labels, path, traj.queries, markers, field=(points, moved), extra_paths=extra)
-    st.plotly_chart(fig, key="trajectory")
+    chart(fig, key="trajectory")
     st.caption(
         "Press ▶ to animate (it runs in your browser), or drag the slider. Each corner is one response; "
         "the orange dot is the policy after the shown number of preference queries. Grey arrows: where one "
@@ -180,7 +187,7 @@ if game.n == 3:
         + (" Green: the policy-gradient run's path." if pg is not None else "")
     )
 else:
-    st.plotly_chart(bar_animation(game.labels, path, traj.queries, markers), key="trajectory")
+    chart(bar_animation(game.labels, path, traj.queries, markers), key="trajectory")
     st.caption("Press ▶ to animate the policy; ticks mark the exact Nash, regularized Nash, reference and RLHF.")
     st.plotly_chart(policy_heatmap(game.labels, path, traj.queries), key="policy-heatmap")
     st.caption("The policy over time: each row is a response, each column a recorded step.")
