@@ -94,7 +94,8 @@ class Evaluator:
     def kl_to_rm_optimum(self, d: np.ndarray) -> float:
         return float(self.rho @ _kl(self.rm_optimum, self._valid(d)))
 
-    def step_metrics(self, policy: nn.Module, method: str) -> dict[str, float]:
+    def step_metrics(self, policy: nn.Module, method: str) -> dict[str, Any]:
+        """Exact true metrics of ``policy`` (floats) and its answer distribution per prompt (a nested list)."""
         d = self.distribution(policy)
         out = {
             "win_vs_sft": self.t.task.win_rate(d, self.mu),

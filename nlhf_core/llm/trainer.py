@@ -171,11 +171,11 @@ class Trainer:
         stage: str,
         module: nn.Module,
         section: dict[str, Any],
-        step_fn: Callable[[nn.Module, int], dict[str, float]],
+        step_fn: Callable[[nn.Module, int], dict[str, Any]],
         *,
         extras: dict[str, nn.Module] | None = None,
         after_step: Callable[[], None] | None = None,
-        eval_fn: Callable[[], dict[str, float]] | None = None,
+        eval_fn: Callable[[], dict[str, Any]] | None = None,
         decay: bool = True,
         samples_per_step: int = 0,
     ) -> dict[str, Any]:
@@ -447,7 +447,7 @@ class Trainer:
         tau = self.cfg["rlhf"]["tau"] if method == "rlhf" else p["tau"]
         T, per = self.cfg["task"]["max_new_tokens"], p["batch_size"] // self.rt.shards
 
-        def step_fn(model: nn.Module, step: int) -> dict[str, float]:
+        def step_fn(model: nn.Module, step: int) -> dict[str, Any]:
             pol = unwrap(model)
             stats = {"loss": 0.0, "signal": 0.0, "kl": 0.0, "malformed": 0.0}
             for k, shard in enumerate(self.local_shards):
