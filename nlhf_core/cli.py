@@ -86,6 +86,20 @@ def _policy_header(game: PreferenceGame) -> list[str]:
     return ["context", "response", "probability"] if game.has_contexts else ["response", "probability"]
 
 
+def _print_summary(
+    title: str, game: PreferenceGame, game_arg: str, params: dict, steps: str, queries: int, policy, metrics: dict
+) -> None:
+    """The readable result of ``solve`` and ``pg``: settings, cost, final policy table, final metrics."""
+    shown = ", ".join(f"{k}={v}" for k, v in params.items())
+    print(f"{title} on {game.name or game_arg}: {shown}")
+    print(f"{steps}, {queries} preference queries\n")
+    print(_table(_policy_rows(game, policy), _policy_header(game)))
+    print()
+    for k, v in metrics.items():
+        if v is not None:
+            print(f"{k.replace('_', ' ')}: {v:.3g}")
+
+
 def _game_fields(game: PreferenceGame) -> dict[str, Any]:
     out: dict[str, Any] = {"labels": list(game.labels)}
     if game.has_contexts:
@@ -214,14 +228,16 @@ def _cmd_solve(args: argparse.Namespace) -> None:
     if args.json:
         _emit_json(out)
         return
-    shown = ", ".join(f"{k}={v}" for k, v in traj.params.items())
-    print(f"{spec.title} on {game.name or args.game}: {shown}")
-    print(f"{traj.iterations} iterations, {traj.total_queries} preference queries\n")
-    print(_table(_policy_rows(game, traj.final_policy), _policy_header(game)))
-    print()
-    for k, v in metrics.items():
-        if v is not None:
-            print(f"{k.replace('_', ' ')}: {v:.3g}")
+    _print_summary(
+        spec.title,
+        game,
+        args.game,
+        traj.params,
+        f"{traj.iterations} iterations",
+        traj.total_queries,
+        traj.final_policy,
+        metrics,
+    )
 
 
 def _cmd_rlhf(args: argparse.Namespace) -> None:
@@ -363,7 +379,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "feedback": lambda args: cli_feedback.run(args, _emit_json, _table),
     "train": lambda args: cli_train.run(args, _emit_json),
     "study": lambda args: cli_study.run(args, _emit_json),
-    "pg": lambda args: cli_pg.run(args, _emit_json, _table, _parse_params, _game_fields),
+    "pg": lambda args: cli_pg.run(args, _emit_json, _print_summary, _parse_params, _game_fields),
 }
 
 

@@ -30,7 +30,7 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
     common(p)
 
 
-def run(args: argparse.Namespace, emit: Any, table: Any, parse_params: Any, game_fields: Any) -> None:
+def run(args: argparse.Namespace, emit: Any, print_summary: Any, parse_params: Any, game_fields: Any) -> None:
     """Train, then print JSON or a readable summary."""
     from .policy_gradient import get_pg_algorithm, train_policy_gradient  # torch loads only for this command
 
@@ -65,16 +65,8 @@ def run(args: argparse.Namespace, emit: Any, table: Any, parse_params: Any, game
     if args.json:
         emit(out)
         return
-    shown = ", ".join(f"{k}={v}" for k, v in run_.params.items())
-    print(f"{algo.title} on {game.name or args.game}: {shown}")
-    print(f"{traj.iterations} steps, {traj.total_queries} preference queries\n")
-    rows = [[label, f"{p:.4f}"] for label, p in zip(game.labels, traj.final_policy, strict=False)]
-    if not game.has_contexts:
-        print(table(rows, ["response", "probability"]))
-        print()
-    for k, v in metrics.items():
-        if v is not None:
-            print(f"{k.replace('_', ' ')}: {v:.3g}")
+    steps = f"{traj.iterations} steps"
+    print_summary(algo.title, game, args.game, run_.params, steps, traj.total_queries, traj.final_policy, metrics)
 
 
 def _squeeze(game: Any, policy: Any) -> Any:

@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any
 
+from .cli_train import add_config_arguments
 from .errors import ParameterError
 
 
@@ -28,20 +29,16 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
         "over seeds: study.json, study.csv, study_cells.csv, study.md, study.svg, study.html. Finished runs under "
         "--out are reused, so rerunning the same command continues an interrupted study.",
     )
-    p.add_argument("--config", "-c", metavar="NAME|FILE.toml", help="built-in config (default, smoke) or a TOML file")
-    p.add_argument("--out", "-o", metavar="DIR", help="study directory (default: runs/study-<time>)")
+    add_config_arguments(
+        p,
+        game_help,
+        out_help="study directory (default: runs/study-<time>)",
+        set_help="override one setting of every run, e.g. --set policy.steps=100 (repeatable)",
+    )
     p.add_argument("--seeds", metavar="S,S", help="comma-separated seeds (default: 0,1,2; smoke: 0,1)")
     p.add_argument(
         "--betas", metavar="B,B", help="Nash-MD-PG mixture coefficients (default: 0.125,0.25,0.5; smoke: 0.125,0.5)"
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one setting of every run, e.g. --set policy.steps=100 (repeatable)",
-    )
-    p.add_argument("--game", help=f"shortcut for --set task.game=... ({game_help})")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     common(p)
 

@@ -25,6 +25,14 @@ SHORTCUTS = {
 }
 
 
+def add_config_arguments(p: Any, game_help: str, *, out_help: str, set_help: str) -> None:
+    """``--config``, ``--out``, ``--set`` and ``--game``: how ``train`` and ``study`` pick their settings."""
+    p.add_argument("--config", "-c", metavar="NAME|FILE.toml", help="built-in config (default, smoke) or a TOML file")
+    p.add_argument("--out", "-o", metavar="DIR", help=out_help)
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help=set_help)
+    p.add_argument("--game", help=f"shortcut for --set task.game=... ({game_help})")
+
+
 def add_parser(sub: Any, game_help: str, common: Any) -> None:
     """Register ``train`` on the main parser's subparsers."""
     p = sub.add_parser(
@@ -35,16 +43,12 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
         "preferences. With no arguments it runs the built-in 'default' config. Launch with `torchrun "
         "--nproc_per_node N -m nlhf_core.cli train ...` for several processes.",
     )
-    p.add_argument("--config", "-c", metavar="NAME|FILE.toml", help="built-in config (default, smoke) or a TOML file")
-    p.add_argument("--out", "-o", metavar="DIR", help="run directory (default: runs/train-<time>)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one setting, e.g. --set policy.tau=0.05 (repeatable; values are TOML literals)",
+    add_config_arguments(
+        p,
+        game_help,
+        out_help="run directory (default: runs/train-<time>)",
+        set_help="override one setting, e.g. --set policy.tau=0.05 (repeatable; values are TOML literals)",
     )
-    p.add_argument("--game", help=f"shortcut for --set task.game=... ({game_help})")
     p.add_argument("--tau", type=float, help="shortcut for --set policy.tau=...")
     p.add_argument("--beta", type=float, help="shortcut for --set policy.beta=...")
     p.add_argument("--judge", help="shortcut for --set policy.judge=... (oracle, preference-model, module:callable)")

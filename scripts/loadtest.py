@@ -47,12 +47,11 @@ from tests.browser_helpers import (  # noqa: E402
     CONNECTED,
     DATA_EDITOR,
     EXCEPTION,
-    GRID_HEADER,
-    GRID_ROW,
     IDLE,
     OPTION,
     PLOTLY,
     SELECTBOX,
+    cell_route,
     require_browser,
     streamlit_process,
 )
@@ -85,12 +84,10 @@ async def open_editor(page, row: int, col: int, current: float, tries: int = 3):
     """Open the matrix editor's cell (row, col), checking by its value that the keyboard got there."""
     grid = page.locator(DATA_EDITOR).first
     for attempt in range(tries):
-        box = await grid.bounding_box()
-        await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + GRID_HEADER + GRID_ROW * (row + 0.5))
-        await page.keyboard.press("Home")
-        for _ in range(col + 1):
-            await page.keyboard.press("ArrowRight")
-        await page.keyboard.press("Enter")
+        x, y, keys = cell_route(await grid.bounding_box(), row, col)
+        await page.mouse.click(x, y)
+        for key in keys:
+            await page.keyboard.press(key)
         editor = page.locator(CELL_EDITOR).first
         await editor.wait_for(timeout=10_000)
         if abs(float(await editor.input_value()) - current) < 1e-9:

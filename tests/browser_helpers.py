@@ -179,6 +179,16 @@ def nash_marker(page) -> list[float]:
     )
 
 
+def cell_route(box: dict, row: int, col: int) -> tuple[float, float, list[str]]:
+    """How to reach cell (row, col) of the canvas grid in ``box``: where to click, then which keys to press.
+
+    A click on the middle of the row selects some cell of it; Home goes to the row's label (index)
+    column, each ArrowRight one column on, and Enter opens the cell editor.
+    """
+    y = box["y"] + GRID_HEADER + GRID_ROW * (row + 0.5)
+    return box["x"] + box["width"] / 2, y, ["Home", *["ArrowRight"] * (col + 1), "Enter"]
+
+
 def _open_cell_editor(page, row: int, col: int, current: float | None, tries: int = 3):
     """Open the grid's cell editor at (row, col); with ``current``, check it opened on the cell holding that value.
 
@@ -187,13 +197,10 @@ def _open_cell_editor(page, row: int, col: int, current: float | None, tries: in
     """
     grid = page.locator(DATA_EDITOR).first
     for attempt in range(tries):
-        box = grid.bounding_box()
-        y = box["y"] + GRID_HEADER + GRID_ROW * (row + 0.5)
-        page.mouse.click(box["x"] + box["width"] / 2, y)  # some cell of the row
-        page.keyboard.press("Home")  # the row's label (index) column
-        for _ in range(col + 1):
-            page.keyboard.press("ArrowRight")
-        page.keyboard.press("Enter")
+        x, y, keys = cell_route(grid.bounding_box(), row, col)
+        page.mouse.click(x, y)
+        for key in keys:
+            page.keyboard.press(key)
         editor = page.locator(CELL_EDITOR).first
         editor.wait_for(timeout=10_000)
         if current is None or abs(float(editor.input_value()) - current) < 1e-9:

@@ -33,21 +33,22 @@ class ScriptRun:
 
     def widget_id(self, key: str) -> str:
         """The element id of the widget whose key is ``key`` (ids end in ``-<key>``)."""
-        for element in self.elements:
-            kind = element.WhichOneof("type")
-            element_id = getattr(getattr(element, kind), "id", "")
+        for element_id in self._ids():
             if element_id.endswith(f"-{key}"):
                 return element_id
         raise LookupError(f"no widget with key {key!r} in this run")
 
     def widget_id_starting(self, prefix: str) -> tuple[str, str]:
         """``(id, key)`` of the first widget whose key starts with ``prefix`` (keys that carry a version)."""
-        for element in self.elements:
-            kind = element.WhichOneof("type")
-            element_id = getattr(getattr(element, kind), "id", "")
+        for element_id in self._ids():
             if f"-{prefix}" in element_id:
                 return element_id, element_id[element_id.index(f"-{prefix}") + 1 :]
         raise LookupError(f"no widget with a key starting {prefix!r} in this run")
+
+    def _ids(self):
+        """The ids of this run's elements ("" for elements without one)."""
+        for element in self.elements:
+            yield getattr(getattr(element, element.WhichOneof("type")), "id", "")
 
     def exceptions(self) -> list[str]:
         """Messages of the exceptions the page would show."""

@@ -69,3 +69,11 @@ def test_algorithms_lists_the_parametric_ones(capsys):
     names = [a["name"] for a in data["algorithms"]]
     assert {"nash-md-pg", "nash-ema-pg", "self-play-pg", "rlhf-pg"} <= set(names)
     assert names.index("nash-md") < names.index("nash-md-pg")
+
+
+def test_readable_output_lists_every_context_like_solve(capsys):
+    """`nlhf pg` and `nlhf solve` print their summary through one function: contexts get their rows."""
+    assert main(["pg", "preset:two-prompts", "--steps", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "20 steps, 1280 preference queries" in out
+    assert "context" in out and "tell a joke" in out and "state a fact" in out

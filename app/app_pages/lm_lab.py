@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
-from app.charts import chart as plotly_spec
+from app.charts import chart
 from app.jobs import ServerBusyError, SessionJob
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
@@ -111,10 +111,10 @@ def show_progress() -> None:
     ss.lm_was_running = current.running
 
 
-def chart(figure: dict, key: str) -> None:
+def chart_or_note(figure: dict, key: str) -> None:
     """A figure, or a note while its data has not arrived yet."""
     if figure["data"]:
-        plotly_spec(figure, key=key)
+        chart(figure, key=key)
     else:
         st.caption("No data yet: this stage has not started.")
 
@@ -126,21 +126,21 @@ def draw(progress, inner) -> None:
     with col1:
         st.markdown("**Loss** of each stage (SFT, models, policies)")
         losses = {stage: c["loss"] for stage, c in curves.items() if "loss" in c}
-        chart(metric_lines(losses, "loss", colours=COLOURS), key="lm-loss")
+        chart_or_note(metric_lines(losses, "loss", colours=COLOURS), key="lm-loss")
     with col2:
         st.markdown("**KL to the reference** (sampled estimate of KL(π‖μ))")
-        chart(
+        chart_or_note(
             metric_lines({m: curves[m]["kl"] for m in methods if "kl" in curves[m]}, "KL", colours=COLOURS), key="lm-kl"
         )
     col1, col2 = st.columns(2)
     with col1:
         st.markdown("**True win rate against the SFT model** (exact, from the answer distribution)")
         wins = {m: curves[m]["win_vs_sft"] for m in methods if "win_vs_sft" in curves[m]}
-        chart(metric_lines(wins, "P(π ≻ SFT)", colours=COLOURS), key="lm-win")
+        chart_or_note(metric_lines(wins, "P(π ≻ SFT)", colours=COLOURS), key="lm-win")
     with col2:
         st.markdown("**KL to the exact regularized Nash** π*_τ (with μ = the SFT model)")
         kls = {m: curves[m]["kl_to_nash"] for m in methods if "kl_to_nash" in curves[m]}
-        chart(metric_lines(kls, "KL(π*_τ ‖ π)", log=True, colours=COLOURS), key="lm-kl-nash")
+        chart_or_note(metric_lines(kls, "KL(π*_τ ‖ π)", log=True, colours=COLOURS), key="lm-kl-nash")
     if progress.reference is not None:
         draw_answers(progress)
     rows = [[m, prompt, text] for m, pairs in progress.samples.items() for prompt, text in pairs]
@@ -176,7 +176,7 @@ def draw_answers(progress) -> None:
     latest = {m: valid_share(d)[prompt] for m, (_, d) in progress.distributions.items()}
     if len(labels) == 3:
         paths = {m: np.array([valid_share(d)[prompt] for d in history]) for m, history in progress.history.items()}
-        plotly_spec(ternary_paths(labels, paths, markers), key="lm-simplex")
+        chart(ternary_paths(labels, paths, markers), key="lm-simplex")
     else:
         st.plotly_chart(policy_bars(labels, {**markers, **latest}), key="lm-bars")
 
