@@ -42,6 +42,24 @@ def nice_values(low: float, high: float, default: float) -> list[float]:
     return sorted(values)
 
 
+def linear_values(low: float, high: float, default: float, steps: int = 20) -> list[float]:
+    """``steps + 1`` evenly spaced values from ``low`` to ``high`` (plus the default), for linear sliders."""
+    values = {round(low + (high - low) * k / steps, 12) for k in range(steps + 1)} | {float(default)}
+    return sorted(values)
+
+
+def slider_values(spec: ParamSpec) -> list[float]:
+    """The options of a float parameter's slider: 1-2-5 steps on a log scale, even steps otherwise.
+
+    A log scale needs a positive lower end (``log10(0)`` is undefined), so a parameter whose range
+    starts at 0 (a mixture or moving-average weight) always gets even steps.
+    """
+    low, high = float(spec.low if spec.low is not None else 0.0), float(spec.high if spec.high is not None else 1.0)
+    if spec.log_scale and low > 0:
+        return nice_values(low, high, spec.default)
+    return linear_values(low, high, spec.default)
+
+
 def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
     """One widget for a registry parameter, bound to the URL under its name."""
     key = f"{key_prefix}{spec.name}"
@@ -62,7 +80,7 @@ def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
                 **initial(key, value=int(spec.default)),
             )
         )
-    options = nice_values(spec.low, spec.high, spec.default)
+    options = slider_values(spec)
     return st.select_slider(
         label, options=options, key=key, bind="query-params", **initial(key, value=float(spec.default))
     )

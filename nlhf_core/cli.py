@@ -477,6 +477,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NLHFError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError:
+        print(
+            "error: this input needs more memory than the machine has; use a smaller game or fewer samples.",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

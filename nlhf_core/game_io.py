@@ -321,14 +321,20 @@ def game_to_link(game: PreferenceGame) -> str:
 def game_from_link(text: str) -> PreferenceGame:
     """Inverse of :func:`game_to_link`; a damaged or oversized link raises one sentence."""
     damaged = "The game in this link is damaged or incomplete; copy the whole link again, or pick a preset."
-    if not isinstance(text, str) or not text or len(text) > MAX_LINK_CHARS:
+    too_large = (
+        "The game in this link is larger than a link can carry ({what}); share large games as a file "
+        "(download the game, then upload it) instead."
+    )
+    if not isinstance(text, str) or not text:
         raise GameValidationError(damaged)
+    if len(text) > MAX_LINK_CHARS:
+        raise GameValidationError(too_large.format(what=f"{len(text):,} characters, limit {MAX_LINK_CHARS:,}"))
     try:
         packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         inflater = zlib.decompressobj()
         raw = inflater.decompress(packed, MAX_LINK_BYTES)
         if inflater.unconsumed_tail:
-            raise GameValidationError(damaged)
+            raise GameValidationError(too_large.format(what=f"it expands to more than {MAX_LINK_BYTES // 2**20} MiB"))
         data = json.loads(raw.decode())
     except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
         raise GameValidationError(damaged) from None

@@ -48,6 +48,18 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+def check_response_count(n: int) -> None:
+    """Refuse more than :data:`MAX_RESPONSES` responses *before* any ``n × n`` work is done.
+
+    Constructors that build the matrix themselves (Bradley–Terry scores, an upper triangle)
+    call this first, so a short input that would expand to gigabytes is refused at once.
+    """
+    if n > MAX_RESPONSES:
+        raise GameValidationError(
+            f"The game has {n} responses, more than the limit of {MAX_RESPONSES}; merge or drop responses."
+        )
+
+
 def default_labels(n: int, prefix: str = "y") -> list[str]:
     """Labels ``y1, ..., yn`` used when the caller gives none."""
     return [f"{prefix}{i + 1}" for i in range(n)]
@@ -177,10 +189,7 @@ def validate_matrix(
         raise GameValidationError(
             _cap(f"{where}the game has {len(labels)} labels but a {n}×{n} matrix; give exactly one label per row.")
         )
-    if n > MAX_RESPONSES:
-        raise GameValidationError(
-            f"The game has {n} responses, more than the limit of {MAX_RESPONSES}; merge or drop responses."
-        )
+    check_response_count(n)
     bad = ~np.isfinite(P)
     if bad.any():
         i, j = np.argwhere(bad)[0]
@@ -315,6 +324,7 @@ class PreferenceGame:
                     f"An upper triangle has n(n-1)/2 entries (1, 3, 6, 10, ...), but {m} were "
                     f"given; give one entry per pair of responses."
                 )
+            check_response_count(n)
             full = np.full((n, n), 0.5, dtype=object)
             iu = np.triu_indices(n, 1)
             full[iu] = arr
@@ -352,6 +362,7 @@ class PreferenceGame:
             ) from None
         if s.ndim != 1 or s.size == 0:
             raise GameValidationError("Bradley–Terry scores must be a non-empty list; give one score per response.")
+        check_response_count(s.size)
         labels_t = validate_labels(default_labels(len(s)) if labels is None else labels)
         if not np.all(np.isfinite(s)):
             k = int(np.flatnonzero(~np.isfinite(s))[0])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nlhf_core.algorithms import run_algorithm
+from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
 from nlhf_core.comparison import compare_solutions
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.game_io import game_to_link
@@ -284,3 +284,71 @@ def test_chart_wrapper_hands_streamlit_the_spec_unchanged():
     spec = simplex_animation(["a", "b", "c"], np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]), [0, 1], {})
     sent = plotly.tools.return_figure_from_figure_or_data(_CheckedSpec(spec), validate_figure=True)
     assert json.loads(plotly.io.to_json(sent, validate=False)) == json.loads(plotly.io.to_json(spec, validate=False))
+
+
+# ---------------------------------------------------------------------- every solver on every page that takes one
+SOLVERS = [s.name for s in list_algorithms()]
+#: Presets with 3, 4 and 9 responses: the simplex view, bars, and a larger game.
+SIZED_PRESETS = ["biased-cycle", "clone-rps", "random-tournament"]
+
+
+@pytest.mark.parametrize("preset", SIZED_PRESETS)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_playground_runs_every_registered_solver(preset, solver):
+    """Choosing any solver shows its trajectory and convergence, never a traceback; the chart is its run."""
+    at = fresh({"preset": preset, "alg": solver, "iters": "200"})
+    assert not at.exception and not at.error, (preset, solver)
+    assert at.selectbox(key="alg").value == solver
+    game = get_preset(preset)
+    spec = get_algorithm(solver)
+    params = {p.name: at.session_state[p.name] for p in spec.params}
+    expected = run_algorithm(solver, game, iterations=200, record_every=2, **params).last_policies[-1, 0]
+    trajectory, *rest = figures(at)
+    final = trajectory["frames"][-1]["data"][0]
+    shown_policy = [final["a"][0], final["b"][0], final["c"][0]] if game.n == 3 else final["y"]
+    np.testing.assert_allclose(shown_policy, expected, **DISPLAY)
+    assert rest[-1]["data"], "the convergence chart has curves"
+
+
+def test_playground_best_response_field_keeps_its_shape():
+    """best-response on a 3-response game draws its update field: every start moves to the one best response."""
+    at = fresh({"preset": "biased-cycle", "alg": "best-response"})
+    assert not at.exception
+    field = trace(figures(at)[0], "update field")
+    assert field["a"], "the update field is drawn"
+
+
+def test_nash_ema_beta_slider_is_linear_and_in_range():
+    """nash-ema's beta starts at 0: its slider offers even steps in [0, 0.9999], not a log scale."""
+    at = fresh({"alg": "nash-ema"})
+    assert not at.exception
+    slider = at.select_slider(key="beta")
+    options = [float(o) for o in slider.options]
+    spec = get_algorithm("nash-ema").param("beta")
+    assert min(options) == spec.low and max(options) <= spec.high
+    assert float(slider.value) == spec.default
+    assert np.allclose(np.diff(options[:-1])[:5], options[1] - options[0])
+
+
+@pytest.mark.parametrize("preset", SIZED_PRESETS)
+def test_race_runs_every_registered_solver(preset):
+    at = fresh({"preset": preset})
+    at.switch_page("app_pages/race.py").run()
+    at.multiselect(key="racers").set_value(SOLVERS).run()
+    assert not at.exception and not at.error, preset
+    titles = {get_algorithm(name).title for name in SOLVERS}
+    assert set(at.dataframe[0].value["solver"]) == titles
+    assert {t["name"] for t in figures(at)[0]["data"]} <= titles
+
+
+SWEEPABLE = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
+
+
+@pytest.mark.parametrize("preset", SIZED_PRESETS)
+@pytest.mark.parametrize("solver", SWEEPABLE)
+def test_sweeps_runs_every_solver_it_offers(preset, solver):
+    at = fresh({"preset": preset})
+    at.switch_page("app_pages/sweeps.py").run()
+    at.selectbox(key="sw_alg").set_value(solver).run()
+    assert not at.exception and not at.error, (preset, solver)
+    assert figures(at)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -10,8 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
-from nlhf_core.game_io import game_from_dict, game_to_csv, game_to_json, load_game, parse_game, save_game
-from nlhf_core.games import PreferenceGame
+from nlhf_core.game_io import (
+    MAX_LINK_CHARS,
+    game_from_dict,
+    game_from_link,
+    game_to_csv,
+    game_to_json,
+    load_game,
+    parse_game,
+    save_game,
+)
+from nlhf_core.games import MAX_RESPONSES, PreferenceGame
 
 from .helpers import one_sentence, preference_matrices
 
@@ -128,3 +140,35 @@ def test_game_methods_delegate_to_the_io_module(tmp_path):
     game = PreferenceGame.from_file("preset:biased-cycle")
     game.save(tmp_path / "g.csv")
     assert PreferenceGame.from_file(tmp_path / "g.csv").matrix.tolist() == game.matrix.tolist()
+
+
+# ---------------------------------------------------------------------- size bombs: checked before any n × n work
+def _link_of(data: dict) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("scores", [3_001, 8_000, 28_000, 300_000])
+def test_a_short_bradley_terry_link_cannot_allocate_the_matrix(scores):
+    """A link of a few hundred characters naming thousands of scores is refused before the n × n matrix exists."""
+    link = _link_of({"labels": [f"y{i}" for i in range(scores)], "bradley_terry_scores": [0] * scores})
+    bare = _link_of({"bradley_terry_scores": [0] * scores})
+    assert len(bare) < 2_000  # a short link...
+    for text in (link, bare):
+        tracemalloc.start()
+        with pytest.raises(GameValidationError) as err:
+            game_from_link(text)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        one_sentence(str(err.value))
+        if len(text) > MAX_LINK_CHARS:  # the labels alone make it too long for a link: said so, not "damaged"
+            assert "larger than a link can carry" in str(err.value)
+        else:
+            assert f"{scores} responses, more than the limit of {MAX_RESPONSES}" in str(err.value)
+        # ...never costs more than a small multiple of its own decoded size (the matrix would be 8·n² bytes).
+        assert peak < 40 * 8 * scores + 2**20
+
+
+def test_bradley_terry_scores_at_the_limit_are_accepted():
+    game = PreferenceGame.from_bradley_terry(np.linspace(-2, 2, 50))
+    assert game.n == 50 and np.allclose(game.matrix + game.matrix.T, 1)

@@ -13,11 +13,14 @@ from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.errors import NLHFError
 from nlhf_core.plotting import sweep_heatmap
 
+#: Settings per axis of the sweep grid.
+GRID = 12
+
 game = state.current_game()
 st.title("Sweeps")
 st.markdown(
     "How do the step size η and the KL strength τ shape a solver? Every cell is a full run; the whole grid "
-    "advances together as one batched computation, so a 20 × 20 sweep takes about as long as a few runs."
+    "advances together as one batched computation, so a 12 × 12 sweep takes about as long as a few runs."
 )
 candidates = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
 name = st.selectbox(
@@ -37,12 +40,14 @@ if "eta" in has:
     lo, hi = c1.select_slider(
         "η range", nice_values(1e-3, 100.0, 1.0), value=(0.01, 10.0), key="sw_eta", bind="query-params"
     )
-    etas = list(np.geomspace(lo, hi, 12)) if lo < hi else [lo]
+    # The slider is shared by every solver (one link parameter); a solver's own range clips it.
+    lo, hi = (min(max(v, p.low), p.high) for v in (lo, hi))
+    etas = list(np.geomspace(lo, hi, GRID)) if lo < hi else [lo]
 if "tau" in has:
     lo, hi = c2.select_slider(
         "τ range", nice_values(1e-3, 10.0, 0.1), value=(0.01, 1.0), key="sw_tau", bind="query-params"
     )
-    taus = list(np.geomspace(lo, hi, 12)) if lo < hi else [lo]
+    taus = list(np.geomspace(lo, hi, GRID)) if lo < hi else [lo]
 c1, c2 = st.columns(2)
 iterations = c1.select_slider("Iterations", ITERATION_CHOICES[:6], value=500, key="sw_iters", bind="query-params")
 metric = c2.selectbox(

@@ -70,7 +70,9 @@ class BestResponseToReference(Solver):
     def step(self, t: int, oracle: PreferenceOracle) -> None:
         if t == 0:
             mu = np.exp(self.log_mu)
-            self.log_pi = log_normalize(self.log_mu + oracle(mu) / self.params["tau"])
+            best = log_normalize(self.log_mu + oracle(mu) / self.params["tau"])
+            # The answer does not depend on the start, but keeps the state's shape (a field of many starts).
+            self.log_pi = np.broadcast_to(best, np.broadcast_shapes(best.shape, self.log_pi.shape)).copy()
 
 
 register(
