@@ -4,7 +4,7 @@
 script runs; for the Playground's animations (about 120 frames) that is ~130 ms of server CPU per
 chart per rerun — most of a rerun's cost, and it multiplies with every student in a classroom.
 A figure object skips that step (Streamlit only calls its ``to_dict``), so :func:`chart` wraps our
-spec in one. The specs come from ``nlhf_core.plotting`` and each builder's output is validated by
+spec in one. The specs come from ``nlhf_core.viz.plotting`` and each builder's output is validated by
 ``plotly.graph_objects.Figure`` in ``tests/test_plotting.py``, once, where a mistake would fail a test.
 """
 
@@ -27,6 +27,6 @@ class _CheckedSpec(go.Figure):
 
 
 def chart(spec: dict[str, Any] | go.Figure, key: str, **kwargs: Any) -> None:
-    """``st.plotly_chart`` for a spec from ``nlhf_core.plotting`` (dicts skip re-validation)."""
+    """``st.plotly_chart`` for a spec from ``nlhf_core.viz.plotting`` (dicts skip re-validation)."""
     figure = _CheckedSpec(spec) if isinstance(spec, dict) else spec
     st.plotly_chart(figure, key=key, **kwargs)

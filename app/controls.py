@@ -14,10 +14,10 @@ import streamlit as st
 
 from nlhf_core.algorithms import AlgorithmSpec, get_algorithm, list_algorithms
 from nlhf_core.algorithms.registry import ParamSpec
-from nlhf_core.editing import normalize_weights
 from nlhf_core.errors import NLHFError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.policies import policy_from_text, policy_to_text
+from nlhf_core.games.editing import normalize_weights
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import policy_from_text, policy_to_text
 
 from .safe_text import literal
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from nlhf_core.errors import NLHFError
-from nlhf_core.game_io import game_from_upload, game_to_csv, game_to_json
-from nlhf_core.presets import preset_names
+from nlhf_core.games.io import game_from_upload, game_to_csv, game_to_json
+from nlhf_core.games.presets import preset_names
 
 from .controls import initial
 from .safe_text import literal

@@ -17,13 +17,13 @@ import streamlit as st
 
 from nlhf_core.algorithms import run_algorithm
 from nlhf_core.algorithms.field import simplex_grid, update_field
-from nlhf_core.comparison import compare_solutions, rlhf_solution
+from nlhf_core.baselines.comparison import compare_solutions, rlhf_solution
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import NLHFError
-from nlhf_core.game_io import game_from_link, game_to_link
-from nlhf_core.games import PreferenceGame
-from nlhf_core.policies import policy_from_text, policy_to_text
-from nlhf_core.presets import get_preset, list_presets, preset_names
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import game_from_link, game_to_link
+from nlhf_core.games.policies import policy_from_text, policy_to_text
+from nlhf_core.games.presets import get_preset, list_presets, preset_names
 
 DEFAULT_PRESET = preset_names()[0]
 #: Recorded steps per run: the animation's frames (fewer frames, a lighter page).

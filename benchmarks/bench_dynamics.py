@@ -25,7 +25,7 @@ import numpy as np
 
 from nlhf_core.algorithms import get_algorithm, run_algorithm
 from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
-from nlhf_core.games import PreferenceGame
+from nlhf_core.games.game import PreferenceGame
 
 from .common import Contender, fmt_seconds, interleave, load_average, nash_exploitability, random_preference
 

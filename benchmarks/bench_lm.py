@@ -80,11 +80,11 @@ def prepare(folder: Path, settings: dict[str, Any]) -> dict[str, Any]:
     import torch
     from transformers import GPT2ForSequenceClassification, GPT2LMHeadModel
 
-    from nlhf_core.game_io import load_game
+    from nlhf_core.games.presets import open_game
     from nlhf_core.llm.models import build_word_tokenizer, tiny_gpt2_config
     from nlhf_core.llm.task import AnswerTask
 
-    task = AnswerTask.from_game(load_game("preset:two-prompts"), "answer me", ["maybe", "surely"])
+    task = AnswerTask.from_game(open_game("preset:two-prompts"), "answer me", ["maybe", "surely"])
     codec = build_word_tokenizer(task.words())
     cfg = tiny_gpt2_config(codec.vocab_size, settings["n_layer"], settings["n_head"], settings["n_embd"])
     cfg.eos_token_id, cfg.pad_token_id, cfg.bos_token_id = codec.eos_id, codec.pad_id, None

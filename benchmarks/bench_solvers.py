@@ -26,7 +26,7 @@ import numpy as np
 from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
 from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
 from nlhf_core.algorithms.sweep import sweep
-from nlhf_core.games import PreferenceGame
+from nlhf_core.games.game import PreferenceGame
 
 HERE = Path(__file__).resolve().parent
 TAU = 0.1

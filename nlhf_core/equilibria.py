@@ -22,13 +22,13 @@ import numpy as np
 from scipy.linalg import lapack
 from scipy.optimize import linprog
 
-from .entropic_path import RegularizedNewton, follow_entropic_path
-from .errors import ParameterError, SolverError
-from .games import PreferenceGame
-from .interior_point import nash_interior_point
-from .metrics import exploitability as _exploitability
-from .metrics import regularized_gap as _regularized_gap
-from .policies import as_reference
+from nlhf_core.entropic_path import RegularizedNewton, follow_entropic_path
+from nlhf_core.errors import ParameterError, SolverError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import exploitability as _exploitability
+from nlhf_core.games.metrics import regularized_gap as _regularized_gap
+from nlhf_core.games.policies import as_reference
+from nlhf_core.interior_point import nash_interior_point
 
 #: Certificate every exact Nash answer meets: ``max_y (P pi)(y) - 1/2 <= NASH_TOLERANCE``.
 NASH_TOLERANCE = 1e-9

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from nlhf_core.algorithms import get_algorithm  # noqa: E402
 from nlhf_core.equilibria import nash_equilibrium  # noqa: E402
-from nlhf_core.games import PreferenceGame  # noqa: E402
-from nlhf_core.presets import get_preset, preset_names  # noqa: E402
+from nlhf_core.games.game import PreferenceGame  # noqa: E402
+from nlhf_core.games.presets import get_preset, preset_names  # noqa: E402
 from tests.browser_helpers import (  # noqa: E402
     APP,
     ARTIFACTS,

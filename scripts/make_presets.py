@@ -1,4 +1,4 @@
-"""Regenerate the preset games in assets/presets/ (run: python scripts/make_presets.py).
+"""Regenerate the preset games in nlhf_core/games/preset_data/ (run: python scripts/make_presets.py).
 
 The JSON files are the source the library reads; this script documents where every
 number comes from and rewrites them identically.
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nlhf_core.game_io import save_game
-from nlhf_core.games import PreferenceGame
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import save_game
 
-OUT = Path(__file__).resolve().parents[1] / "assets" / "presets"
+OUT = Path(__file__).resolve().parents[1] / "nlhf_core" / "games" / "preset_data"
 
 
 def dice_matrix(faces: list[list[int]]) -> list[list[float]]:

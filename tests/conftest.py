@@ -7,7 +7,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from nlhf_core.games import PreferenceGame
+from nlhf_core.games.game import PreferenceGame
 
 # The default profile is derandomized so CI sees the same examples every run; the
 # "thorough" profile explores new random examples (HYPOTHESIS_PROFILE=thorough).

@@ -11,11 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
-from nlhf_core.comparison import compare_solutions
+from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.equilibria import nash_equilibrium
-from nlhf_core.game_io import game_to_link
-from nlhf_core.games import PreferenceGame
-from nlhf_core.presets import get_preset
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import game_to_link
+from nlhf_core.games.presets import get_preset
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 #: Charts carry 7 significant digits (what a chart can show); values are compared at that precision.
@@ -238,7 +238,7 @@ def test_feedback_lab_shows_the_core_pipeline():
     at = fresh({"preset": "condorcet-paradox"})
     at.switch_page("app_pages/feedback_lab.py").run()
     assert not at.exception and not at.error
-    from nlhf_core.feedback_pipeline import run_pipeline
+    from nlhf_core.feedback.pipeline import run_pipeline
 
     expected = run_pipeline(get_preset("condorcet-paradox"), 1000, tau=0.1, seed=0)
     deployed = next(f for f in figures(at) if any("NLHF (regularized" in t.get("name", "") for t in f["data"]))
@@ -279,7 +279,7 @@ def test_chart_wrapper_hands_streamlit_the_spec_unchanged():
     import plotly.tools
 
     from app.charts import _CheckedSpec
-    from nlhf_core.plotting import simplex_animation
+    from nlhf_core.viz.plotting import simplex_animation
 
     spec = simplex_animation(["a", "b", "c"], np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]), [0, 1], {})
     sent = plotly.tools.return_figure_from_figure_or_data(_CheckedSpec(spec), validate_figure=True)

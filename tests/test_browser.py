@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from nlhf_core.equilibria import nash_equilibrium
-from nlhf_core.game_io import game_to_link
-from nlhf_core.games import PreferenceGame
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import game_to_link
 
 from .browser_helpers import (
     ARTIFACTS,

@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from nlhf_core.cli import main
+from nlhf_core.cli.main import main
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
-from nlhf_core.presets import get_preset, preset_names
+from nlhf_core.games.presets import get_preset, preset_names
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -212,7 +212,7 @@ def test_console_script_exit_codes_without_tracebacks(tmp_path):
 
 
 def test_size_limit_in_the_cli(capsys, tmp_path, monkeypatch):
-    import nlhf_core.games as games
+    import nlhf_core.games.game as games
 
     monkeypatch.setattr(games, "MAX_RESPONSES", 3)
     path = tmp_path / "big.json"

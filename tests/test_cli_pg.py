@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from nlhf_core.cli import main
+from nlhf_core.cli.main import main
 from nlhf_core.equilibria import regularized_nash
-from nlhf_core.metrics import kl_divergence
-from nlhf_core.presets import get_preset
+from nlhf_core.games.metrics import kl_divergence
+from nlhf_core.games.presets import get_preset
 
 
 def run_json(capsys, *argv: str) -> dict:

@@ -7,9 +7,9 @@ import pytest
 
 from nlhf_core.algorithms import run_algorithm
 from nlhf_core.algorithms.sweep import parse_grid, sweep
-from nlhf_core.comparison import compare_solutions
+from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.errors import ParameterError
-from nlhf_core.presets import get_preset, preset_names
+from nlhf_core.games.presets import get_preset, preset_names
 
 
 @pytest.mark.parametrize("preset", preset_names())

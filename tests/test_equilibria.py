@@ -16,9 +16,9 @@ from nlhf_core.equilibria import (
     regularized_nash,
 )
 from nlhf_core.errors import GameValidationError, ParameterError, PolicyError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.metrics import exploitability, regularized_gap
-from nlhf_core.presets import get_preset
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import exploitability, regularized_gap
+from nlhf_core.games.presets import get_preset
 
 from .helpers import one_sentence, preference_matrices, random_matrix, simplex_points
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from nlhf_core.algorithms import run_algorithm
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import GameValidationError, ParameterError
-from nlhf_core.feedback import (
+from nlhf_core.feedback.annotators import (
     AnnotatorGroup,
     AnnotatorPopulation,
     ComparisonDataset,
@@ -20,10 +20,10 @@ from nlhf_core.feedback import (
     held_out_log_likelihood,
     simulate_comparisons,
 )
-from nlhf_core.feedback_pipeline import online_nash_md, pipeline_curves, run_pipeline, sampling_effect
-from nlhf_core.games import PreferenceGame
-from nlhf_core.metrics import exploitability, regularized_gap
-from nlhf_core.presets import get_preset
+from nlhf_core.feedback.pipeline import online_nash_md, pipeline_curves, run_pipeline, sampling_effect
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import exploitability, regularized_gap
+from nlhf_core.games.presets import get_preset
 
 from .helpers import random_matrix
 

@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
-from nlhf_core.game_io import (
+from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.io import (
     MAX_LINK_CHARS,
     game_from_dict,
     game_from_link,
@@ -23,7 +24,7 @@ from nlhf_core.game_io import (
     parse_game,
     save_game,
 )
-from nlhf_core.games import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.presets import open_game
 
 from .helpers import one_sentence, preference_matrices
 
@@ -126,9 +127,9 @@ def test_load_game_paths(tmp_path):
     (tmp_path / "latin1.csv").write_bytes(",\xe9\n\xe9,0.5\n".encode("latin-1"))
     with pytest.raises(GameValidationError, match="not UTF-8"):
         load_game(tmp_path / "latin1.csv")
-    assert load_game("preset:rock-paper-scissors").n == 3
+    assert open_game("preset:rock-paper-scissors").n == 3
     with pytest.raises(GameValidationError, match="no preset 'nope'"):
-        load_game("preset:nope")
+        open_game("preset:nope")
 
 
 def test_byte_order_mark_is_accepted(tmp_path):
@@ -136,10 +137,10 @@ def test_byte_order_mark_is_accepted(tmp_path):
     assert load_game(tmp_path / "bom.csv").labels == ("a", "b")
 
 
-def test_game_methods_delegate_to_the_io_module(tmp_path):
-    game = PreferenceGame.from_file("preset:biased-cycle")
-    game.save(tmp_path / "g.csv")
-    assert PreferenceGame.from_file(tmp_path / "g.csv").matrix.tolist() == game.matrix.tolist()
+def test_open_game_reads_presets_and_files(tmp_path):
+    game = open_game("preset:biased-cycle")
+    save_game(game, tmp_path / "g.csv")
+    assert open_game(tmp_path / "g.csv").matrix.tolist() == game.matrix.tolist()
 
 
 # ---------------------------------------------------------------------- size bombs: checked before any n × n work

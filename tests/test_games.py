@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
-from nlhf_core.games import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
 
 from .helpers import one_sentence, preference_matrices
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlhf_core.cli import main
+from nlhf_core.cli.main import main
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm import config as cfgmod
 from nlhf_core.llm.judges import import_callable

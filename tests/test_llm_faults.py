@@ -20,7 +20,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nlhf_core.cli import main  # noqa: E402
+from nlhf_core.cli.main import main  # noqa: E402
 from nlhf_core.llm import resolve_config, run_training  # noqa: E402
 from nlhf_core.llm.checkpoints import CheckpointError, latest_checkpoint, sha256  # noqa: E402
 

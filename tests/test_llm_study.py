@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from nlhf_core.cli import main
+from nlhf_core.cli.main import main
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm import study
 

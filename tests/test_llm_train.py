@@ -19,7 +19,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from nlhf_core.cli import main  # noqa: E402
+from nlhf_core.cli.main import main  # noqa: E402
 from nlhf_core.llm import TrainingJob, resolve_config, run_training  # noqa: E402
 from nlhf_core.llm.trainer import Stopped, loo_baseline  # noqa: E402
 
@@ -205,9 +205,9 @@ def test_judge_plug_in_by_import_path(tmp_path):
 def test_a_local_hugging_face_model_directory_trains(tmp_path):
     """model.source may name any saved causal LM + tokenizer (here the tiny GPT-2 and the word tokenizer, saved with
     save_pretrained and loaded back through AutoModelForCausalLM / AutoTokenizer with local_files_only)."""
+    from nlhf_core.games.presets import get_preset
     from nlhf_core.llm.models import build_policy, build_word_tokenizer
     from nlhf_core.llm.task import AnswerTask
-    from nlhf_core.presets import get_preset
 
     task = AnswerTask.from_game(get_preset("two-prompts"), hedges=["maybe", "surely"])
     codec = build_word_tokenizer(task.words())

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from nlhf_core.metrics import (
+from nlhf_core.games.metrics import (
     context_average,
     exploitability,
     head_to_head,

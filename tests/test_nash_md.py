@@ -11,9 +11,9 @@ from nlhf_core.algorithms import run_algorithm
 from nlhf_core.algorithms.nash_md import nash_md_step, theorem_kl_bound, theorem_step
 from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import ParameterError, PolicyError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.metrics import kl_divergence
-from nlhf_core.presets import get_preset
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import kl_divergence
+from nlhf_core.games.presets import get_preset
 
 from .helpers import one_sentence, preference_matrices, random_matrix, simplex_points
 

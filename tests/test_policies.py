@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from nlhf_core.errors import PolicyError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.policies import as_context_policies, as_policy, as_reference
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import as_context_policies, as_policy, as_reference
 
 from .helpers import one_sentence
 

@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlhf_core.algorithms import run_algorithm
+from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
 from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import ParameterError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.metrics import context_average, kl_divergence, win_rate
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import context_average, kl_divergence, win_rate
+from nlhf_core.games.presets import get_preset
 from nlhf_core.policy_gradient import (
     PG_ALGORITHMS,
     FeatureSoftmaxPolicy,
@@ -26,8 +28,6 @@ from nlhf_core.policy_gradient import (
 from nlhf_core.policy_gradient.estimators import alternative_log_probs, exact_loss, sampled_loss
 from nlhf_core.policy_gradient.policies import DTYPE, geometric_mixture, sample_categorical
 from nlhf_core.policy_gradient.training import single_thread
-from nlhf_core.presets import get_preset
-from nlhf_core.rlhf import fit_bradley_terry, kl_regularized_optimum
 
 TAU = 0.1
 

@@ -13,9 +13,9 @@ from scipy.optimize import minimize
 from scipy.special import log_expit
 
 from nlhf_core.equilibria import nash_equilibrium
-from nlhf_core.game_io import game_to_json
-from nlhf_core.metrics import win_rate
-from nlhf_core.presets import PRESET_DIR, get_preset, list_presets, preset_names
+from nlhf_core.games.io import game_to_json
+from nlhf_core.games.metrics import win_rate
+from nlhf_core.games.presets import PRESET_DIR, get_preset, list_presets, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,12 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from nlhf_core.comparison import rlhf_solution
-from nlhf_core.equilibria import regularized_nash
-from nlhf_core.errors import PolicyError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.presets import get_preset
-from nlhf_core.rlhf import (
+from nlhf_core.baselines.bradley_terry import (
     SEPARABLE_RIDGE,
     best_of_n,
     fit_bradley_terry,
@@ -21,6 +16,11 @@ from nlhf_core.rlhf import (
     kl_regularized_optimum,
     pair_distribution,
 )
+from nlhf_core.baselines.comparison import rlhf_solution
+from nlhf_core.equilibria import regularized_nash
+from nlhf_core.errors import PolicyError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.presets import get_preset
 
 from .helpers import one_sentence, random_matrix, simplex_points
 

@@ -15,7 +15,7 @@ from nlhf_core.algorithms import list_algorithms, run_algorithm
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.equilibria import TAU_MAX, TAU_MIN, nash_equilibrium, regularized_nash
 from nlhf_core.errors import NLHFError
-from nlhf_core.games import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
 
 from .helpers import preference_matrices, random_matrix
 

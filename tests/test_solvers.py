@@ -11,9 +11,9 @@ from nlhf_core.algorithms import list_algorithms, run_algorithm
 from nlhf_core.algorithms.engine import PreferenceOracle
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import ParameterError
-from nlhf_core.games import PreferenceGame
-from nlhf_core.metrics import kl_divergence
-from nlhf_core.presets import get_preset
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import kl_divergence
+from nlhf_core.games.presets import get_preset
 
 from .helpers import random_matrix
 

@@ -12,14 +12,14 @@ from app import state
 from app.controls import nice_values
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
-from nlhf_core.feedback import (
+from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
     fit_preference_model,
     fit_reward_model,
     held_out_log_likelihood,
 )
-from nlhf_core.feedback_pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
-from nlhf_core.plotting import (
+from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
+from nlhf_core.viz.plotting import (
     band_figure,
     convergence_figure,
     interval_heatmap,

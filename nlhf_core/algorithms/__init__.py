@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..games import PreferenceGame
-from ..policies import as_context_policies, as_reference
-from . import classical, extragradient, mirror_descent, nash_md  # noqa: F401  (register the solvers)
-from .engine import PreferenceOracle, run_solver
-from .logspace import safe_log
-from .registry import AlgorithmSpec, ParamSpec, get_algorithm, list_algorithms, register
-from .targets import solver_target
-from .trajectory import Trajectory, check_recording_size, recording_steps, trajectory_metrics
+from nlhf_core.algorithms import classical, extragradient, mirror_descent, nash_md  # noqa: F401  (register the solvers)
+from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
+from nlhf_core.algorithms.registry import AlgorithmSpec, ParamSpec, get_algorithm, list_algorithms, register
+from nlhf_core.algorithms.targets import solver_target
+from nlhf_core.algorithms.trajectory import Trajectory, check_recording_size, recording_steps, trajectory_metrics
+from nlhf_core.errors import ParameterError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.numerics import safe_log
 
 #: Largest number of iterations one run may ask for.
 MAX_ITERATIONS = 1_000_000

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common_params import TAU, eta
-from .engine import PreferenceOracle, Solver
-from .logspace import log_normalize, safe_log
-from .registry import AlgorithmSpec, register
+from nlhf_core.algorithms.common_params import TAU, eta
+from nlhf_core.algorithms.engine import PreferenceOracle, Solver
+from nlhf_core.algorithms.registry import AlgorithmSpec, register
+from nlhf_core.numerics import log_normalize, safe_log
 
 
 class OptimisticMWU(Solver):

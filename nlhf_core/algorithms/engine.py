@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .logspace import batched_matvec
+from nlhf_core.numerics import batched_matvec
 
 
 class PreferenceOracle:

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .common_params import TAU, eta, require_mixture_weight
-from .engine import PreferenceOracle, Solver
-from .logspace import log_normalize
-from .registry import AlgorithmSpec, register
+from nlhf_core.algorithms.common_params import TAU, eta, require_mixture_weight
+from nlhf_core.algorithms.engine import PreferenceOracle, Solver
+from nlhf_core.algorithms.registry import AlgorithmSpec, register
+from nlhf_core.numerics import log_normalize
 
 
 class NashMirrorProx(Solver):

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..games import PreferenceGame
-from ..policies import as_reference
-from .engine import PreferenceOracle
-from .logspace import safe_log
-from .registry import get_algorithm
+from nlhf_core.algorithms.engine import PreferenceOracle
+from nlhf_core.algorithms.registry import get_algorithm
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import as_reference
+from nlhf_core.numerics import safe_log
 
 
 def simplex_grid(k: int) -> np.ndarray:

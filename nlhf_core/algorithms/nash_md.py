@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .common_params import TAU, eta, require_mixture_weight
-from .engine import PreferenceOracle, Solver
-from .logspace import batched_matvec, log_normalize
-from .registry import AlgorithmSpec, ParamSpec, register
+from nlhf_core.algorithms.common_params import TAU, eta, require_mixture_weight
+from nlhf_core.algorithms.engine import PreferenceOracle, Solver
+from nlhf_core.algorithms.registry import AlgorithmSpec, ParamSpec, register
+from nlhf_core.numerics import batched_matvec, log_normalize
 
 CITATION = "Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 5, Eqs. 3–5 (Nash-MD) and Theorem 1"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ParameterError
+from nlhf_core.errors import ParameterError
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..games import PreferenceGame
-from ..policies import as_context_policies, as_reference
-from . import check_iterations
-from .engine import PreferenceOracle, run_solver
-from .logspace import safe_log
-from .registry import get_algorithm
-from .targets import solver_target
-from .trajectory import trajectory_metrics
+from nlhf_core.algorithms import check_iterations
+from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
+from nlhf_core.algorithms.registry import get_algorithm
+from nlhf_core.algorithms.targets import solver_target
+from nlhf_core.algorithms.trajectory import trajectory_metrics
+from nlhf_core.errors import ParameterError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.numerics import safe_log
 
 #: Largest number of settings in one sweep.
 MAX_SETTINGS = 10_000

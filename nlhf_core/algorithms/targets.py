@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..equilibria import nash_equilibrium, regularized_nash
-from ..games import PreferenceGame
-from ..metrics import regularized_best_response
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import regularized_best_response
 
 
 def solver_target(kind: str, game: PreferenceGame, tau: Any, mu: np.ndarray) -> np.ndarray | None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..metrics import context_average, exploitability, kl_divergence, regularized_gap
+from nlhf_core.errors import ParameterError
+from nlhf_core.games.metrics import context_average, exploitability, kl_divergence, regularized_gap
 
 #: Largest number of floats a trajectory may store (policies x contexts x responses).
 MAX_RECORDED_VALUES = 50_000_000

@@ -4,7 +4,7 @@ models, Nash-MD-PG, Nash-EMA-PG, self-play and RLHF, evaluated exactly against t
 Importing this package pulls in torch; ``transformers`` is imported when a model is built.
 """
 
-from .api import TrainingJob, resolve_config, run_training
-from .config import BUILTIN, METHODS, SCHEMA, load_config
+from nlhf_core.llm.api import TrainingJob, resolve_config, run_training
+from nlhf_core.llm.config import BUILTIN, METHODS, SCHEMA, load_config
 
 __all__ = ["BUILTIN", "METHODS", "SCHEMA", "TrainingJob", "load_config", "resolve_config", "run_training"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import config as cfgmod
+from nlhf_core.llm import config as cfgmod
 
 
 def resolve_config(config: str | Path | dict[str, Any] | None = None, overrides: Iterable[str] = ()) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def run_training(
     ``callback`` receives every metrics record (a dict with ``stage`` and ``step``) as it is logged;
     setting ``stop_event`` makes the run checkpoint and raise :class:`~nlhf_core.llm.trainer.Stopped`.
     """
-    from .trainer import Trainer
+    from nlhf_core.llm.trainer import Trainer
 
     return Trainer(
         resolve_config(config), out_dir, resume=resume, callback=callback, stop_event=stop_event, progress=progress
@@ -76,8 +76,8 @@ class TrainingJob:
             return list(self._records)
 
     def _run(self) -> None:
-        from ..errors import NLHFError
-        from .trainer import Stopped
+        from nlhf_core.errors import NLHFError
+        from nlhf_core.llm.trainer import Stopped
 
         self.status = "running"
         try:

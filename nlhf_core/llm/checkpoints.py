@@ -21,8 +21,8 @@ from typing import Any
 
 from torch import nn
 
-from ..errors import NLHFError
-from .runtime import load_state, load_weights, save_state, save_weights
+from nlhf_core.errors import NLHFError
+from nlhf_core.llm.runtime import load_state, load_weights, save_state, save_weights
 
 MANIFEST = "manifest.json"
 DONE = "done.json"

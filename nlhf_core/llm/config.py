@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError
+from nlhf_core.errors import ParameterError
 
 #: Policy-optimization methods, in the order they are trained (names as in ../shared/DESIGN.md).
 METHODS = ("rlhf", "self-play", "nash-md-pg", "nash-ema-pg")

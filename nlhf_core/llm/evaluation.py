@@ -25,10 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..equilibria import regularized_nash
-from ..rlhf import kl_regularized_optimum
-from .runtime import generator
-from .sampling import sample, sequence_batch, token_logprobs
+from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
+from nlhf_core.equilibria import regularized_nash
+from nlhf_core.llm.runtime import generator
+from nlhf_core.llm.sampling import sample, sequence_batch, token_logprobs
 
 FLOOR = 1e-12
 

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..errors import ParameterError
-from .models import Codec, PreferenceModel
-from .task import AnswerTask
+from nlhf_core.errors import ParameterError
+from nlhf_core.llm.models import Codec, PreferenceModel
+from nlhf_core.llm.task import AnswerTask
 
 JudgeFn = Callable[[Sequence[str], Sequence[str], Sequence[str]], Sequence[float]]
 
@@ -47,7 +47,7 @@ class PreferenceModelJudge:
 
     @torch.no_grad()
     def __call__(self, prompts: Sequence[str], responses_a: Sequence[str], responses_b: Sequence[str]) -> np.ndarray:
-        from .models import pack
+        from nlhf_core.llm.models import pack
 
         p_ids = [self.codec.prompt_ids(p) for p in prompts]
         ya, ma = pack([self.codec.response_ids(t) for t in responses_a], self.codec.pad_id, self.device)

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .config import BUILTIN
+from nlhf_core.llm.config import BUILTIN
 
 #: Model sizes offered in the lab: (layers, heads, width) of the tiny GPT-2.
 MODEL_SIZES = {"tiny": (2, 2, 64), "small": (4, 4, 128)}
@@ -49,7 +49,7 @@ def lab_config(
         policy["methods"] = list(methods)
     cfg.setdefault("run", {})["seed"] = int(seed)
     if scale != 1.0:
-        from .config import defaults
+        from nlhf_core.llm.config import defaults
 
         base = defaults()
         for section, keys in _SCALED.items():

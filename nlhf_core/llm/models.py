@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ParameterError
+from nlhf_core.errors import ParameterError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -168,7 +168,7 @@ def _strip(row: list[int], r_mask: list[int], eos_id: int) -> list[int]:
 
 def pack(rows: list[list[int]], pad_id: int, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad lists of ids into ``(ids, mask)``."""
-    from .sampling import right_pad
+    from nlhf_core.llm.sampling import right_pad
 
     return right_pad(rows, pad_id, device)
 

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ParameterError
+from nlhf_core.errors import ParameterError
 
 
 @dataclass

@@ -44,8 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from . import config as cfgmod
+from nlhf_core.errors import ParameterError
+from nlhf_core.llm import config as cfgmod
 
 #: Seeds, mixture coefficients and budget overrides of a study, per built-in config (others use ``default``).
 #: The smoke study shrinks the ``smoke`` budgets further so that two seeds finish in CI in about a minute.
@@ -134,9 +134,9 @@ def preference_model_matrices(run_dir: Path, cfg: dict[str, Any], task: Any) -> 
         return None
     import torch
 
-    from .judges import PreferenceModelJudge
-    from .models import PreferenceModel, load_codec
-    from .runtime import load_weights
+    from nlhf_core.llm.judges import PreferenceModelJudge
+    from nlhf_core.llm.models import PreferenceModel, load_codec
+    from nlhf_core.llm.runtime import load_weights
 
     codec = load_codec(cfg["model"]["source"], task.words())
     pm_cfg = cfg["preference_model"]
@@ -178,7 +178,7 @@ def aggregate(per_seed: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------- runs
 def _run(cfg: dict[str, Any], run_dir: Path, progress: bool) -> dict[str, Any]:
     """One trainer run, reused when finished (``summary.json``) and resumed when interrupted."""
-    from .api import run_training
+    from nlhf_core.llm.api import run_training
 
     done = run_dir / "summary.json"
     if done.exists():
@@ -245,9 +245,9 @@ def run_study(
     Finished sub-runs are reused, so an interrupted study continues where it stopped; ``wall_time_s``
     is this call's time and ``training_seconds`` the sum of the runs' own wall times (stable under reuse).
     """
-    from ..game_io import load_game
-    from .api import resolve_config
-    from .task import AnswerTask
+    from nlhf_core.games.presets import open_game
+    from nlhf_core.llm.api import resolve_config
+    from nlhf_core.llm.task import AnswerTask
 
     started = time.perf_counter()
     log = log or (lambda _msg: None)
@@ -262,7 +262,7 @@ def run_study(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     task = AnswerTask.from_game(
-        load_game(base_cfg["task"]["game"]), base_cfg["task"]["prompt"], base_cfg["task"]["hedges"]
+        open_game(base_cfg["task"]["game"]), base_cfg["task"]["prompt"], base_cfg["task"]["hedges"]
     )
     P, rho = task.extended_matrices(), task.weights
     names = method_names(betas)
@@ -310,7 +310,7 @@ def run_study(
 # ---------------------------------------------------------------------- outputs
 def write_outputs(out: Path, result: dict[str, Any]) -> None:
     """``study.json``, ``study.csv``, ``study_cells.csv``, ``study.md``, ``study.svg`` and ``study.html``."""
-    from .runtime import atomic_write_json, atomic_write_text
+    from nlhf_core.llm.runtime import atomic_write_json, atomic_write_text
 
     names = result["methods"]
     W, L, H = (np.array(result[k]) for k in ("win_rates", "win_rates_ci_low", "win_rates_ci_high"))

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GameValidationError, ParameterError
-from ..games import PreferenceGame
+from nlhf_core.errors import GameValidationError, ParameterError
+from nlhf_core.games.game import PreferenceGame
 
 MALFORMED = "malformed"
 

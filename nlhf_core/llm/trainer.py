@@ -5,7 +5,7 @@ Stages, each checkpointed under ``RUN/checkpoints/<stage>/`` and resumed exactly
 1. ``sft``: the policy learns the task's corpus (answers drawn from a skewed distribution per
    prompt) by maximum likelihood; it becomes the reference ``mu`` and the initialization.
 2. ``pairs``: ``data.pairs`` pairs ``(y, y')`` sampled from ``mu``, labelled by the simulated
-   annotators of :mod:`nlhf_core.feedback` (Bernoulli of the true ``P_ext``, with label noise); a
+   annotators of :mod:`nlhf_core.feedback.annotators` (Bernoulli of the true ``P_ext``, with label noise); a
    fraction ``data.corrupt`` of responses gets one token replaced at random so the judges learn that
    malformed text loses (otherwise RLHF finds unseen garbage that the reward model over-scores).
 3. ``preference-model`` (BCE on ``sigmoid(f(x,y,y') - f(x,y',y))``) and ``reward-model``
@@ -44,16 +44,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ParameterError
-from ..feedback import AnnotatorPopulation
-from ..game_io import load_game
-from ..policy_gradient.losses import regularized_pg_loss, sequence_kl_estimate
-from . import config as cfgmod
-from .checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
-from .evaluation import Evaluator
-from .judges import OracleJudge, PreferenceModelJudge, call_judge, import_callable
-from .models import PreferenceModel, RewardModel, build_policy, load_codec
-from .runtime import (
+from nlhf_core.errors import ParameterError
+from nlhf_core.feedback.annotators import AnnotatorPopulation
+from nlhf_core.games.presets import open_game
+from nlhf_core.llm import config as cfgmod
+from nlhf_core.llm.checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
+from nlhf_core.llm.evaluation import Evaluator
+from nlhf_core.llm.judges import OracleJudge, PreferenceModelJudge, call_judge, import_callable
+from nlhf_core.llm.models import PreferenceModel, RewardModel, build_policy, load_codec
+from nlhf_core.llm.runtime import (
     Runtime,
     atomic_write_json,
     atomic_write_text,
@@ -64,8 +63,9 @@ from .runtime import (
     setup_runtime,
     unwrap,
 )
-from .sampling import Batch, left_pad, sample, sequence_batch, token_logprobs
-from .task import AnswerTask
+from nlhf_core.llm.sampling import Batch, left_pad, sample, sequence_batch, token_logprobs
+from nlhf_core.llm.task import AnswerTask
+from nlhf_core.policy_gradient.losses import regularized_pg_loss, sequence_kl_estimate
 
 Callback = Callable[[dict[str, Any]], None]
 HELD_OUT = 0.1
@@ -123,7 +123,7 @@ class Trainer:
         self.rt: Runtime = setup_runtime(c["run"])
         self._prepare_dir()
         seed_everything(c["run"]["seed"])
-        self.task = AnswerTask.from_game(load_game(c["task"]["game"]), c["task"]["prompt"], c["task"]["hedges"])
+        self.task = AnswerTask.from_game(open_game(c["task"]["game"]), c["task"]["prompt"], c["task"]["hedges"])
         self.codec = load_codec(c["model"]["source"], self.task.words())
         self.prompt_ids = [self.codec.prompt_ids(p) for p in self.task.prompts]
         self.answer_ids = [self.codec.response_ids(a) for a in self.task.answers]
@@ -558,7 +558,7 @@ class Trainer:
         summary = evaluator.summary(policies, rm, quality, self.timing, time.perf_counter() - started)
         if self.rt.main:
             atomic_write_json(self.dir / "summary.json", summary)
-            from .report import write_report
+            from nlhf_core.llm.report import write_report
 
             write_report(self.dir, summary)
         self.log({"stage": "done", "step": 0, "wall_time_s": summary["wall_time_s"]})
@@ -579,6 +579,6 @@ def loo_baseline(values: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
 
 def cfgmod_seed(cfg: dict[str, Any], what: str) -> int:
     """Seed of a model's initialization (same on every rank)."""
-    from .runtime import derived_seed
+    from nlhf_core.llm.runtime import derived_seed
 
     return derived_seed(cfg["run"]["seed"], what) % (1 << 62)

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from scipy import optimize
 
-from ..rlhf import kl_regularized_optimum
-from .losses import regularized_pg_loss
-from .policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
-from .registry import MAX_STATIONARY_SIZE, PGAlgorithm
+from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
+from nlhf_core.policy_gradient.losses import regularized_pg_loss
+from nlhf_core.policy_gradient.policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
+from nlhf_core.policy_gradient.registry import MAX_STATIONARY_SIZE, PGAlgorithm
 
 
 def alternative_log_probs(

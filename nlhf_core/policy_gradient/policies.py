@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from ..errors import ParameterError
+from nlhf_core.errors import ParameterError
 
 DTYPE = torch.float64
 #: Largest feature dimension accepted (the feature tensor has C * n * d entries).

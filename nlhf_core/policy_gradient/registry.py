@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..algorithms.registry import ParamSpec
-from ..errors import ParameterError
+from nlhf_core.algorithms.registry import ParamSpec
+from nlhf_core.errors import ParameterError
 
 #: Largest response set whose Nash-MD-PG stationary point is solved for (a dense root find).
 MAX_STATIONARY_SIZE = 200

@@ -18,16 +18,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..algorithms.trajectory import Trajectory, check_recording_size, recording_steps, trajectory_metrics
-from ..equilibria import nash_equilibrium, regularized_nash
-from ..errors import ParameterError
-from ..games import PreferenceGame
-from ..metrics import context_average, kl_divergence, win_rate
-from ..policies import as_context_policies, as_reference
-from ..rlhf import fit_bradley_terry, kl_regularized_optimum
-from .estimators import alternative_log_probs, exact_loss, sampled_loss, stationary_point
-from .policies import DTYPE, FeatureSoftmaxPolicy, one_hot_features, random_features
-from .registry import PGAlgorithm, get_pg_algorithm, pg_params
+from nlhf_core.algorithms.trajectory import Trajectory, check_recording_size, recording_steps, trajectory_metrics
+from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+from nlhf_core.errors import ParameterError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import context_average, kl_divergence, win_rate
+from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.policy_gradient.estimators import alternative_log_probs, exact_loss, sampled_loss, stationary_point
+from nlhf_core.policy_gradient.policies import DTYPE, FeatureSoftmaxPolicy, one_hot_features, random_features
+from nlhf_core.policy_gradient.registry import PGAlgorithm, get_pg_algorithm, pg_params
 
 #: Largest ``steps * batch_size`` one run may ask for (about a minute of CPU).
 MAX_SAMPLES_PER_RUN = 50_000_000

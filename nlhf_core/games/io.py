@@ -28,8 +28,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .errors import GameValidationError
-from .games import PreferenceGame
+from nlhf_core.errors import GameValidationError
+from nlhf_core.games.game import PreferenceGame
 
 #: Largest game file read, in bytes.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -53,12 +53,14 @@ _KNOWN_KEYS = {
 
 
 def load_game(spec: str | Path) -> PreferenceGame:
-    """Load a game from ``preset:NAME``, a ``.csv`` file or a ``.json`` file."""
-    text_spec = str(spec)
-    if text_spec.startswith("preset:"):
-        from .presets import get_preset  # local import: presets read their files through here
+    """Load a game from a ``.csv`` or ``.json`` file (for ``preset:NAME`` too, use ``presets.open_game``).
 
-        return get_preset(text_spec[len("preset:") :])
+    Args:
+        spec: the file's path.
+
+    Returns:
+        The validated game.
+    """
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):

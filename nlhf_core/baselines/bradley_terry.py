@@ -32,9 +32,9 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 from scipy.special import expit, log_expit
 
-from .errors import PolicyError
-from .games import PreferenceGame
-from .policies import as_context_policies, as_reference
+from nlhf_core.errors import PolicyError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import as_context_policies, as_reference
 
 #: Ridge used when the data are separable (documented finite fallback).
 SEPARABLE_RIDGE = 1e-3

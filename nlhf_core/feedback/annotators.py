@@ -28,10 +28,10 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import beta as beta_dist
 
-from .errors import GameValidationError, ParameterError
-from .games import PreferenceGame
-from .policies import as_reference
-from .rlhf import SEPARABLE_RIDGE, is_separable, newton_bradley_terry, pair_distribution
+from nlhf_core.baselines.bradley_terry import SEPARABLE_RIDGE, is_separable, newton_bradley_terry, pair_distribution
+from nlhf_core.errors import GameValidationError, ParameterError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.policies import as_reference
 
 #: Largest simulated dataset (rows).
 MAX_COMPARISONS = 5_000_000
@@ -253,7 +253,7 @@ def simulate_comparisons(
     winner ``~ Bernoulli(P_g(y ≻ y' | x))`` (with the population's label noise).
 
     ``sampling`` is ``"uniform"``, ``"reference"``, a policy or pair matrix (see
-    :func:`nlhf_core.rlhf.pair_distribution`), or ``"adaptive"``: the data come in
+    :func:`nlhf_core.baselines.bradley_terry.pair_distribution`), or ``"adaptive"``: the data come in
     ``adaptive_rounds`` rounds, each drawn from the regularized Nash (``adaptive_tau``) of the
     preference model fitted to the rounds before (on-policy feedback).
     """
@@ -288,7 +288,7 @@ def _draw(
 
 
 def _simulate_adaptive(population, game, size, reference, rng, tau, rounds) -> ComparisonDataset:
-    from .equilibria import regularized_nash  # local: equilibria is heavier and only needed here
+    from nlhf_core.equilibria import regularized_nash  # local: equilibria is heavier and only needed here
 
     parts = []
     policy = as_reference(reference, game)
@@ -388,7 +388,7 @@ def fit_reward_model(data: ComparisonDataset, like: PreferenceGame) -> RewardMod
 
     Rewards are centred; standard errors come from the inverse observed information (the
     pseudo-inverse, since rewards are only defined up to a constant). Separable data get the
-    same documented ridge fallback as :func:`nlhf_core.rlhf.fit_bradley_terry`.
+    same documented ridge fallback as :func:`nlhf_core.baselines.bradley_terry.fit_bradley_terry`.
     """
     wins, total = data.win_counts()
     C, n = total.shape[0], like.n

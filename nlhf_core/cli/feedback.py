@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GameValidationError
-from .feedback import (
+from nlhf_core.errors import GameValidationError
+from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
     ComparisonDataset,
     fit_preference_model,
@@ -17,9 +17,9 @@ from .feedback import (
     held_out_log_likelihood,
     simulate_comparisons,
 )
-from .feedback_pipeline import run_pipeline
-from .game_io import load_game
-from .games import PreferenceGame
+from nlhf_core.feedback.pipeline import run_pipeline
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.presets import open_game
 
 
 def add_parser(sub: Any, game_help: str, common: Any) -> None:
@@ -67,7 +67,7 @@ def _sampling(args: argparse.Namespace) -> Any:
 
 
 def _simulate(args, emit, table) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     population = AnnotatorPopulation.of(game, noise=args.noise)
     data = simulate_comparisons(
         population, args.samples, sampling=_sampling(args), reference=args.reference, seed=args.seed
@@ -90,7 +90,7 @@ def _simulate(args, emit, table) -> None:
 
 
 def _fit(args, emit, table) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     path = Path(args.data)
     if not path.is_file():
         raise GameValidationError(
@@ -134,7 +134,7 @@ def _fit(args, emit, table) -> None:
 
 
 def _pipeline(args, emit, table) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     population = AnnotatorPopulation.of(game, noise=args.noise)
     r = run_pipeline(
         population, args.samples, tau=args.tau, sampling=_sampling(args), reference=args.reference, seed=args.seed

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import PolicyError
+from nlhf_core.errors import PolicyError
 
 if TYPE_CHECKING:
-    from .games import PreferenceGame
+    from nlhf_core.games.game import PreferenceGame
 
 #: A policy's probabilities must add up to 1 within this tolerance (then renormalized).
 SUM_TOLERANCE = 1e-6

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .algorithms.logspace import log_normalize
-from .equilibria import check_tau, nash_equilibrium, regularized_nash
-from .feedback import (
+from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
+from nlhf_core.equilibria import check_tau, nash_equilibrium, regularized_nash
+from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
     ComparisonDataset,
     fit_preference_model,
@@ -29,10 +29,10 @@ from .feedback import (
     held_out_log_likelihood,
     simulate_comparisons,
 )
-from .games import PreferenceGame
-from .metrics import context_average, exploitability, kl_divergence, win_rate
-from .policies import as_reference
-from .rlhf import fit_bradley_terry, kl_regularized_optimum
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import context_average, exploitability, kl_divergence, win_rate
+from nlhf_core.games.policies import as_reference
+from nlhf_core.numerics import log_normalize
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from .errors import GameValidationError
+from nlhf_core.errors import GameValidationError
 
 #: Largest number of responses a game may have (the exact solvers are benchmarked to 2000).
 MAX_RESPONSES = 3000
@@ -264,7 +264,7 @@ class PreferenceGame:
         story: one paragraph telling what the game shows.
 
     Build games with the class methods (:meth:`from_matrix`, :meth:`from_upper_triangle`,
-    :meth:`from_bradley_terry`, :meth:`from_contexts`) or :func:`nlhf_core.game_io.load_game`.
+    :meth:`from_bradley_terry`, :meth:`from_contexts`) or :func:`nlhf_core.games.presets.open_game`.
     """
 
     labels: tuple[str, ...]
@@ -423,19 +423,6 @@ class PreferenceGame:
         for k, M in enumerate(matrices):
             stack[k] = validate_matrix(M, labels_t, context=contexts_t[k])
         return cls(labels_t, stack, contexts_t, w, name, story)
-
-    @classmethod
-    def from_file(cls, path: str | Any) -> PreferenceGame:
-        """Game from a ``.csv``/``.json`` file or ``preset:NAME`` (see :mod:`nlhf_core.game_io`)."""
-        from .game_io import load_game  # game_io builds games, so import it lazily
-
-        return load_game(path)
-
-    def save(self, path: str | Any) -> None:
-        """Write the game to a ``.json`` or ``.csv`` file, losslessly."""
-        from .game_io import save_game
-
-        save_game(self, path)
 
     # ------------------------------------------------------------------ views
     @property

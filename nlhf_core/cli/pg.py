@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .game_io import load_game
+from nlhf_core.games.presets import open_game
 
 
 def add_parser(sub: Any, game_help: str, common: Any) -> None:
@@ -32,9 +32,9 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
 
 def run(args: argparse.Namespace, emit: Any, print_summary: Any, parse_params: Any, game_fields: Any) -> None:
     """Train, then print JSON or a readable summary."""
-    from .policy_gradient import get_pg_algorithm, train_policy_gradient  # torch loads only for this command
+    from nlhf_core.policy_gradient import get_pg_algorithm, train_policy_gradient  # torch loads only for this command
 
-    game = load_game(args.game)
+    game = open_game(args.game)
     algo = get_pg_algorithm(args.algorithm)
     params: dict[str, Any] = dict(parse_params(args.param))
     for flag in ("tau", "beta", "steps", "seed"):

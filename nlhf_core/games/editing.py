@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GameValidationError, PolicyError
-from .games import MAX_RESPONSES, PreferenceGame, complement_probability, validate_labels
+from nlhf_core.errors import GameValidationError, PolicyError
+from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame, complement_probability, validate_labels
 
 
 def apply_cell_edits(

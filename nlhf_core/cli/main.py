@@ -21,17 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from . import cli_feedback, cli_pg, cli_study, cli_train
-from .algorithms import get_algorithm, list_algorithms, run_algorithm
-from .algorithms.sweep import parse_grid, sweep
-from .comparison import compare_solutions, rlhf_solution
-from .equilibria import nash_equilibrium, regularized_nash
-from .errors import NLHFError, ParameterError
-from .game_io import load_game
-from .games import PreferenceGame
-from .metrics import context_average, exploitability, win_rate
-from .policy_gradient.registry import PG_ALGORITHMS, pg_params
-from .presets import list_presets
+from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
+from nlhf_core.algorithms.sweep import parse_grid, sweep
+from nlhf_core.baselines.comparison import compare_solutions, rlhf_solution
+from nlhf_core.cli import feedback as cli_feedback
+from nlhf_core.cli import pg as cli_pg
+from nlhf_core.cli import study as cli_study
+from nlhf_core.cli import train as cli_train
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+from nlhf_core.errors import NLHFError, ParameterError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import context_average, exploitability, win_rate
+from nlhf_core.games.presets import list_presets, open_game
+from nlhf_core.policy_gradient.registry import PG_ALGORITHMS, pg_params
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -148,7 +150,7 @@ def _cmd_algorithms(args: argparse.Namespace) -> None:
 
 
 def _cmd_equilibrium(args: argparse.Namespace) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     if args.tau is None:
         if args.reference is not None:
             raise ParameterError(
@@ -189,7 +191,7 @@ def _cmd_equilibrium(args: argparse.Namespace) -> None:
 
 
 def _cmd_solve(args: argparse.Namespace) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     spec = get_algorithm(args.algorithm)
     params = dict(_parse_params(args.param))
     for flag in ("tau", "eta", "schedule"):
@@ -241,7 +243,7 @@ def _cmd_solve(args: argparse.Namespace) -> None:
 
 
 def _cmd_rlhf(args: argparse.Namespace) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     rl = rlhf_solution(game, args.tau, args.reference, args.sampling)
     nash = nash_equilibrium(game).policy.reshape(rl.rlhf.shape)
     policy = rl.rlhf if game.has_contexts else rl.rlhf[0]
@@ -281,7 +283,7 @@ def _cmd_rlhf(args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     solvers = None if args.solvers is None else [s.strip() for s in args.solvers.split(",") if s.strip()]
     for name in solvers or ():
         get_algorithm(name)
@@ -317,7 +319,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    game = load_game(args.game)
+    game = open_game(args.game)
     etas = parse_grid(args.eta, "eta") if args.eta else None
     taus = parse_grid(args.tau, "tau") if args.tau else None
     if etas is None and taus is None:

@@ -16,13 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .algorithms import list_algorithms, run_algorithm
-from .equilibria import check_tau, nash_equilibrium, regularized_nash
-from .errors import PolicyError
-from .games import PreferenceGame
-from .metrics import context_average, exploitability, head_to_head
-from .policies import as_context_policies, as_reference
-from .rlhf import (
+from nlhf_core.algorithms import list_algorithms, run_algorithm
+from nlhf_core.baselines.bradley_terry import (
     BradleyTerryFit,
     best_of_n,
     fit_bradley_terry,
@@ -31,6 +26,11 @@ from .rlhf import (
     pair_distribution,
     sampling_marginal,
 )
+from nlhf_core.equilibria import check_tau, nash_equilibrium, regularized_nash
+from nlhf_core.errors import PolicyError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.metrics import context_average, exploitability, head_to_head
+from nlhf_core.games.policies import as_context_policies, as_reference
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import sys
 import time
 from typing import Any
 
-from .cli_train import add_config_arguments
-from .errors import ParameterError
+from nlhf_core.cli.train import add_config_arguments
+from nlhf_core.errors import ParameterError
 
 
 def add_parser(sub: Any, game_help: str, common: Any) -> None:
@@ -56,7 +56,7 @@ def _numbers(text: str | None, kind: type, what: str) -> list | None:
 
 def run(args: argparse.Namespace, emit_json: Any) -> None:
     """Dispatch ``nlhf study``."""
-    from .llm.study import run_study
+    from nlhf_core.llm.study import run_study
 
     overrides = list(args.set)
     if args.game is not None:

@@ -8,8 +8,8 @@ import json
 import math
 from typing import Any
 
-from .algorithms.trajectory import Trajectory
-from .games import PreferenceGame
+from nlhf_core.algorithms.trajectory import Trajectory
+from nlhf_core.games.game import PreferenceGame
 
 
 def trajectory_to_csv(traj: Trajectory, game: PreferenceGame) -> str:

@@ -78,7 +78,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _help_config() -> str:
-    from .llm.config import SCHEMA, _toml_value
+    from nlhf_core.llm.config import SCHEMA, _toml_value
 
     lines = []
     for section, keys in SCHEMA.items():
@@ -89,7 +89,7 @@ def _help_config() -> str:
 
 def run(args: argparse.Namespace, emit_json: Any) -> None:
     """Dispatch ``nlhf train``."""
-    from .llm import config as cfgmod
+    from nlhf_core.llm import config as cfgmod
 
     if args.help_config:
         print(_help_config())
@@ -103,8 +103,8 @@ def run(args: argparse.Namespace, emit_json: Any) -> None:
     if args.print_config:
         print(cfgmod.to_toml(config), end="")
         return
-    from .llm.api import run_training
-    from .llm.trainer import Stopped
+    from nlhf_core.llm.api import run_training
+    from nlhf_core.llm.trainer import Stopped
 
     stop = threading.Event()
     previous = None

@@ -1,4 +1,4 @@
-"""Named example games, each with a one-paragraph story (data in ``assets/presets/*.json``).
+"""Named example games, each with a one-paragraph story (data in ``preset_data/*.json`` beside this module).
 
 The files are written by ``scripts/make_presets.py``, which documents where every number
 comes from; :func:`get_preset` reads and validates them like any user file.
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .errors import GameValidationError
-from .game_io import load_game
-from .games import PreferenceGame
+from nlhf_core.errors import GameValidationError
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import load_game
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "assets" / "presets"
+PRESET_DIR = Path(__file__).resolve().parent / "preset_data"
 
 #: Display order; the first one is the app's landing game.
 PRESET_ORDER = (
@@ -47,6 +47,21 @@ def preset_names() -> list[str]:
     """Preset names in display order (files not in the order list come last, sorted)."""
     on_disk = sorted(p.stem for p in PRESET_DIR.glob("*.json"))
     return [n for n in PRESET_ORDER if n in on_disk] + [n for n in on_disk if n not in PRESET_ORDER]
+
+
+def open_game(source: str | Path) -> PreferenceGame:
+    """The game named by ``source``: ``preset:NAME`` or the path of a ``.csv``/``.json`` file.
+
+    Args:
+        source: what the command line's ``GAME`` argument and the trainer's ``task.game`` accept.
+
+    Returns:
+        The preset, or the game read by :func:`~nlhf_core.games.io.load_game`.
+    """
+    text = str(source)
+    if text.startswith("preset:"):
+        return get_preset(text[len("preset:") :])
+    return load_game(source)
 
 
 @cache
