@@ -279,7 +279,7 @@ def test_chart_wrapper_hands_streamlit_the_spec_unchanged():
     import plotly.tools
 
     from app.charts import _CheckedSpec
-    from nlhf_core.viz.plotting import simplex_animation
+    from nlhf_core.viz import simplex_animation
 
     spec = simplex_animation(["a", "b", "c"], np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]), [0, 1], {})
     sent = plotly.tools.return_figure_from_figure_or_data(_CheckedSpec(spec), validate_figure=True)

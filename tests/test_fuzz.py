@@ -18,7 +18,7 @@ from nlhf_core.errors import NLHFError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_link, game_from_upload, game_to_csv, game_to_link, parse_game
 from nlhf_core.games.policies import policy_from_text
-from nlhf_core.viz.plotting import preference_heatmap, simplex_animation
+from nlhf_core.viz import preference_heatmap, simplex_animation
 
 FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 HOSTILE_CELLS = [

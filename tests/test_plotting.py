@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from nlhf_core.algorithms.field import simplex_grid
-from nlhf_core.viz.plotting import (
+from nlhf_core.viz import (
     LOG_FLOOR,
     bar_animation,
     convergence_figure,
@@ -86,7 +86,7 @@ def test_extra_paths_keep_their_styles_and_points():
 
 
 def test_lm_lab_figures_carry_the_data():
-    from nlhf_core.viz.plotting import metric_lines, ternary_paths
+    from nlhf_core.viz import metric_lines, ternary_paths
 
     fig = metric_lines({"a": ([1, 2], [0.5, 0.25]), "b<i>": ([1], [1e-3])}, "KL", log=True, colours={"a": "#000000"})
     assert fig["data"][0]["x"] == [1.0, 2.0] and fig["data"][0]["line"]["color"] == "#000000"

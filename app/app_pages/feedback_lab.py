@@ -19,7 +19,7 @@ from nlhf_core.feedback.annotators import (
     held_out_log_likelihood,
 )
 from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
-from nlhf_core.viz.plotting import (
+from nlhf_core.viz import (
     band_figure,
     convergence_figure,
     interval_heatmap,

@@ -20,7 +20,7 @@ from nlhf_core.games.presets import preset_names
 from nlhf_core.llm.config import METHODS
 from nlhf_core.llm.lab import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
 from nlhf_core.llm.progress import read_progress, valid_share
-from nlhf_core.viz.plotting import metric_lines, policy_bars, preference_heatmap, ternary_paths
+from nlhf_core.viz import metric_lines, policy_bars, preference_heatmap, ternary_paths
 
 ss = st.session_state
 #: One colour per stage, the same in every chart.

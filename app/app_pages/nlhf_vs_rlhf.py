@@ -10,7 +10,7 @@ from app import state
 from app.controls import initial, nice_values
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
-from nlhf_core.viz.plotting import policy_bars, preference_heatmap, rewards_bar, win_rate_heatmap
+from nlhf_core.viz import policy_bars, preference_heatmap, rewards_bar, win_rate_heatmap
 
 game = state.current_game()
 st.title("NLHF vs RLHF")

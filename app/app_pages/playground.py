@@ -15,7 +15,7 @@ from nlhf_core.algorithms.export import metrics_to_json, trajectory_to_csv
 from nlhf_core.algorithms.nash_md import theorem_kl_bound
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.editing import add_response, apply_cell_edits, remove_response, rename_response
-from nlhf_core.viz.plotting import bar_animation, convergence_figure, policy_heatmap, simplex_animation
+from nlhf_core.viz import bar_animation, convergence_figure, policy_heatmap, simplex_animation
 
 ss = st.session_state
 game = state.current_game()

@@ -11,7 +11,7 @@ from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
 from nlhf_core.errors import NLHFError
-from nlhf_core.viz.plotting import race_figure
+from nlhf_core.viz import race_figure
 
 game = state.current_game()
 st.title("Solver race")

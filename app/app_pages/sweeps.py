@@ -11,7 +11,7 @@ from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.errors import NLHFError
-from nlhf_core.viz.plotting import sweep_heatmap
+from nlhf_core.viz import sweep_heatmap
 
 #: Settings per axis of the sweep grid.
 GRID = 12

@@ -1,1 +1,41 @@
 """Figures: every Plotly figure, the colour palette and the report writers (the only layer that imports Plotly)."""
+
+from nlhf_core.viz.plotting import (
+    LOG_FLOOR,
+    MARKER_SYMBOLS,
+    POLICY_COLOURS,
+    band_figure,
+    bar_animation,
+    convergence_figure,
+    interval_heatmap,
+    metric_lines,
+    policy_bars,
+    policy_heatmap,
+    preference_heatmap,
+    race_figure,
+    rewards_bar,
+    simplex_animation,
+    sweep_heatmap,
+    ternary_paths,
+    win_rate_heatmap,
+)
+
+__all__ = [
+    "LOG_FLOOR",
+    "MARKER_SYMBOLS",
+    "POLICY_COLOURS",
+    "band_figure",
+    "bar_animation",
+    "convergence_figure",
+    "interval_heatmap",
+    "metric_lines",
+    "policy_bars",
+    "policy_heatmap",
+    "preference_heatmap",
+    "race_figure",
+    "rewards_bar",
+    "simplex_animation",
+    "sweep_heatmap",
+    "ternary_paths",
+    "win_rate_heatmap",
+]
