@@ -31,6 +31,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/check_architecture.py
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-HERE = Path(__file__).resolve().parent
-if str(HERE.parent) not in sys.path:  # `streamlit run app/main.py` puts app/ first; the pages import app.*
-    sys.path.insert(0, str(HERE.parent))
+from app.sidebar import render_share_box, render_sidebar
+from app.state import init_state, sync_url
 
-from app.sidebar import render_share_box, render_sidebar  # noqa: E402
-from app.state import init_state, sync_url  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="NLHF Explorer", page_icon="⚖️", layout="wide")
 
