@@ -28,10 +28,12 @@ browser:
 	  fi; \
 	fi
 
+# Ruff, the import rules of docs/architecture.md, and the type checker.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/check_architecture.py
+	$(BIN)/mypy
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
