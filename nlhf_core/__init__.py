@@ -13,7 +13,48 @@ The packages follow the data flow (``docs/architecture.md``):
 * :mod:`nlhf_core.cli` — the ``nlhf`` command.
 """
 
+from typing import Any
+
+from nlhf_core.algorithms import run_algorithm
+from nlhf_core.baselines.bradley_terry import fit_bradley_terry
+from nlhf_core.baselines.comparison import compare_solutions
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
+from nlhf_core.errors import NLHFError
 from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import load_game, save_game
+from nlhf_core.games.presets import get_preset, open_game, preset_names
 
 __version__ = "0.1.0"
-__all__ = ["PreferenceGame", "__version__"]
+#: What the README teaches. The PyTorch-backed names load on first use, so ``import nlhf_core`` stays light.
+__all__ = [
+    "NLHFError",
+    "PreferenceGame",
+    "TrainingJob",
+    "__version__",
+    "compare_solutions",
+    "fit_bradley_terry",
+    "get_preset",
+    "load_game",
+    "nash_equilibrium",
+    "open_game",
+    "preset_names",
+    "regularized_nash",
+    "run_algorithm",
+    "run_training",
+    "save_game",
+    "train_policy_gradient",
+]
+_LAZY = {
+    "train_policy_gradient": "nlhf_core.policy_gradient",
+    "run_training": "nlhf_core.llm",
+    "TrainingJob": "nlhf_core.llm",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the PyTorch-backed entry points only when they are first used."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nlhf_core' has no attribute {name!r}")
