@@ -42,4 +42,5 @@ def _run(block: str, namespace: dict) -> None:
     test = doctest.DocTestParser().get_doctest(block, namespace, "README", str(README), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test, clear_globs=False)
+    namespace.update(test.globs)  # DocTest works on a copy of the namespace
     assert runner.failures == 0, f"{runner.failures} README example(s) gave another output"
