@@ -16,8 +16,7 @@ import pytest
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import game_to_link
-
-from .browser_helpers import (
+from tests.browser_helpers import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     EXCEPTION,
@@ -331,7 +330,7 @@ def test_concurrent_websocket_sessions_get_their_own_answers(app_url):
 
 def test_hostile_editor_states_get_a_sentence_not_a_traceback(app_url):
     """A crafted websocket message with edits no grid can produce is refused politely."""
-    from .protocol_client import ProtocolSession
+    from tests.protocol_client import ProtocolSession
 
     async def hostile():
         async with ProtocolSession(app_url, timeout=60) as session:

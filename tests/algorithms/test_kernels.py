@@ -12,8 +12,7 @@ from nlhf_core.entropic_path import RegularizedNewton, follow_entropic_path, mir
 from nlhf_core.errors import SolverError
 from nlhf_core.interior_point import nash_interior_point
 from nlhf_core.numerics import batched_matvec, geometric_mixture, log_normalize, safe_log
-
-from .helpers import preference_matrices, random_matrix, simplex_points
+from tests.helpers import preference_matrices, random_matrix, simplex_points
 
 finite_logs = arrays(np.float64, st.integers(1, 10), elements=st.floats(-700, 700))
 

@@ -14,8 +14,7 @@ from nlhf_core.errors import ParameterError, PolicyError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import kl_divergence
 from nlhf_core.games.presets import get_preset
-
-from .helpers import one_sentence, preference_matrices, random_matrix, simplex_points
+from tests.helpers import one_sentence, preference_matrices, random_matrix, simplex_points
 
 
 @given(preference_matrices(min_n=2, max_n=6), st.data(), st.floats(0.01, 2.0), st.floats(0.0, 1.0))

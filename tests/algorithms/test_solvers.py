@@ -14,8 +14,7 @@ from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import kl_divergence
 from nlhf_core.games.presets import get_preset
-
-from .helpers import random_matrix
+from tests.helpers import random_matrix
 
 # A fixed 3×3 game, reference and starting policy for the hand-computed steps.
 P3 = np.array([[0.5, 0.3, 0.9], [0.7, 0.5, 0.46], [0.1, 0.54, 0.5]])

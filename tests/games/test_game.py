@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
 from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
-
-from .helpers import one_sentence, preference_matrices
+from tests.helpers import one_sentence, preference_matrices
 
 LABELS = ["rock", "paper", "scissors"]
 RPS = [[0.5, 0.0, 1.0], [1.0, 0.5, 0.0], [0.0, 1.0, 0.5]]

@@ -24,8 +24,7 @@ from nlhf_core.feedback.pipeline import online_nash_md, pipeline_curves, run_pip
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import exploitability, regularized_gap
 from nlhf_core.games.presets import get_preset
-
-from .helpers import random_matrix
+from tests.helpers import random_matrix
 
 
 def test_condorcet_paradox_from_transitive_groups():

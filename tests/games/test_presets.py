@@ -17,7 +17,7 @@ from nlhf_core.games.io import game_to_json
 from nlhf_core.games.metrics import win_rate
 from nlhf_core.games.presets import PRESET_DIR, get_preset, list_presets, preset_names
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def bradley_terry_scores(P: np.ndarray, pair_weights: np.ndarray) -> np.ndarray:

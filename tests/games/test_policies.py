@@ -10,8 +10,7 @@ import pytest
 from nlhf_core.errors import PolicyError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_context_policies, as_policy, as_reference
-
-from .helpers import one_sentence
+from tests.helpers import one_sentence
 
 LABELS = ("rock", "paper", "scissors")
 

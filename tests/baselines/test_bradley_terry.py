@@ -21,8 +21,7 @@ from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import PolicyError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.presets import get_preset
-
-from .helpers import one_sentence, random_matrix, simplex_points
+from tests.helpers import one_sentence, random_matrix, simplex_points
 
 
 @given(

@@ -18,8 +18,7 @@ from nlhf_core.games.metrics import (
     regularized_preference,
     win_rate,
 )
-
-from .helpers import preference_matrices, simplex_points
+from tests.helpers import preference_matrices, simplex_points
 
 RPS = np.array([[0.5, 0.0, 1.0], [1.0, 0.5, 0.0], [0.0, 1.0, 0.5]])
 

@@ -19,8 +19,7 @@ from nlhf_core.errors import GameValidationError, ParameterError, PolicyError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import exploitability, regularized_gap
 from nlhf_core.games.presets import get_preset
-
-from .helpers import one_sentence, preference_matrices, random_matrix, simplex_points
+from tests.helpers import one_sentence, preference_matrices, random_matrix, simplex_points
 
 
 def lp_value_and_policy(P: np.ndarray) -> tuple[float, np.ndarray]:

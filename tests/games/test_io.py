@@ -25,8 +25,7 @@ from nlhf_core.games.io import (
     save_game,
 )
 from nlhf_core.games.presets import open_game
-
-from .helpers import one_sentence, preference_matrices
+from tests.helpers import one_sentence, preference_matrices
 
 label_text = (
     st.text(
