@@ -13,8 +13,19 @@ from typing import TypeAlias
 from nlhf_core.algorithms.sweep import parse_grid
 from nlhf_core.errors import ParameterError
 
-#: What ``ArgumentParser.add_subparsers`` returns; every command module registers itself on it.
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+#: Exit status for bad input (argparse's own errors included); 1 is kept for internal errors.
+EXIT_BAD_INPUT = 2
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with one-sentence errors and exit code 2: the parser of ``nlhf`` and of each command."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"error: {message[0].upper()}{message[1:]}; see `{self.prog} --help`.\n")
+
+
+#: What ``CommandParser.add_subparsers`` returns; every command module registers itself on it.
+Subparsers: TypeAlias = "argparse._SubParsersAction[CommandParser]"
 
 GAME_HELP = "a .csv or .json file, or preset:NAME (see `nlhf presets`)"
 SAMPLING_HELP = "pairs shown to annotators: uniform (default), reference, or a policy/pair-matrix file"

@@ -113,6 +113,10 @@ def _fit(args: argparse.Namespace) -> None:
     train, test = data.split(args.held_out, args.seed)
     pm = fit_preference_model(train, game)
     rm = fit_reward_model(train, game)
+    log_likelihood = {
+        "preference_model": held_out_log_likelihood(pm.matrix, test),
+        "reward_model": held_out_log_likelihood(rm.predicted(), test),
+    }
     out = {
         "labels": list(game.labels),
         "comparisons": len(data),
@@ -126,10 +130,7 @@ def _fit(args: argparse.Namespace) -> None:
             "standard_errors": per_context(game, rm.standard_errors),
             "warning": rm.warning,
         },
-        "held_out_log_likelihood": {
-            "preference_model": held_out_log_likelihood(pm.matrix, test),
-            "reward_model": held_out_log_likelihood(rm.predicted(), test),
-        },
+        "held_out_log_likelihood": log_likelihood,
     }
     if args.json:
         emit_json(out)
@@ -139,10 +140,9 @@ def _fit(args: argparse.Namespace) -> None:
         for label, r, e in zip(game.labels, rm.rewards[0], rm.standard_errors[0], strict=True)
     ]
     print(table(rows, ["response", "BT reward", "std. error"]))
-    ll = out["held_out_log_likelihood"]
     print(
-        f"\nheld-out log-likelihood: preference model {ll['preference_model']:.4f}, "
-        f"reward model {ll['reward_model']:.4f} (higher is better)"
+        f"\nheld-out log-likelihood: preference model {log_likelihood['preference_model']:.4f}, "
+        f"reward model {log_likelihood['reward_model']:.4f} (higher is better)"
     )
 
 

@@ -29,10 +29,9 @@ from nlhf_core.cli import (
     sweep,
     train,
 )
-from nlhf_core.cli.arguments import Subparsers
+from nlhf_core.cli.arguments import EXIT_BAD_INPUT, CommandParser, Subparsers
 from nlhf_core.errors import NLHFError
 
-EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 
 
@@ -62,20 +61,13 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-sentence errors and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"error: {message[0].upper()}{message[1:]}; see `{self.prog} --help`.\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``nlhf`` argument parser: one subcommand per module in :data:`COMMANDS`."""
-    parser = _Parser(
+    parser = CommandParser(
         prog="nlhf",
         description="Nash Learning from Human Feedback: preference games, equilibria and solvers.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     subparsers.required = True
     for command in COMMANDS.values():
         command.add_parser(subparsers)

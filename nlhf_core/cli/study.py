@@ -12,10 +12,14 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from nlhf_core.cli.arguments import Subparsers, add_config_arguments, add_json_flag
 from nlhf_core.cli.output import emit_json
 from nlhf_core.errors import ParameterError
+
+Number = TypeVar("Number", int, float)
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -42,8 +46,8 @@ def add_parser(subparsers: Subparsers) -> None:
     add_json_flag(p)
 
 
-def _numbers(text: str | None, kind: type[int] | type[float], what: str) -> list[int] | list[float] | None:
-    """``--WHAT a,b,c`` as numbers of type ``kind`` (None when the flag was not given)."""
+def _numbers(text: str | None, kind: Callable[[str], Number], what: str) -> list[Number] | None:
+    """``--WHAT a,b,c`` as numbers read by ``kind`` (None when the flag was not given)."""
     if text is None:
         return None
     try:
