@@ -47,20 +47,33 @@ class SweepResult:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_grid(text: str, name: str) -> list[float]:
-    """``"a:b:k"`` → ``k`` values from ``a`` to ``b``, geometrically spaced; ``"x"`` → ``[x]``."""
+def parse_grid(text: str, name: str = "value", *, what: str | None = None) -> list[float]:
+    """``"a:b:k"`` → ``k`` values from ``a`` to ``b``, geometrically spaced; ``"x"`` → ``[x]``.
+
+    Args:
+        text: a range ``a:b:k`` (``a, b > 0``, ``k`` a whole number) or one number.
+        name: the swept parameter (``eta`` or ``tau``), named in error messages.
+        what: how error messages name ``text`` (default ``"The <name> grid"``; the command line passes its flag).
+
+    Returns:
+        The grid's values.
+
+    Raises:
+        ParameterError: ``text`` is not a number or a range of positive numbers.
+    """
+    subject = what or f"The {name} grid"
     parts = text.split(":")
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise ParameterError(f"--{name} {text!r} is not a number or a range a:b:k; write e.g. 0.01:1:20.") from None
+        raise ParameterError(f"{subject} {text!r} is not a number or a range a:b:k; write e.g. 0.01:1:20.") from None
     if len(values) == 1:
         return values
     if len(values) != 3 or not values[2].is_integer() or values[2] < 1:
-        raise ParameterError(f"--{name} {text!r} must be a:b:k with a whole number k of values, e.g. 0.01:1:20.")
+        raise ParameterError(f"{subject} {text!r} must be a:b:k with a whole number k of values, e.g. 0.01:1:20.")
     a, b, k = values[0], values[1], int(values[2])
     if a <= 0 or b <= 0:
-        raise ParameterError(f"--{name} {text!r}: the range ends must be positive (the grid is geometric).")
+        raise ParameterError(f"{subject} {text!r}: the range ends must be positive (the grid is geometric).")
     return np.geomspace(a, b, k).tolist()
 
 
@@ -79,9 +92,9 @@ def sweep(
     spec = get_algorithm(name)
     names = {p.name for p in spec.params}
     if etas is not None and "eta" not in names:
-        raise ParameterError(f"{spec.title} has no step size eta to sweep; drop --eta.")
+        raise ParameterError(f"{spec.title} has no step size eta to sweep; leave etas out.")
     if taus is not None and "tau" not in names:
-        raise ParameterError(f"{spec.title} has no tau to sweep; drop --tau.")
+        raise ParameterError(f"{spec.title} has no tau to sweep; leave taus out.")
     eta_list = [spec.param("eta").validate(e) for e in etas] if etas is not None else [None]
     tau_list = [spec.param("tau").validate(t) for t in taus] if taus is not None else [None]
     if len(eta_list) * len(tau_list) > MAX_SETTINGS:

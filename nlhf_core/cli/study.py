@@ -12,15 +12,19 @@ import argparse
 import os
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
-from nlhf_core.cli.train import add_config_arguments
+from nlhf_core.cli.arguments import Subparsers, add_config_arguments, add_json_flag
+from nlhf_core.cli.output import emit_json
 from nlhf_core.errors import ParameterError
 
+Number = TypeVar("Number", int, float)
 
-def add_parser(sub: Any, game_help: str, common: Any) -> None:
-    """Register ``study`` on the main parser's subparsers."""
-    p = sub.add_parser(
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Register ``study`` on the ``nlhf`` subparsers."""
+    p = subparsers.add_parser(
         "study",
         help="the paper's comparison: every method over several seeds, pairwise win-rate matrix with intervals",
         description="Trains SFT, RLHF, self-play, Nash-MD-PG (one policy per --betas value) and Nash-EMA-PG on the "
@@ -31,7 +35,6 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
     )
     add_config_arguments(
         p,
-        game_help,
         out_help="study directory (default: runs/study-<time>)",
         set_help="override one setting of every run, e.g. --set policy.steps=100 (repeatable)",
     )
@@ -40,10 +43,11 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
         "--betas", metavar="B,B", help="Nash-MD-PG mixture coefficients (default: 0.125,0.25,0.5; smoke: 0.125,0.5)"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
-    common(p)
+    add_json_flag(p)
 
 
-def _numbers(text: str | None, kind: type, what: str) -> list | None:
+def _numbers(text: str | None, kind: Callable[[str], Number], what: str) -> list[Number] | None:
+    """``--WHAT a,b,c`` as numbers read by ``kind`` (None when the flag was not given)."""
     if text is None:
         return None
     try:
@@ -54,8 +58,8 @@ def _numbers(text: str | None, kind: type, what: str) -> list | None:
         ) from None
 
 
-def run(args: argparse.Namespace, emit_json: Any) -> None:
-    """Dispatch ``nlhf study``."""
+def run(args: argparse.Namespace) -> None:
+    """Run (or continue) the study in ``--out`` and print the win rates against SFT with their intervals."""
     from nlhf_core.llm.study import run_study
 
     overrides = list(args.set)

@@ -14,6 +14,9 @@ import threading
 import time
 from typing import Any
 
+from nlhf_core.cli.arguments import Subparsers, add_config_arguments, add_json_flag
+from nlhf_core.cli.output import emit_json
+
 SHORTCUTS = {
     "game": "task.game",
     "tau": "policy.tau",
@@ -25,17 +28,9 @@ SHORTCUTS = {
 }
 
 
-def add_config_arguments(p: Any, game_help: str, *, out_help: str, set_help: str) -> None:
-    """``--config``, ``--out``, ``--set`` and ``--game``: how ``train`` and ``study`` pick their settings."""
-    p.add_argument("--config", "-c", metavar="NAME|FILE.toml", help="built-in config (default, smoke) or a TOML file")
-    p.add_argument("--out", "-o", metavar="DIR", help=out_help)
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help=set_help)
-    p.add_argument("--game", help=f"shortcut for --set task.game=... ({game_help})")
-
-
-def add_parser(sub: Any, game_help: str, common: Any) -> None:
-    """Register ``train`` on the main parser's subparsers."""
-    p = sub.add_parser(
+def add_parser(subparsers: Subparsers) -> None:
+    """Register ``train`` on the ``nlhf`` subparsers."""
+    p = subparsers.add_parser(
         "train",
         help="train a small language model with NLHF (Nash-MD-PG, Nash-EMA-PG, self-play) and RLHF",
         description="Runs the whole pipeline into --out: SFT, sampled pairs labelled by simulated annotators, a "
@@ -45,7 +40,6 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
     )
     add_config_arguments(
         p,
-        game_help,
         out_help="run directory (default: runs/train-<time>)",
         set_help="override one setting, e.g. --set policy.tau=0.05 (repeatable; values are TOML literals)",
     )
@@ -62,10 +56,11 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
     p.add_argument("--help-config", action="store_true", help="list every setting with its default and exit")
-    common(p)
+    add_json_flag(p)
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
+    """``--set`` items, then the shortcut flags and ``--methods`` as ``SECTION.KEY=VALUE`` overrides."""
     items = list(args.set)
     for name, key in SHORTCUTS.items():
         value = getattr(args, name)
@@ -78,17 +73,18 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _help_config() -> str:
-    from nlhf_core.llm.config import SCHEMA, _toml_value
+    """Every setting as ``section.key = default    help``, one a line."""
+    from nlhf_core.llm.config import SCHEMA, toml_value
 
     lines = []
     for section, keys in SCHEMA.items():
         for key, spec in keys.items():
-            lines.append(f"{section}.{key} = {_toml_value(spec.default)}    {spec.help}")
+            lines.append(f"{section}.{key} = {toml_value(spec.default)}    {spec.help}")
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace, emit_json: Any) -> None:
-    """Dispatch ``nlhf train``."""
+def run(args: argparse.Namespace) -> None:
+    """Train (or resume) the run in ``--out`` and print each policy's win rate against SFT and KL to Nash."""
     from nlhf_core.llm import config as cfgmod
 
     if args.help_config:

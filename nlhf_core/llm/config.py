@@ -273,14 +273,15 @@ def load_config(spec: str | Path | None = None, overrides: Iterable[str] = ()) -
     return validate(config)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` (a bool, number, string or list of them) written as a TOML literal, e.g. ``true`` or ``["a", "b"]``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return "[" + ", ".join(toml_value(v) for v in value) + "]"
 
 
 def to_toml(config: Mapping[str, Mapping[str, Any]]) -> str:
@@ -289,6 +290,6 @@ def to_toml(config: Mapping[str, Mapping[str, Any]]) -> str:
     for section, values in config.items():
         lines.append(f"[{section}]")
         for key, value in values.items():
-            lines.append(f"{key} = {_toml_value(value)}  # {SCHEMA[section][key].help}")
+            lines.append(f"{key} = {toml_value(value)}  # {SCHEMA[section][key].help}")
         lines.append("")
     return "\n".join(lines)

@@ -64,13 +64,6 @@ def test_pg_bad_input_one_sentence(capsys, argv, fragment):
     assert fragment in err and "Traceback" not in err and err.count("\n") == 1
 
 
-def test_algorithms_lists_the_parametric_ones(capsys):
-    data = run_json(capsys, "algorithms")
-    names = [a["name"] for a in data["algorithms"]]
-    assert {"nash-md-pg", "nash-ema-pg", "self-play-pg", "rlhf-pg"} <= set(names)
-    assert names.index("nash-md") < names.index("nash-md-pg")
-
-
 def test_readable_output_lists_every_context_like_solve(capsys):
     """`nlhf pg` and `nlhf solve` print their summary through one function: contexts get their rows."""
     assert main(["pg", "preset:two-prompts", "--steps", "20"]) == 0
