@@ -40,6 +40,13 @@ def add_parser(sub: Any, game_help: str, common: Any) -> None:
         "--betas", metavar="B,B", help="Nash-MD-PG mixture coefficients (default: 0.125,0.25,0.5; smoke: 0.125,0.5)"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    p.add_argument(
+        "--engine",
+        choices=("lm", "tabular"),
+        default="lm",
+        help="lm (default): train the language models; tabular: the exact tabular prediction of the same table "
+        "(no training, no torch; data.pairs = 0 is the infinite-data limit; preset defaults, 10 seeds otherwise)",
+    )
     common(p)
 
 
@@ -56,6 +63,11 @@ def _numbers(text: str | None, kind: type, what: str) -> list | None:
 
 def run(args: argparse.Namespace, emit_json: Any) -> None:
     """Dispatch ``nlhf study``."""
+    if getattr(args, "engine", "lm") == "tabular":
+        from .cli_study_tabular import run as run_tabular
+
+        run_tabular(args, emit_json, _numbers)
+        return
     from .llm.study import run_study
 
     overrides = list(args.set)
