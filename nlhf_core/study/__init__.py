@@ -5,13 +5,15 @@
   every pair exactly under the true game, over seeds;
 * :mod:`.curve` — the paper's findings on a table and the ``beta`` curve behind them;
 * :mod:`.defaults` — the settings (the language-model study's names) and the presets' study defaults;
-* :mod:`.report` — ``study.json`` and its companions, in the language-model study's layout.
+* :mod:`.report` — ``study.json`` and its companions, in the language-model study's layout;
+* :mod:`.measured` — a measured ``study.json``'s cells placed on the beta curve.
 
 No module here imports torch.
 """
 
 from .curve import BetaCurve, Findings, beta_curve, paper_findings
 from .defaults import PresetStudy, preset_overrides, preset_study, resolve_settings, tabular_settings_from
+from .measured import measured_points, study_game
 from .report import study_json, write_study
 from .tabular import (
     FittedModels,
@@ -36,12 +38,14 @@ __all__ = [
     "deploy",
     "evaluate",
     "exact_models",
+    "measured_points",
     "paper_findings",
     "preset_overrides",
     "preset_study",
     "resolve_settings",
     "run_tabular_study",
     "sampled_models",
+    "study_game",
     "study_json",
     "tabular_settings",
     "tabular_settings_from",
