@@ -17,7 +17,7 @@ from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.game_io import game_to_json
 from nlhf_core.metrics import win_rate
 from nlhf_core.presets import PRESET_DIR, get_preset, list_presets, preset_names
-from nlhf_core.study import run_tabular_study, tabular_settings
+from nlhf_core.study import paper_findings, run_tabular_study, tabular_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -241,6 +241,7 @@ def test_paper_comparison_holds_in_most_seeds_at_its_default_data():
     assert len(study.per_seed) == 50
     held = [all(findings_of(W, list(study.methods), d["betas"])) for W in study.per_seed]
     assert sum(held) == 46  # the story's "46 of 50 seeds" (>= 80 % required)
+    assert [paper_findings(W, study.methods, study.settings.betas).all for W in study.per_seed] == held  # the app's
 
 
 @pytest.mark.parametrize(
