@@ -30,6 +30,12 @@ PAGES = [
     st.Page(
         str(HERE / "app_pages" / "feedback_lab.py"), title="Feedback lab", icon=":material/groups:", url_path="feedback"
     ),
+    st.Page(
+        str(HERE / "app_pages" / "paper_comparison.py"),
+        title="Paper's comparison",
+        icon=":material/table_chart:",
+        url_path="paper-comparison",
+    ),
     st.Page(str(HERE / "app_pages" / "lm_lab.py"), title="LM lab", icon=":material/smart_toy:", url_path="lm-lab"),
     st.Page(str(HERE / "app_pages" / "race.py"), title="Solver race", icon=":material/sports_score:", url_path="race"),
     st.Page(str(HERE / "app_pages" / "sweeps.py"), title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),

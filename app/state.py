@@ -237,3 +237,65 @@ def _preset_stories() -> frozenset[str]:
 def is_preset_story(story: str) -> bool:
     """Presets' stories are ours (their Markdown is rendered); any other story is shown literally."""
     return story in _preset_stories()
+
+
+# ---------------------------------------------------------------------- the paper's comparison (issue 16)
+def _study_settings(
+    link: str,
+    mu: tuple[float, ...],
+    tau: float,
+    rlhf_tau: float,
+    pairs: int,
+    noise: float,
+    seeds: int,
+    betas: tuple[float, ...],
+):
+    from nlhf_core.study import tabular_settings
+
+    return tabular_settings(
+        _game_from_link(link),
+        list(mu),
+        tau=tau,
+        rlhf_tau=rlhf_tau,
+        betas=betas,
+        pairs=pairs,
+        noise=noise,
+        seeds=range(seeds),
+    )
+
+
+@st.cache_data(show_spinner="Fitting the models and deploying every method…", max_entries=32)
+def tabular_study(
+    link: str,
+    mu: tuple[float, ...],
+    tau: float,
+    rlhf_tau: float,
+    pairs: int,
+    noise: float,
+    seeds: int,
+    betas: tuple[float, ...],
+):
+    """The tabular study of the paper's comparison (:func:`nlhf_core.study.run_tabular_study`)."""
+    from nlhf_core.study import run_tabular_study
+
+    return run_tabular_study(_study_settings(link, mu, tau, rlhf_tau, pairs, noise, seeds, betas))
+
+
+@st.cache_data(show_spinner="Tracing the β curve…", max_entries=32)
+def study_beta_curve(
+    link: str,
+    mu: tuple[float, ...],
+    tau: float,
+    rlhf_tau: float,
+    pairs: int,
+    noise: float,
+    seeds: int,
+    betas: tuple[float, ...],
+):
+    """Nash-MD-PG's win rates for beta in 0, 0.05, ..., 1 and the table's betas (:func:`nlhf_core.study.beta_curve`)."""
+    import numpy as np
+
+    from nlhf_core.study import beta_curve
+
+    grid = sorted({*np.linspace(0.0, 1.0, 21).round(6), *betas})
+    return beta_curve(_study_settings(link, mu, tau, rlhf_tau, pairs, noise, seeds, betas), grid)

@@ -43,6 +43,7 @@ SECTIONS = {
     "regularized": "bench_regularized",
     "dynamics": "bench_dynamics",
     "lm": "bench_lm",  # the language-model trainer against TRL's NashMDTrainer (added with nlhf_core/llm)
+    "study": "bench_study",  # the tabular study of the paper's comparison (issue 16)
 }
 BASE_PACKAGES = ("nlhf-explorer", "numpy", "scipy", "torch")
 

@@ -31,8 +31,8 @@ LAYERS: dict[str, int] = {
     "feedback": 5,
     "policy_gradient": 6,
     "viz": 7,
-    "study": 8,
-    "llm": 9,
+    "llm": 8,
+    "study": 9,
     "cli": 10,
 }
 #: Folders scanned besides ``nlhf_core`` (for the Plotly rule).

@@ -7,15 +7,61 @@ number comes from and rewrites them identically.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from nlhf_core.feedback.annotators import AnnotatorGroup, AnnotatorPopulation
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import save_game
 
 OUT = Path(__file__).resolve().parents[1] / "nlhf_core" / "games" / "preset_data"
+#: Study defaults (reference, temperatures, data) stored next to the presets that have them.
+STUDY_OUT = OUT / "study-defaults"
+
+# The paper's comparison (issue 16): groups of annotators with transitive rankings, mixed 5 : 3 : 1.
+PAPER_LABELS = ["insightful", "polished", "stock", "witty"]
+PAPER_GROUPS = [
+    ("group 1", ["insightful", "polished", "stock", "witty"], 5),
+    ("group 2", ["witty", "insightful", "polished", "stock"], 3),
+    ("group 3", ["polished", "stock", "witty", "insightful"], 1),
+]
+# SFT writes the stock answer 70 % of the time, the witty one 20 %, the polished and the insightful 5 % each.
+PAPER_STUDY = {
+    "settings": {
+        "sft.answer_weights": [0.05, 0.05, 0.7, 0.2],
+        "policy.tau": 0.1,
+        "rlhf.tau": 0.3,
+        "data.pairs": 10000,
+        "data.noise": 0.0,
+    },
+    "betas": [0.125, 0.25, 0.5, 0.75, 1.0],
+    "seeds": 50,
+    "groups": [{"name": n, "ranking": r, "weight": w} for n, r, w in PAPER_GROUPS],
+}
+PAPER_STORY = (
+    "Built the way the paper's data was (Munos et al. 2024, Table 1): three groups of annotators, each with a "
+    "transitive ranking, mixed 5 : 3 : 1. Group 1 ranks insightful > polished > stock > witty, group 2 witty > "
+    "insightful > polished > stock, group 3 polished > stock > witty > insightful, so 'insightful' beats every "
+    "answer head to head (8/9, 8/9, 5/9) and is the Nash equilibrium. The SFT model writes its stock answer 70% "
+    "of the time, the witty one 20% and the insightful one only 5%; 'polished' is the stock answer improved, "
+    "which every group prefers to it. A Bradley–Terry reward fitted on pairs from SFT orders answers by how often "
+    "they beat SFT, so it ranks 'polished' first (it beats the stock answer 9/9), and RLHF (tau_R = 0.3) puts 83% "
+    "on it. With tau = 0.1 the exact table shows the paper's findings: (a) Nash-MD-PG with beta = 0.5 beats RLHF "
+    "0.583, because it best-responds to the regularized Nash at temperature tau/(1 - beta), an opponent still "
+    "full of the stock answer, and the best response to that is mostly 'insightful', which beats 'polished' 8/9; "
+    "(b) self-play ties RLHF (0.502): against its own insightful-heavy play 'polished' has lost its edge (it "
+    "loses to 'insightful' like the stock answer does) while 'witty', the one answer that holds up against "
+    "'insightful', stays, so its stock and witty mass loses to RLHF's 'polished'; the win rate against RLHF rises "
+    "with beta and falls again as the opponent nears SFT, until the best response to SFT (beta = 1) tilts SFT "
+    "along the reward's own order, only less sharply than RLHF, and loses to it (0.479); (c) every method beats "
+    "SFT. The window is narrow: the findings hold for tau in about [0.091, 0.107], tau_R in about [0.20, 0.49] "
+    "and label noise below 0.03 (noise eps acts on the NLHF methods as tau -> tau/(1 - 2 eps); lowering tau "
+    "to 0.1 (1 - 2 eps) restores them up to eps = 0.1); with 10,000 labelled pairs from SFT they hold in 46 of 50 "
+    "seeds."
+)
 
 
 def dice_matrix(faces: list[list[int]]) -> list[list[float]]:
@@ -222,7 +268,20 @@ def presets() -> list[PreferenceGame]:
             ),
         )
     )
+    population = AnnotatorPopulation(
+        tuple(AnnotatorGroup.from_ranking(n, PAPER_LABELS, r, w) for n, r, w in PAPER_GROUPS)
+    )
+    games.append(population.aggregate(name="paper-comparison", story=PAPER_STORY))
     return games
+
+
+def study_defaults() -> dict[str, dict]:
+    """The study defaults of each preset that has them (``assets/presets/study-defaults/NAME.json``)."""
+    return {"paper-comparison": PAPER_STUDY}
+
+
+def study_defaults_json(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def main() -> None:
@@ -230,6 +289,10 @@ def main() -> None:
     for game in presets():
         save_game(game, OUT / f"{game.name}.json")
         print("wrote", game.name)
+    STUDY_OUT.mkdir(parents=True, exist_ok=True)
+    for name, data in study_defaults().items():
+        (STUDY_OUT / f"{name}.json").write_text(study_defaults_json(data), encoding="utf-8")
+        print("wrote study defaults of", name)
 
 
 if __name__ == "__main__":

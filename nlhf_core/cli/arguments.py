@@ -7,8 +7,8 @@ front of them, so ``nlhf sweep --eta 1:2`` reports ``--eta '1:2' ...``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from typing import TypeAlias
+from collections.abc import Callable, Sequence
+from typing import TypeAlias, TypeVar
 
 from nlhf_core.algorithms.sweep import parse_grid
 from nlhf_core.errors import ParameterError
@@ -102,3 +102,18 @@ def parse_grid_flag(text: str, name: str) -> list[float]:
         ParameterError: the value is not a grid; the message starts with ``--NAME 'text'``.
     """
     return parse_grid(text, what=f"--{name}")
+
+
+Number = TypeVar("Number", int, float)
+
+
+def parse_numbers(text: str | None, kind: Callable[[str], Number], what: str) -> list[Number] | None:
+    """``--WHAT a,b,c`` as numbers read by ``kind`` (None when the flag was not given)."""
+    if text is None:
+        return None
+    try:
+        return [kind(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ParameterError(
+            f"--{what} {text!r} is not a comma-separated list of numbers; e.g. --{what} 0,1."
+        ) from None

@@ -3,7 +3,8 @@
 Trains SFT, RLHF, self-play, Nash-MD-PG for several ``beta`` and Nash-EMA-PG on the same data and
 budget for every seed (see :mod:`nlhf_core.llm.study`), then writes ``study.json``, ``study.csv``,
 ``study_cells.csv``, ``study.md``, ``study.svg`` and ``study.html`` into ``--out``.
-torch is imported only when the command runs.
+torch is imported only when the command runs. ``--engine tabular`` predicts the same table exactly
+(:mod:`nlhf_core.study`): no training, no torch.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
-from nlhf_core.cli.arguments import Subparsers, add_config_arguments, add_json_flag
+from nlhf_core.cli.arguments import Subparsers, add_config_arguments, add_json_flag, parse_numbers
 from nlhf_core.cli.output import emit_json
 from nlhf_core.errors import ParameterError
-
-Number = TypeVar("Number", int, float)
+from nlhf_core.study import resolve_settings, run_tabular_study, tabular_settings_from, write_study
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -43,23 +41,21 @@ def add_parser(subparsers: Subparsers) -> None:
         "--betas", metavar="B,B", help="Nash-MD-PG mixture coefficients (default: 0.125,0.25,0.5; smoke: 0.125,0.5)"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    p.add_argument(
+        "--engine",
+        choices=("lm", "tabular"),
+        default="lm",
+        help="lm (default): train the language models; tabular: the exact tabular prediction of the same table "
+        "(no training, no torch; data.pairs = 0 is the infinite-data limit; preset defaults, 10 seeds otherwise)",
+    )
     add_json_flag(p)
-
-
-def _numbers(text: str | None, kind: Callable[[str], Number], what: str) -> list[Number] | None:
-    """``--WHAT a,b,c`` as numbers read by ``kind`` (None when the flag was not given)."""
-    if text is None:
-        return None
-    try:
-        return [kind(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ParameterError(
-            f"--{what} {text!r} is not a comma-separated list of numbers; e.g. --{what} 0,1."
-        ) from None
 
 
 def run(args: argparse.Namespace) -> None:
     """Run (or continue) the study in ``--out`` and print the win rates against SFT with their intervals."""
+    if args.engine == "tabular":
+        run_tabular(args)
+        return
     from nlhf_core.llm.study import run_study
 
     overrides = list(args.set)
@@ -75,8 +71,8 @@ def run(args: argparse.Namespace) -> None:
     result = run_study(
         args.config,
         out,
-        seeds=_numbers(args.seeds, int, "seeds"),
-        betas=_numbers(args.betas, float, "betas"),
+        seeds=parse_numbers(args.seeds, int, "seeds"),
+        betas=parse_numbers(args.betas, float, "betas"),
         overrides=overrides,
         progress=not quiet and sys.stderr.isatty(),
         log=log,
@@ -96,3 +92,41 @@ def run(args: argparse.Namespace) -> None:
     for i, m in enumerate(names[1:], start=1):
         print(f"  {m:<{width}}  {W[i][0]:.3f} [{low[i][0]:.3f}, {high[i][0]:.3f}]")
     print(f"wall time {result['wall_time_s']:.1f} s")
+
+
+def run_tabular(args: argparse.Namespace) -> None:
+    """Run the tabular study of ``args`` and print its summary (or one JSON object with ``--json``)."""
+
+    if args.config is not None:
+        raise ParameterError(
+            "The tabular engine reads its settings from --game and --set (over the preset's study defaults); "
+            "--config picks training budgets of the language-model engine, so leave it out."
+        )
+    overrides = list(args.set)
+    if args.game is not None:
+        overrides.append(f"task.game={args.game!r}")
+    values = resolve_settings(overrides)
+    settings, game = tabular_settings_from(
+        values, betas=parse_numbers(args.betas, float, "betas"), seeds=parse_numbers(args.seeds, int, "seeds")
+    )
+    result = run_tabular_study(settings)
+    out = args.out or os.path.join("runs", time.strftime("study-tabular-%Y%m%d-%H%M%S"))
+    data = write_study(result, out, game)
+    if args.json:
+        emit_json({"out": out, **data})
+        return
+    names, W, low, high = data["methods"], data["win_rates"], data["win_rates_ci_low"], data["win_rates_ci_high"]
+    width = max(len(m) for m in names)
+    rlhf = names.index("rlhf")
+    where = f"mean [95% t-interval] over {len(settings.seeds)} seeds" if settings.seeds else "exact, infinite data"
+    print(f"study directory: {out}  (study.json, study.csv, study.md, study.svg, study.html)")
+    print(
+        f"tabular study of {game}: tau = {settings.tau:g}, tau_R = {settings.rlhf_tau:g}, "
+        f"data.pairs = {settings.pairs} ({'exact limit' if not settings.pairs else 'pairs from mu x mu'}), "
+        f"noise = {settings.noise:g}"
+    )
+    print(f"win rate vs SFT and vs RLHF under the true preferences, {where}:")
+    for i, m in enumerate(names[1:], start=1):
+        vs_rlhf = "" if i == rlhf else f"   vs rlhf {W[i][rlhf]:.3f} [{low[i][rlhf]:.3f}, {high[i][rlhf]:.3f}]"
+        print(f"  {m:<{width}}  vs sft {W[i][0]:.3f} [{low[i][0]:.3f}, {high[i][0]:.3f}]{vs_rlhf}")
+    print(f"wall time {data['wall_time_s']:.2f} s")

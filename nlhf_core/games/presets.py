@@ -25,6 +25,7 @@ PRESET_ORDER = (
     "paper-three-annotators",
     "bradley-terry",
     "paper-elo",
+    "paper-comparison",
     "nontransitive-dice",
     "clone-rps",
     "random-tournament",

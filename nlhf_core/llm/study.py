@@ -36,6 +36,7 @@ import copy
 import csv
 import json
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -309,13 +310,14 @@ def run_study(
 
 # ---------------------------------------------------------------------- outputs
 def write_outputs(out: Path, result: dict[str, Any]) -> None:
-    """``study.json``, ``study.csv``, ``study_cells.csv``, ``study.md``, ``study.svg`` and ``study.html``."""
-    from nlhf_core.llm.runtime import atomic_write_json, atomic_write_text
+    """``study.json``, ``study.csv``, ``study_cells.csv``, ``study.md``, ``study.svg`` and ``study.html``.
 
+    Shared by both engines of ``nlhf study`` (the tabular one imports no torch, so neither may this).
+    """
     names = result["methods"]
     W, L, H = (np.array(result[k]) for k in ("win_rates", "win_rates_ci_low", "win_rates_ci_high"))
     Q = result["win_rates_preference_model"]
-    atomic_write_json(out / "study.json", result)
+    _write_text(out / "study.json", json.dumps(result, indent=2, sort_keys=False) + "\n")
     with open(out / "study.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["row beats column", *names])
@@ -334,9 +336,17 @@ def write_outputs(out: Path, result: dict[str, Any]) -> None:
                 w.writerow(
                     [a, b, repr(float(W[i, j])), repr(float(L[i, j])), repr(float(H[i, j])), pm, *map(repr, per)]
                 )
-    atomic_write_text(out / "study.md", markdown_table(result))
-    atomic_write_text(out / "study.svg", heatmap_svg(result))
-    atomic_write_text(out / "study.html", heatmap_html(result))
+    _write_text(out / "study.md", markdown_table(result))
+    _write_text(out / "study.svg", heatmap_svg(result))
+    _write_text(out / "study.html", heatmap_html(result))
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Atomic write (temp file + ``os.replace``), as :func:`nlhf_core.llm.runtime.atomic_write_text` without torch."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def markdown_table(result: dict[str, Any]) -> str:

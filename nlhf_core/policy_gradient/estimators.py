@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import optimize
 
 from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
+from nlhf_core.games.game import PreferenceGame
 from nlhf_core.policy_gradient.losses import regularized_pg_loss
 from nlhf_core.policy_gradient.policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
-from nlhf_core.policy_gradient.registry import MAX_STATIONARY_SIZE, PGAlgorithm
+from nlhf_core.policy_gradient.registry import PGAlgorithm
+from nlhf_core.policy_gradient.resting_point import nash_md_pg_resting_point
 
 
 def alternative_log_probs(
@@ -110,42 +111,15 @@ def stationary_point(
 
     ``self-play-pg`` and ``nash-ema-pg``: ``pi*_tau`` (given as ``regularized``). ``rlhf-pg``:
     ``pi ∝ mu exp(r / tau)``. ``nash-md-pg``: the gradient vanishes where
-    ``pi ∝ mu exp(P pi_beta / tau)`` with ``pi_beta ∝ pi^(1-beta) mu^beta`` — the fixed point of
-    tabular Nash-MD with ``eta = beta / tau`` (both mix with coefficient ``eta tau = beta``); it is
-    ``pi*_tau`` at ``beta = 0`` and moves away from it as ``beta`` grows. Found by a root finder;
-    None if that does not converge to 1e-12 (or the game has more than 200 responses).
+    ``pi ∝ mu exp(P pi_beta / tau)`` with ``pi_beta ∝ pi^(1-beta) mu^beta``, i.e. (closed form, see
+    :mod:`.resting_point`) ``pi = BR_tau(pi*_{tau/(1-beta)})``; it is ``pi*_tau`` at ``beta = 0`` and
+    the best response to ``mu`` at ``beta = 1``.
     """
     if algo.signal == "reward":
         return kl_regularized_optimum(rewards, tau, mu)
     if algo.alternative != "mixture" or beta == 0.0:
         return regularized
-    points = [
-        _mixture_fixed_point(P, tau, beta, np.log(m), np.log(r))
-        for P, m, r in zip(matrices, mu, regularized, strict=True)
-    ]
-    return None if any(x is None for x in points) else np.stack(points)
-
-
-def _mixture_fixed_point(P: np.ndarray, tau: float, beta: float, log_mu: np.ndarray, log_start: np.ndarray):
-    """Solve ``z = log_softmax(log mu + P softmax((1 - beta) z + beta log mu) / tau)`` for one context.
-
-    Powell's hybrid method (MINPACK) from ``log pi*_tau``; the answer is accepted only if the
-    fixed-point residual in probabilities is below 1e-12.
-    """
-
-    def mapping(z: np.ndarray) -> np.ndarray:
-        mix = np.exp(_log_softmax((1 - beta) * z + beta * log_mu))
-        return _log_softmax(log_mu + P @ mix / tau)
-
-    if len(log_mu) > MAX_STATIONARY_SIZE:
-        return None
-    solution = optimize.root(lambda z: z - mapping(z), log_start, method="hybr", options={"xtol": 1e-14})
-    z = _log_softmax(solution.x)
-    if not np.all(np.isfinite(z)) or np.max(np.abs(np.exp(mapping(z)) - np.exp(z))) > 1e-12:
-        return None
-    return np.exp(mapping(z))
-
-
-def _log_softmax(v: np.ndarray) -> np.ndarray:
-    v = v - v.max(-1, keepdims=True)
-    return v - np.log(np.exp(v).sum(-1, keepdims=True))
+    labels = tuple(f"y{i}" for i in range(matrices.shape[-1]))
+    contexts = tuple(f"x{c}" for c in range(matrices.shape[0]))
+    game = PreferenceGame(labels, np.array(matrices, dtype=float), contexts, np.full(len(contexts), 1 / len(contexts)))
+    return nash_md_pg_resting_point(game, tau, beta, mu).policy

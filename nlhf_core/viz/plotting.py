@@ -629,3 +629,194 @@ def metric_lines(
 
 
 _SERIES_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+# ---------------------------------------------------------------------- the paper's comparison (issue 16)
+#: Colours of the paper's methods in every study chart: SFT is the reference, RLHF is RLHF, self-play rests at
+#: the regularized Nash; Nash-MD-PG runs from the Nash blue (small beta) to IPO's purple at beta = 1 (the best
+#: response to mu is IPO's optimum for pairs drawn from mu).
+METHOD_COLOURS = {
+    "sft": POLICY_COLOURS["reference"],
+    "rlhf": POLICY_COLOURS["RLHF"],
+    "self-play": POLICY_COLOURS["regularized Nash"],
+    "nash-ema-pg": "#8c564b",
+}
+#: Colours of the two opponents in the beta curve.
+OPPONENT_COLOURS = {"rlhf": POLICY_COLOURS["RLHF"], "self-play": POLICY_COLOURS["regularized Nash"]}
+
+
+def method_colour(name: str) -> str:
+    """The colour of a study method (``nash-md-pg(beta=B)`` blends from the Nash blue to IPO's purple with B)."""
+    if name in METHOD_COLOURS:
+        return METHOD_COLOURS[name]
+    if name.startswith("nash-md-pg(beta=") and name.endswith(")"):
+        try:
+            beta = min(1.0, max(0.0, float(name[len("nash-md-pg(beta=") : -1])))
+        except ValueError:
+            return "#17becf"
+        a, b = POLICY_COLOURS["Nash"], POLICY_COLOURS["IPO"]
+        rgb = [round(int(a[k : k + 2], 16) * (1 - beta) + int(b[k : k + 2], 16) * beta) for k in (1, 3, 5)]
+        return "#" + "".join(f"{c:02x}" for c in rgb)
+    return "#17becf"
+
+
+def beta_curve_figure(
+    betas: Sequence[float],
+    exact: Mapping[str, np.ndarray],
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    measured: Sequence[Mapping] = (),
+    title: str = "Nash-MD-PG from self-play (β = 0) to the best response to μ (β = 1)",
+) -> dict:
+    """Win rate of Nash-MD-PG(β) against each opponent (``exact``: ``{"rlhf": (G,), "self-play": (G,)}``).
+
+    ``bands`` (same keys) are drawn as shaded ranges over seeds behind the exact lines; ``measured`` are
+    points ``{"opponent", "beta", "value", "low", "high", "name"}`` (e.g. a language-model study's cells)
+    drawn on top with their intervals. A dotted line marks a tie (1/2).
+    """
+    x = [float(b) for b in betas]
+    data: list[dict] = []
+    for opponent, (lo, hi) in (bands or {}).items():
+        data.append(
+            {
+                "type": "scatter",
+                "x": x + x[::-1],
+                "y": _floats(hi) + _floats(lo)[::-1],
+                "fill": "toself",
+                "fillcolor": OPPONENT_COLOURS.get(opponent, "#7f7f7f"),
+                "opacity": 0.18,
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "name": f"vs {opponent}: finite-data range over seeds",
+            }
+        )
+    for opponent, values in exact.items():
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": x,
+                "y": _floats(values),
+                "name": f"vs {opponent} (exact)",
+                "line": {"color": OPPONENT_COLOURS.get(opponent, "#7f7f7f"), "width": 3},
+                "hovertemplate": f"β = %{{x:.3g}}: P(Nash-MD-PG ≻ {opponent}) = %{{y:.4f}}<extra></extra>",
+            }
+        )
+    for opponent in dict.fromkeys(p["opponent"] for p in measured):
+        points = [p for p in measured if p["opponent"] == opponent]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [float(p["beta"]) for p in points],
+                "y": _floats([p["value"] for p in points]),
+                "error_y": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": _floats([p["high"] - p["value"] for p in points]),
+                    "arrayminus": _floats([p["value"] - p["low"] for p in points]),
+                },
+                "name": html.escape(str(points[0].get("name", f"measured vs {opponent}")), quote=False),
+                "marker": {
+                    "size": 11,
+                    "symbol": "diamond",
+                    "color": OPPONENT_COLOURS.get(opponent, "#7f7f7f"),
+                    "line": {"width": 1.5, "color": "black"},
+                },
+            }
+        )
+    layout = {
+        "title": {"text": html.escape(title, quote=False)},
+        "xaxis": {"title": "mixture coefficient β (0: self-play, 1: best response to μ)", "range": [-0.02, 1.02]},
+        "yaxis": {"title": "win rate of Nash-MD-PG(β)"},
+        "shapes": [{"type": "line", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5, "line": {"dash": "dot", "color": "#444"}}],
+        "height": 420,
+        "legend": {"orientation": "h", "y": -0.25},
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    }
+    return {"data": data, "layout": layout}
+
+
+def study_heatmap(
+    names: Sequence[str],
+    mean: np.ndarray,
+    low: np.ndarray | None = None,
+    high: np.ndarray | None = None,
+    title: str = "Win rate of row vs column under the true preferences",
+) -> dict:
+    """The study's table ``W[a, b] = P(a ≻ b)`` as a heat map centred on 1/2, with its interval in each cell."""
+    W = np.asarray(mean, dtype=float)
+    k = len(names)
+
+    def cell(i: int, j: int) -> str:
+        if i == j:
+            return "—"
+        if low is None or high is None or low[i][j] == high[i][j]:
+            return f"{W[i, j]:.3f}"
+        return f"{W[i, j]:.3f}<br>[{low[i][j]:.2f}, {high[i][j]:.2f}]"
+
+    shown = _escape(names)
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": [_floats(row) for row in W],
+                "x": shown,
+                "y": shown,
+                "zmin": 0.0,
+                "zmax": 1.0,
+                "colorscale": "RdBu",
+                "text": [[cell(i, j) for j in range(k)] for i in range(k)],
+                "texttemplate": "%{text}",
+                "hovertemplate": "P(%{y} ≻ %{x}) = %{z:.4f}<extra></extra>",
+                "colorbar": {"title": {"text": "row wins"}},
+            }
+        ],
+        "layout": {
+            "title": {"text": html.escape(title, quote=False)},
+            "xaxis": {"side": "top", "type": "category", "title": "column"},
+            "yaxis": {"autorange": "reversed", "type": "category", "title": "row"},
+            "height": max(380, 48 * k + 160),
+            "margin": {"l": 10, "r": 10, "t": 110, "b": 10},
+        },
+    }
+
+
+def method_bars(
+    labels: Sequence[str],
+    policies: Mapping[str, np.ndarray],
+    spread: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    title: str = "What each method deploys",
+) -> dict:
+    """Grouped bars: each method's probability of each response, in the method's colour; ``spread`` adds
+    asymmetric error bars (e.g. the range over seeds)."""
+    shown = _escape(labels)
+    data = []
+    for name, policy in policies.items():
+        p = np.ravel(np.asarray(policy, dtype=float))
+        trace = {
+            "type": "bar",
+            "name": html.escape(str(name), quote=False),
+            "x": shown,
+            "y": _floats(p),
+            "marker": {"color": method_colour(name)},
+            "hovertemplate": f"{html.escape(str(name), quote=False)}: %{{x}} %{{y:.4f}}<extra></extra>",
+        }
+        if spread and name in spread:
+            lo, hi = (np.ravel(np.asarray(v, dtype=float)) for v in spread[name])
+            trace["error_y"] = {
+                "type": "data",
+                "symmetric": False,
+                "array": _floats(np.clip(hi - p, 0, None)),
+                "arrayminus": _floats(np.clip(p - lo, 0, None)),
+            }
+        data.append(trace)
+    layout = {
+        "title": {"text": html.escape(title, quote=False)},
+        "barmode": "group",
+        "xaxis": {"type": "category", "title": "response"},
+        "yaxis": {"title": "probability", "range": [0, 1]},
+        "legend": {"orientation": "h", "y": -0.25},
+        "height": 400,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+    }
+    return {"data": data, "layout": layout}

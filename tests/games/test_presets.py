@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import sys
 from pathlib import Path
@@ -12,10 +13,11 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import log_expit
 
-from nlhf_core.equilibria import nash_equilibrium
+from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.games.io import game_to_json
 from nlhf_core.games.metrics import win_rate
 from nlhf_core.games.presets import PRESET_DIR, get_preset, list_presets, preset_names
+from nlhf_core.study import paper_findings, run_tabular_study, tabular_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,3 +143,125 @@ def test_bradley_terry_preset_is_recovered_by_a_fit():
     np.testing.assert_allclose(scores, np.array([2.0, 1.2, 0.4, -1.0]) - 2.0, atol=1e-5)
     assert nash_equilibrium(game).support == (0,)
     assert math.isclose(game.matrix[0, 3], 1 / (1 + math.exp(-3.0)))
+
+
+# ---------------------------------------------------------------------- paper-comparison (issue 16)
+def paper_defaults() -> dict:
+    return json.loads((PRESET_DIR / "study-defaults" / "paper-comparison.json").read_text(encoding="utf-8"))
+
+
+def paper_table(**changes):
+    """The preset's tabular study at its defaults (``changes`` override tau, rlhf_tau, pairs, noise, seeds)."""
+    d = paper_defaults()
+    s = d["settings"]
+    kw = {
+        "tau": s["policy.tau"],
+        "rlhf_tau": s["rlhf.tau"],
+        "betas": d["betas"],
+        "pairs": 0,
+        "noise": s["data.noise"],
+        "seeds": range(d["seeds"]),
+    }
+    kw.update(changes)
+    return run_tabular_study(tabular_settings(get_preset("paper-comparison"), s["sft.answer_weights"], **kw))
+
+
+def findings_of(W: np.ndarray, methods: list[str], betas: list[float]) -> tuple[bool, bool, bool]:
+    """The paper's findings read directly off a table (independent of nlhf_core.study.curve)."""
+    row = {m: i for i, m in enumerate(methods)}
+    rlhf, sft = row["rlhf"], row["sft"]
+    curve = [W[row["self-play"], rlhf]] + [W[row[f"nash-md-pg(beta={b:g})"], rlhf] for b in sorted(betas)]
+    middle = [W[row[f"nash-md-pg(beta={b:g})"], rlhf] for b in betas if 0 < b < 1]
+    peak = int(np.argmax(curve))
+    rises_falls = 0 < peak < len(curve) - 1 and all(np.diff(curve)[:peak] > 0) and all(np.diff(curve)[peak:] < 0)
+    a = max(middle) >= 0.55
+    b = abs(curve[0] - 0.5) <= 0.03 and rises_falls and curve[-1] < 0.5
+    c = all(W[i, sft] > 0.5 for m, i in row.items() if m != "sft")
+    return a, b, c
+
+
+def test_paper_comparison_is_three_transitive_groups_and_the_script_writes_its_defaults():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_presets
+    finally:
+        sys.path.pop(0)
+    for name, data in make_presets.study_defaults().items():
+        path = PRESET_DIR / "study-defaults" / f"{name}.json"
+        assert path.read_text(encoding="utf-8") == make_presets.study_defaults_json(data)
+    game, d = get_preset("paper-comparison"), paper_defaults()
+    labels = list(game.labels)
+    weights = np.array([g["weight"] for g in d["groups"]], dtype=float)
+    P = np.full((4, 4), 0.5)
+    for i, j in itertools.permutations(range(4), 2):
+        P[i, j] = sum(
+            w
+            for g, w in zip(d["groups"], weights / weights.sum(), strict=True)
+            if g["ranking"].index(labels[i]) < g["ranking"].index(labels[j])
+        )
+    np.testing.assert_allclose(game.matrix, P, atol=1e-15)
+    assert len(d["groups"]) == 3 and list(weights) == [5, 3, 1]
+    assert all(g["ranking"].index("polished") < g["ranking"].index("stock") for g in d["groups"])  # everyone
+
+
+def test_paper_comparison_story_numbers():
+    game, d = get_preset("paper-comparison"), paper_defaults()
+    P, mu = game.matrix, np.array(d["settings"]["sft.answer_weights"])
+    insightful, polished, stock, witty = range(4)
+    np.testing.assert_allclose(P[insightful, [polished, stock, witty]], [8 / 9, 8 / 9, 5 / 9], atol=1e-15)
+    np.testing.assert_array_equal(nash_equilibrium(game).policy, [1, 0, 0, 0])
+    assert P[polished, stock] == 1.0
+    np.testing.assert_allclose(mu, [0.05, 0.05, 0.7, 0.2])
+    # the reward fitted on SFT's pairs ranks 'polished' first (independent BT fit), and RLHF puts 83% on it
+    r = bradley_terry_scores(P, np.outer(mu, mu) * (1 - np.eye(4)))
+    assert np.argmax(r) == polished and np.argmax(P @ mu) == polished
+    rlhf = mu * np.exp(r / d["settings"]["rlhf.tau"])
+    assert round(rlhf[polished] / rlhf.sum(), 2) == 0.83
+    exact = paper_table()
+    W, methods = exact.exact, list(exact.methods)
+    assert findings_of(W, methods, d["betas"]) == (True, True, True)
+    assert round(exact.win_rate("nash-md-pg(beta=0.5)", "rlhf", "exact"), 3) == 0.583
+    assert round(exact.win_rate("self-play", "rlhf", "exact"), 3) == 0.502
+    assert round(exact.win_rate("nash-md-pg(beta=1)", "rlhf", "exact"), 3) == 0.479
+    # why: self-play keeps stock and witty, beta = 0.5 best-responds with 'insightful' to a stock-heavy opponent
+    self_play = exact.exact_policies["self-play"][0]
+    assert np.argmax(self_play) == insightful and self_play[witty] > self_play[polished] < self_play[stock]
+    assert np.argmax(exact.exact_policies["nash-md-pg(beta=0.5)"][0]) == insightful
+    opponent = regularized_nash(game, d["settings"]["policy.tau"] / 0.5, mu).policy
+    assert np.argmax(opponent) == stock
+    # the best response to SFT tilts SFT along the reward's order, less sharply than RLHF
+    best_response = exact.exact_policies["nash-md-pg(beta=1)"][0]
+    np.testing.assert_array_equal(np.argsort(best_response / mu), np.argsort(r))
+    assert best_response[polished] < rlhf[polished] / rlhf.sum()
+
+
+def test_paper_comparison_holds_in_most_seeds_at_its_default_data():
+    d = paper_defaults()
+    study = paper_table(pairs=d["settings"]["data.pairs"])
+    assert len(study.per_seed) == 50
+    held = [all(findings_of(W, list(study.methods), d["betas"])) for W in study.per_seed]
+    assert sum(held) == 46  # the story's "46 of 50 seeds" (>= 80 % required)
+    assert [paper_findings(W, study.methods, study.settings.betas).all for W in study.per_seed] == held  # the app's
+
+
+@pytest.mark.parametrize(
+    ("changes", "holds"),
+    [
+        ({"tau": 0.091}, True),
+        ({"tau": 0.107}, True),
+        ({"tau": 0.089}, False),
+        ({"tau": 0.109}, False),
+        ({"rlhf_tau": 0.20}, True),
+        ({"rlhf_tau": 0.49}, True),
+        ({"rlhf_tau": 0.19}, False),
+        ({"rlhf_tau": 0.50}, False),
+        ({"noise": 0.028}, True),
+        ({"noise": 0.03}, False),
+        ({"noise": 0.05, "tau": 0.1 * 0.9}, True),
+        ({"noise": 0.1, "tau": 0.1 * 0.8}, True),
+    ],
+)
+def test_paper_comparison_windows_in_its_story(changes, holds):
+    d = paper_defaults()
+    study = paper_table(**changes)
+    assert all(findings_of(study.exact, list(study.methods), d["betas"])) == holds
