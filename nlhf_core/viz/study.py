@@ -1,0 +1,110 @@
+"""Figures of the language-model study: the win-rate matrix over seeds, as interactive HTML and as SVG.
+
+The study (Munos et al. 2024, Section 8, Table 1) reports ``W[A, B] = P(A ≻ B)`` for every pair of
+methods, the mean over seeds and a 95 % Student-t interval per cell, under the true preferences and,
+when trained, under the learned preference model. The HTML page draws both through
+:func:`~nlhf_core.viz.heatmaps.win_rate_panels`; the SVG (no dependency, for papers and READMEs)
+uses the same colour scale, :func:`~nlhf_core.viz.palette.win_rate_colour`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+import numpy as np
+
+from nlhf_core.viz.export import figures_html
+from nlhf_core.viz.heatmaps import WinRatePanel, win_rate_panels
+from nlhf_core.viz.layout import FigureSpec, significant
+from nlhf_core.viz.palette import win_rate_colour
+
+
+def study_panels(result: Mapping[str, Any]) -> list[WinRatePanel]:
+    """The study's matrices: true preferences, then the learned preference model when it was trained."""
+
+    def arrays(prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return tuple(np.asarray(result[prefix + s], dtype=float) for s in ("", "_ci_low", "_ci_high"))  # type: ignore[return-value]
+
+    panels = [WinRatePanel("true preferences (exact)", *arrays("win_rates"))]
+    if result.get("win_rates_preference_model") is not None:
+        panels.append(WinRatePanel("learned preference model", *arrays("win_rates_preference_model")))
+    return panels
+
+
+def study_heatmap(result: Mapping[str, Any]) -> FigureSpec:
+    """The study's matrices side by side; cells give the mean and the 95 % interval over seeds.
+
+    Args:
+        result: The study result (``methods``, ``seeds``, ``win_rates`` and their ``_ci_low``/``_ci_high``,
+            optionally the same for ``win_rates_preference_model``).
+
+    Returns:
+        A figure dict.
+    """
+    seeds = ", ".join(map(str, result["seeds"]))
+    title = f"Win rate of row vs column, mean and 95 % t-interval over seeds {seeds}"
+    panels = study_panels(result)
+    figure = win_rate_panels(result["methods"], panels, title, blank_diagonal=True)
+    figure["layout"]["width"] = 760 * len(panels)
+    figure["layout"]["height"] = max(figure["layout"]["height"], 720)
+    return figure
+
+
+def study_heatmap_html(result: Mapping[str, Any]) -> str:
+    """``study.html``: :func:`study_heatmap` as a standalone page (plotly.js from its CDN)."""
+    return figures_html([("study", study_heatmap(result))], include_plotlyjs="cdn")
+
+
+def study_heatmap_svg(result: Mapping[str, Any]) -> str:
+    """``study.svg``: a static heat map (no dependency), mean and 95 % interval in every off-diagonal cell.
+
+    Args:
+        result: The study result (as for :func:`study_heatmap`, plus ``config``).
+
+    Returns:
+        The SVG document.
+    """
+    names = result["methods"]
+    W, L, H = (result[k] for k in ("win_rates", "win_rates_ci_low", "win_rates_ci_high"))
+    k, cell, left, top = len(names), 96, 190, 150
+    width, height = left + k * cell + 140, top + k * cell + 50
+    seeds = ", ".join(map(str, result["seeds"]))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="22" font-size="15" font-weight="bold">Win rate of row vs column under the true '
+        f"preferences (exact), mean over seeds {escape(seeds)}</text>",
+        '<text x="10" y="40" font-size="12">cells: mean and 95 % Student-t interval over seeds</text>',
+    ]
+    for j, name in enumerate(names):
+        x = left + j * cell + cell / 2
+        parts.append(
+            f'<text x="{x}" y="{top - 8}" font-size="12" text-anchor="start" '
+            f'transform="rotate(-35 {x} {top - 8})">{escape(name)}</text>'
+        )
+    for i, name in enumerate(names):
+        y = top + i * cell
+        parts.append(
+            f'<text x="{left - 8}" y="{y + cell / 2 + 4}" font-size="12" text-anchor="end">{escape(name)}</text>'
+        )
+        for j in range(k):
+            x = left + j * cell
+            fill = win_rate_colour(W[i][j])
+            parts.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#888"/>')
+            if i != j:
+                parts.append(
+                    f'<text x="{x + cell / 2}" y="{y + cell / 2 - 2}" font-size="15" text-anchor="middle">'
+                    f"{significant(W[i][j])}</text>"
+                )
+                parts.append(
+                    f'<text x="{x + cell / 2}" y="{y + cell / 2 + 16}" font-size="10" text-anchor="middle">'
+                    f"[{significant(L[i][j], 2)}, {significant(H[i][j], 2)}]</text>"
+                )
+    parts.append(
+        f'<text x="10" y="{height - 14}" font-size="11">red: row loses, white: 1/2, blue: row wins. '
+        f"Generated by nlhf study (config {escape(str(result['config']))}).</text>"
+    )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
