@@ -16,12 +16,11 @@ import streamlit as st
 from nlhf_core.viz import FigureSpec, checked_figure, export_config
 
 
-def chart(spec: FigureSpec, key: str, **kwargs: object) -> None:
+def chart(spec: FigureSpec, key: str) -> None:
     """Draw a figure dict from ``nlhf_core.viz`` with the app's export config and theme.
 
     Args:
         spec: The figure dict.
         key: The chart's widget key (also names its PNG download).
-        **kwargs: Further ``st.plotly_chart`` options (e.g. ``width``).
     """
-    st.plotly_chart(checked_figure(spec), key=key, config=export_config(key), theme="streamlit", **kwargs)
+    st.plotly_chart(checked_figure(spec), key=key, config=export_config(key), theme="streamlit")

@@ -45,9 +45,9 @@ def _y(values: ArrayLike, log: bool) -> list[float | None]:
     return log_values(values) if log else linear_values(values)
 
 
-def _line(name: str, x: list[float], y: list[float | None], colour: str, dash: str) -> dict[str, object]:
+def _line(name: str, x: Sequence[float], y: list[float | None], colour: str, dash: str) -> dict[str, object]:
     line = {"color": colour, **({"dash": dash} if dash != "solid" else {})}
-    return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": escape(name), "line": line}
+    return {"type": "scatter", "mode": "lines", "x": list(x), "y": y, "name": escape(name), "line": line}
 
 
 def convergence_figure(

@@ -43,8 +43,8 @@ def training_curves(records: Sequence[Mapping[str, Any]], methods: Sequence[str]
         "height": 420,
         "margin": {"l": 10, "r": 10, "t": 90, "b": 10},
         "legend": {"orientation": "h", "y": -0.25},
-        "annotations": [],
     }
+    annotations: list[dict[str, object]] = []
     data: list[dict[str, object]] = []
     for k, (key, panel_title, y_title) in enumerate(PANELS):
         suffix = "" if k == 0 else str(k + 1)
@@ -52,7 +52,7 @@ def training_curves(records: Sequence[Mapping[str, Any]], methods: Sequence[str]
         layout[f"xaxis{suffix}"] = axis("step", domain=[left, left + width], anchor=f"y{suffix}")
         log = spans_decades([r[key] for r in records if r.get("stage") in methods and key in r])
         layout[f"yaxis{suffix}"] = value_axis(y_title, log, anchor=f"x{suffix}")
-        layout["annotations"].append(  # type: ignore[union-attr]
+        annotations.append(
             {
                 "text": panel_title,
                 "x": left + width / 2,
@@ -79,6 +79,7 @@ def training_curves(records: Sequence[Mapping[str, Any]], methods: Sequence[str]
                     "yaxis": f"y{suffix}",
                 }
             )
+    layout["annotations"] = annotations
     return {"data": data, "layout": layout}
 
 
