@@ -134,7 +134,7 @@ def test_formula_cells_are_data_not_formulas():
 def test_html_in_labels_is_escaped_in_figures():
     labels = ["<b>bold</b>", "<img src=x onerror=alert(1)>", "a & b"]
     game = PreferenceGame.from_upper_triangle([0.3, 0.9, 0.46], labels)
-    heat = preference_heatmap(game.labels, game.matrix).to_dict()
+    heat = preference_heatmap(game.labels, game.matrix)
     assert list(heat["data"][0]["x"]) == ["&lt;b&gt;bold&lt;/b&gt;", "&lt;img src=x onerror=alert(1)&gt;", "a &amp; b"]
     spec = simplex_animation(game.labels, np.full((2, 3), 1 / 3), [0, 1], {})
     titles = [spec["layout"]["ternary"][k]["title"]["text"] for k in ("aaxis", "baxis", "caxis")]

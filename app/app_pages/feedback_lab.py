@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.charts import chart
 from app.controls import nice_values
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
@@ -94,13 +95,13 @@ st.subheader("2. Two models of the same data")
 left, right = st.columns(2)
 with left:
     st.markdown("**Preference model** — a probability per pair (posterior mean, 90% interval on hover)")
-    st.plotly_chart(
+    chart(
         interval_heatmap(game.labels, pm.matrix[context], pm.lower[context], pm.upper[context], pm.counts[context]),
         key="pm",
     )
 with right:
     st.markdown("**Reward model** — one Bradley–Terry reward per response (±1 standard error)")
-    st.plotly_chart(rewards_bar(game.labels, rm.rewards[context], errors=rm.standard_errors[context]), key="rm")
+    chart(rewards_bar(game.labels, rm.rewards[context], errors=rm.standard_errors[context]), key="rm")
     if rm.warning:
         st.warning(literal(rm.warning))
 better = "preference model" if ll_pm > ll_rm else "reward model"
@@ -116,7 +117,7 @@ policies = {
     "RLHF (μ·exp(r/τ) of the fitted reward)": result.rlhf_policy[context],
     "Nash of the true game": nash_of(true_game)[context],
 }
-st.plotly_chart(policy_bars(game.labels, policies), key="deployed")
+chart(policy_bars(game.labels, policies, title="Deployed policies"), key="deployed")
 c1, c2, c3 = st.columns(3)
 c1.metric("True exploitability, NLHF", f"{result.true_exploitability['nlhf']:.4f}")
 c2.metric("True exploitability, RLHF", f"{result.true_exploitability['rlhf']:.4f}")
@@ -135,21 +136,26 @@ def curves(link: str, sampling: str, noise: float, tau: float, ref: str):
 
 cv = curves(link, sampling, noise, tau, ref)
 c1, c2 = st.columns(2)
-c1.plotly_chart(
-    band_figure(
-        cv.sizes, {k: cv.mean[k] for k in ("nlhf exploitability", "rlhf exploitability")}, cv.std, "true exploitability"
-    ),
-    key="curve-exploitability",
-)
-c2.plotly_chart(
-    band_figure(
-        cv.sizes,
-        {k: cv.mean[k] for k in ("preference model log-lik", "reward model log-lik")},
-        cv.std,
-        "held-out log-likelihood",
-    ),
-    key="curve-likelihood",
-)
+with c1:
+    chart(
+        band_figure(
+            cv.sizes,
+            {k: cv.mean[k] for k in ("nlhf exploitability", "rlhf exploitability")},
+            cv.std,
+            "true exploitability",
+        ),
+        key="curve-exploitability",
+    )
+with c2:
+    chart(
+        band_figure(
+            cv.sizes,
+            {k: cv.mean[k] for k in ("preference model log-lik", "reward model log-lik")},
+            cv.std,
+            "held-out log-likelihood",
+        ),
+        key="curve-likelihood",
+    )
 st.caption("Means over 5 seeds with ±1 standard-deviation bands.")
 
 st.subheader("5. Which pairs were shown")
@@ -159,23 +165,31 @@ if ref == "uniform" and game.n > 1:  # with a uniform μ, show a skewed sampling
     samplings = {"uniform pairs": "uniform", f"pairs from ({', '.join(f'{p:.2g}' for p in skewed)})": skewed}
 effect = sampling_effect(true_game, samplings, tau=tau, reference=_reference(ref))
 c1, c2 = st.columns(2)
-c1.plotly_chart(
-    policy_bars(game.labels, {f"reward, {k}": effect.rewards[k][context] for k in effect.names}), key="sampling-rewards"
-)
-c2.plotly_chart(
-    policy_bars(
-        game.labels,
-        {
-            **{f"RLHF, {k}": effect.rlhf_policies[k][context] for k in effect.names},
-            "NLHF (any pairs)": effect.nlhf_policy[context],
-        },
-    ),
-    key="sampling-policies",
-)
+with c1:
+    chart(
+        rewards_bar(
+            game.labels,
+            {f"reward model, {k}": effect.rewards[k][context] for k in effect.names},
+            title="Bradley–Terry reward by the pairs shown",
+        ),
+        key="sampling-rewards",
+    )
+with c2:
+    chart(
+        policy_bars(
+            game.labels,
+            {
+                **{f"RLHF, {k}": effect.rlhf_policies[k][context] for k in effect.names},
+                "NLHF (any pairs)": effect.nlhf_policy[context],
+            },
+            title="Deployed policy by the pairs shown",
+        ),
+        key="sampling-policies",
+    )
 st.caption(
-    "With unlimited data: the Bradley–Terry reward (left, as bars) and hence the RLHF policy (right) change with "
-    "the pairs shown when the preferences are not Bradley–Terry; the preference model, hence the NLHF policy, "
-    "does not (Proposition 2 of the paper)."
+    "With unlimited data: the Bradley–Terry reward (left, on its own axis: a reward can be negative) and hence "
+    "the RLHF policy (right) change with the pairs shown when the preferences are not Bradley–Terry; the "
+    "preference model, hence the NLHF policy, does not (Proposition 2 of the paper)."
 )
 
 st.subheader("6. Online Nash-MD")
@@ -191,9 +205,14 @@ def online(link: str, noise: float, tau: float, batch: int, seed: int, ref: str)
 
 
 run = online(link, noise, tau, batch, seed, ref)
-st.plotly_chart(
+chart(
     convergence_figure(
-        np.arange(1, 301), {"KL to π*_τ, online (sampled)": run.online_kl, "KL to π*_τ, exact": run.exact_kl}
+        np.arange(1, 301),
+        {
+            f"KL to regularized Nash (τ = {tau:g}), online (sampled)": run.online_kl,
+            f"KL to regularized Nash (τ = {tau:g}), exact": run.exact_kl,
+        },
+        title="Online Nash-MD against the exact trajectory",
     ),
     key="online",
 )

@@ -20,17 +20,9 @@ from nlhf_core.games.presets import preset_names
 from nlhf_core.llm.config import METHODS
 from nlhf_core.llm.lab import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
 from nlhf_core.llm.progress import read_progress, valid_share
-from nlhf_core.viz import metric_lines, policy_bars, preference_heatmap, ternary_paths
+from nlhf_core.viz import metric_lines, policy_bars, ternary_paths, win_rate_heatmap
 
 ss = st.session_state
-#: One colour per stage, the same in every chart.
-COLOURS = dict(
-    zip(
-        ("sft", "preference-model", "reward-model", *METHODS),
-        ("#7f7f7f", "#bcbd22", "#17becf", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd"),
-        strict=False,
-    )
-)
 st.title("LM lab")
 st.markdown(
     "A real (tiny) transformer learns to answer prompts. Its answers are the responses of the game, and "
@@ -126,21 +118,26 @@ def draw(progress, inner) -> None:
     with col1:
         st.markdown("**Loss** of each stage (SFT, models, policies)")
         losses = {stage: c["loss"] for stage, c in curves.items() if "loss" in c}
-        chart_or_note(metric_lines(losses, "loss", colours=COLOURS), key="lm-loss")
+        chart_or_note(metric_lines(losses, "loss", title="Training loss"), key="lm-loss")
     with col2:
         st.markdown("**KL to the reference** (sampled estimate of KL(π‖μ))")
         chart_or_note(
-            metric_lines({m: curves[m]["kl"] for m in methods if "kl" in curves[m]}, "KL", colours=COLOURS), key="lm-kl"
+            metric_lines(
+                {m: curves[m]["kl"] for m in methods if "kl" in curves[m]}, "KL(π ‖ μ)", title="KL to the reference"
+            ),
+            key="lm-kl",
         )
     col1, col2 = st.columns(2)
     with col1:
         st.markdown("**True win rate against the SFT model** (exact, from the answer distribution)")
         wins = {m: curves[m]["win_vs_sft"] for m in methods if "win_vs_sft" in curves[m]}
-        chart_or_note(metric_lines(wins, "P(π ≻ SFT)", colours=COLOURS), key="lm-win")
+        chart_or_note(metric_lines(wins, "P(π ≻ SFT)", title="Win rate against SFT"), key="lm-win")
     with col2:
-        st.markdown("**KL to the exact regularized Nash** π*_τ (with μ = the SFT model)")
+        st.markdown("**KL to the exact regularized Nash** at the chosen τ (with μ = the SFT model)")
         kls = {m: curves[m]["kl_to_nash"] for m in methods if "kl_to_nash" in curves[m]}
-        chart_or_note(metric_lines(kls, "KL(π*_τ ‖ π)", log=True, colours=COLOURS), key="lm-kl-nash")
+        chart_or_note(
+            metric_lines(kls, "KL(regularized Nash ‖ π)", title="KL to the regularized Nash"), key="lm-kl-nash"
+        )
     if progress.reference is not None:
         draw_answers(progress)
     rows = [[m, prompt, text] for m, pairs in progress.samples.items() for prompt, text in pairs]
@@ -152,7 +149,7 @@ def draw(progress, inner) -> None:
         st.markdown("**Head to head under the true preferences**: P(row ≻ column)")
         names = summary["methods"]
         W = np.array([[summary["win_rates"][a][b] for b in names] for a in names])
-        st.plotly_chart(preference_heatmap(names, W), key="lm-wins")
+        chart(win_rate_heatmap(names, W, title="Head to head under the true preferences"), key="lm-wins")
     if inner.status in ("finished", "stopped", "failed") and inner.out_dir.exists():
         if ss.get("lm_zip") is None:
             ss.lm_zip = zip_run_dir(inner.out_dir)
@@ -171,14 +168,16 @@ def draw_answers(progress) -> None:
         prompt = progress.prompts.index(chosen)
     markers = {
         "Reference": valid_share(progress.reference)[prompt],
-        "Regularized Nash": valid_share(progress.regularized_nash)[prompt],
+        "regularized Nash": valid_share(progress.regularized_nash)[prompt],
     }
     latest = {m: valid_share(d)[prompt] for m, (_, d) in progress.distributions.items()}
     if len(labels) == 3:
         paths = {m: np.array([valid_share(d)[prompt] for d in history]) for m, history in progress.history.items()}
         chart(ternary_paths(labels, paths, markers), key="lm-simplex")
     else:
-        st.plotly_chart(policy_bars(labels, {**markers, **latest}), key="lm-bars")
+        chart(
+            policy_bars(labels, {**markers, **latest}, title="Answer distribution (latest evaluation)"), key="lm-bars"
+        )
 
 
 if job is not None:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.charts import chart
 from app.controls import initial, nice_values
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
@@ -50,7 +51,7 @@ st.success(literal(cmp.verdict()))
 left, right = st.columns(2)
 with left:
     st.subheader("The fitted reward")
-    st.plotly_chart(rewards_bar(game.labels, fit.scores[context]), key="rewards")
+    chart(rewards_bar(game.labels, fit.scores[context], title="Fitted Bradley–Terry rewards (centred)"), key="rewards")
     st.caption(
         f"Maximum-likelihood Bradley–Terry rewards. Largest misfit |P − σ(r_i − r_j)| over the sampled pairs: "
         f"{fit.max_residual:.3g} (0 means the game really is Bradley–Terry). A cycle cannot be fitted, and when "
@@ -62,13 +63,16 @@ with right:
     st.subheader("What the reward model believes")
     tab1, tab2 = st.tabs(["BT prediction σ(r_i − r_j)", "actual preferences P"])
     with tab1:
-        st.plotly_chart(preference_heatmap(game.labels, fit.predicted()[context]), key="bt-matrix")
+        chart(
+            preference_heatmap(game.labels, fit.predicted()[context], title="BT prediction σ(r_row − r_column)"),
+            key="bt-matrix",
+        )
     with tab2:
-        st.plotly_chart(preference_heatmap(game.labels, game.matrices[context]), key="true-matrix")
+        chart(preference_heatmap(game.labels, game.matrices[context], title="Actual preferences P"), key="true-matrix")
 
 st.subheader("The policies")
 names = ["Nash", "regularized Nash", "RLHF", "IPO", "best-of-4", "reference"]
-st.plotly_chart(policy_bars(game.labels, {n: np.asarray(cmp.policies[n])[context] for n in names}), key="policy-bars")
+chart(policy_bars(game.labels, {n: np.asarray(cmp.policies[n])[context] for n in names}), key="policy-bars")
 st.caption(
     f"RLHF (= DPO's tabular optimum) maximizes the fitted reward with a KL penalty τ = {tau:g}; IPO's optimum is "
     "μ·exp(P(y ≻ q)/τ) for pairs drawn from q; best-of-4 keeps the highest-reward of 4 draws from μ. The Nash "
@@ -76,7 +80,7 @@ st.caption(
 )
 
 st.subheader("Head to head")
-st.plotly_chart(win_rate_heatmap(cmp.names, cmp.win_rates), key="win-rates")
+chart(win_rate_heatmap(cmp.names, cmp.win_rates), key="win-rates")
 st.caption("Cell (row, column) is the probability that the row's policy beats the column's. The Nash row is ≥ 0.5.")
 st.dataframe(
     pd.DataFrame({"policy": cmp.names, "exploitability": [cmp.exploitability[n] for n in cmp.names]}),

@@ -18,7 +18,7 @@ from nlhf_core.games.io import game_to_link
 from nlhf_core.games.presets import get_preset
 from nlhf_core.study import measured_points, paper_findings, preset_study
 from nlhf_core.study.defaults import DEFAULT_BETAS
-from nlhf_core.viz import beta_curve_figure, method_bars, study_heatmap
+from nlhf_core.viz import beta_curve_figure, policy_bars, table_heatmap
 
 PRESET = "paper-comparison"
 LM_STUDY = Path(__file__).resolve().parents[2] / "docs" / "study" / "study.json"
@@ -204,11 +204,11 @@ st.subheader("The whole table")
 tabs = st.tabs(["Finite data: mean and 95% interval over seeds", "Exact (infinite data)"])
 with tabs[0]:
     if settings.seeds:
-        chart(study_heatmap(names, table.mean, table.low, table.high), key="pc-table")
+        chart(table_heatmap(names, table.mean, table.low, table.high), key="pc-table")
     else:
         st.caption("N = 0: the table is exact (see the other tab).")
 with tabs[1]:
-    chart(study_heatmap(names, table.exact, title="Exact win rate of row vs column (infinite data)"), key="pc-exact")
+    chart(table_heatmap(names, table.exact, title="Exact win rate of row vs column (infinite data)"), key="pc-exact")
 
 st.subheader("The policies")
 context = 0
@@ -218,7 +218,10 @@ spread = None
 if settings.seeds:
     lo, hi = np.percentile(table.seed_policies[:, :, context], [10, 90], axis=0)
     spread = {m: (lo[i], hi[i]) for i, m in enumerate(names)}
-chart(method_bars(game.labels, {m: table.exact_policies[m][context] for m in names}, spread), key="pc-bars")
+chart(
+    policy_bars(game.labels, {m: table.exact_policies[m][context] for m in names}, "What each method deploys", spread),
+    key="pc-bars",
+)
 st.caption("Bars: the exact (infinite-data) policies; whiskers: the central 80% over seeds.")
 st.dataframe(
     pd.DataFrame(

@@ -161,7 +161,7 @@ def pick(policy: np.ndarray) -> np.ndarray:
 
 markers = {
     "Nash": pick(nash.policy),
-    "Regularized Nash": pick(reg.policy),
+    f"regularized Nash (τ = {tau:g})": pick(reg.policy),
     "Reference": pick(reg.reference),
     "RLHF": rl.rlhf[context],
 }
@@ -184,19 +184,19 @@ if game.n == 3:
             if traj.iterate == "average"
             else ""
         )
-        + (" Green: the policy-gradient run's path." if pg is not None else "")
+        + (" Solid line in the method's colour: the policy-gradient run's path." if pg is not None else "")
     )
 else:
     chart(bar_animation(game.labels, path, traj.queries, markers), key="trajectory")
     st.caption("Press ▶ to animate the policy; ticks mark the exact Nash, regularized Nash, reference and RLHF.")
-    st.plotly_chart(policy_heatmap(game.labels, path, traj.queries), key="policy-heatmap")
+    chart(policy_heatmap(game.labels, path, traj.queries), key="policy-heatmap")
     st.caption("The policy over time: each row is a response, each column a recorded step.")
 
 st.subheader("Convergence")
 bound = None
 if spec.name == "nash-md" and params.get("schedule") == "theorem":
     bound = ("Theorem 1 bound 8/(τ²(T+1)) on KL", theorem_kl_bound(tau, traj.steps))
-st.plotly_chart(convergence_figure(traj.queries, traj.metrics, bound), key="convergence")
+chart(convergence_figure(traj.queries, traj.metrics, bound), key="convergence")
 target_name = {
     "regularized": f"the regularized Nash π*_τ (τ = {tau:g})",
     "nash": "the (maximum-entropy) Nash equilibrium",
@@ -216,7 +216,10 @@ if pg is not None:
     st.subheader(f"Parametric run: {pg.algorithm.title}")
     st.markdown(EXPLANATION)
     pg_curves = {k: v for k, v in {**pg.trajectory.metrics, **pg.curves}.items() if not k.startswith("win_rate")}
-    st.plotly_chart(convergence_figure(pg.trajectory.queries, pg_curves), key="pg-convergence")
+    chart(
+        convergence_figure(pg.trajectory.queries, pg_curves, title=f"{pg.algorithm.title}: convergence"),
+        key="pg-convergence",
+    )
     st.caption(
         "Against sampled comparisons (batch × steps). KL to target: to this algorithm's resting point "
         f"({pg.algorithm.target}); KL to equilibrium: to the regularized Nash π*_τ."

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values, params_key
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
@@ -86,7 +87,7 @@ for name in racers:
         }
     )
 if runs:
-    st.plotly_chart(race_figure(runs, metric), key="race")
+    chart(race_figure(runs, metric), key="race")
     st.caption(
         "Each curve is the converging iterate of one solver (the average for self-play MWU and replicator), "
         "given the same budget of queries; values below 1e-16 are machine precision and drawn at 1e-16."

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app import state
+from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
@@ -77,7 +78,7 @@ except NLHFError as err:
 if metric not in result.metrics:
     st.warning(f"{spec.title} has no {metric.replace('_', ' ')}; showing exploitability.")
     metric = "exploitability"
-st.plotly_chart(sweep_heatmap(result.etas, result.taus, result.metrics[metric], metric), key="sweep")
+chart(sweep_heatmap(result.etas, result.taus, result.metrics[metric], metric), key="sweep")
 st.caption(
     f"log10 of the final {metric.replace('_', ' ')} after {iterations} iterations; hover for the value. Blank cells "
     "are settings outside the solver's valid range (η·τ > 1 for mixture-based updates). Too large a step "

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nlhf_core.llm.runtime import atomic_write_text
+from nlhf_core.viz.training import training_report_html
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -28,63 +29,15 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _figures(run_dir: Path, summary: dict[str, Any]) -> str | None:
-    try:
-        import plotly.graph_objects as go
-        from plotly.subplots import make_subplots
-    except ImportError:
-        return None
-    records = read_metrics(run_dir)
-    methods = [m for m in summary["methods"] if m != "sft"]
-    fig = make_subplots(
-        rows=1, cols=3, subplot_titles=("training loss", "win rate vs SFT (exact)", "KL(Nash_tau ‖ policy)")
-    )
-    for m in methods:
-        rec = [r for r in records if r.get("stage") == m]
-        fig.add_trace(
-            go.Scatter(x=[r["step"] for r in rec], y=[r["loss"] for r in rec], name=m, legendgroup=m), row=1, col=1
-        )
-        ev = [r for r in rec if "win_vs_sft" in r]
-        fig.add_trace(
-            go.Scatter(
-                x=[r["step"] for r in ev], y=[r["win_vs_sft"] for r in ev], name=m, legendgroup=m, showlegend=False
-            ),
-            row=1,
-            col=2,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[r["step"] for r in ev], y=[r["kl_to_nash"] for r in ev], name=m, legendgroup=m, showlegend=False
-            ),
-            row=1,
-            col=3,
-        )
-    bars = go.Figure()
-    for name, dist in [
-        ("SFT (mu)", summary["reference_distribution"]),
-        ("regularized Nash", summary["regularized_nash"]),
-    ]:
-        _bar(bars, name, dist)
-    for m in methods:
-        _bar(bars, m, summary["answer_distributions"][m])
-    bars.update_layout(barmode="group", title="answer distribution per prompt (exact)", yaxis_title="probability")
-    html = fig.to_html(full_html=False, include_plotlyjs="directory") + bars.to_html(
-        full_html=False, include_plotlyjs=False
-    )
+def _figures(run_dir: Path, summary: dict[str, Any]) -> str:
+    """Write ``figures.html`` (training curves, answer distributions; built by :mod:`nlhf_core.viz.training`)."""
     path = run_dir / "figures.html"
-    atomic_write_text(path, f"<html><head><meta charset='utf-8'></head><body>{html}</body></html>")
+    atomic_write_text(path, training_report_html(read_metrics(run_dir), summary))
     return path.name
 
 
-def _bar(fig: Any, name: str, dist: dict[str, dict[str, float]]) -> None:
-    import plotly.graph_objects as go
-
-    x = [[p for p in dist for _ in dist[p]], [lab for p in dist for lab in dist[p]]]
-    fig.add_trace(go.Bar(x=x, y=[v for p in dist for v in dist[p].values()], name=name))
-
-
 def write_report(run_dir: str | Path, summary: dict[str, Any]) -> None:
-    """Write ``report.md`` (and ``figures.html`` when plotly is installed)."""
+    """Write ``report.md`` and ``figures.html``."""
     run_dir = Path(run_dir)
     names = summary["methods"]
     W = summary["win_rates"]

@@ -1,0 +1,1 @@
+"""Tests of nlhf_core.viz, one module per viz module."""

@@ -10,14 +10,7 @@ import pytest
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.presets import get_preset
 from nlhf_core.study import measured_points, run_tabular_study, tabular_settings
-from nlhf_core.viz import (
-    METHOD_COLOURS,
-    POLICY_COLOURS,
-    beta_curve_figure,
-    method_bars,
-    method_colour,
-    study_heatmap,
-)
+from nlhf_core.viz import beta_curve_figure, colour_of, policy_bars, table_heatmap
 
 BETAS = np.array([0.0, 0.5, 1.0])
 
@@ -30,30 +23,34 @@ def test_beta_curve_has_exact_lines_bands_and_measured_points():
     go.Figure(spec)  # valid Plotly
     band, line_r, line_s, dots = spec["data"]
     assert band["fill"] == "toself" and band["y"] == [0.52, 0.6, 0.5, 0.47, 0.57, 0.49]
-    assert line_r["y"] == [0.5, 0.58, 0.48] and line_r["line"]["color"] == POLICY_COLOURS["RLHF"]
-    assert line_s["line"]["color"] == POLICY_COLOURS["regularized Nash"]
+    # The opponents keep their colours of every other figure: RLHF is RLHF, self-play is the self-play solver.
+    assert line_r["y"] == [0.5, 0.58, 0.48] and line_r["line"]["color"] == colour_of("RLHF")
+    assert line_s["line"]["color"] == colour_of("mwu") != colour_of("RLHF")
     assert dots["x"] == [0.5] and dots["y"] == [0.6] and dots["name"] == "LM &lt;study&gt;"
     assert dots["error_y"]["array"] == [pytest.approx(0.06)] and dots["error_y"]["arrayminus"] == [pytest.approx(0.05)]
-    assert spec["layout"]["xaxis"]["title"].startswith("mixture coefficient β")
-    assert spec["layout"]["yaxis"]["title"] == "win rate of Nash-MD-PG(β)"
+    assert spec["layout"]["xaxis"]["title"]["text"].startswith("mixture coefficient β")
+    assert spec["layout"]["yaxis"]["title"]["text"] == "win rate of Nash-MD-PG(β)"
 
 
-def test_study_heatmap_writes_intervals_and_method_bars_use_method_colours():
+def test_table_heatmap_writes_intervals_and_policy_bars_keep_method_colours():
     W = np.array([[0.5, 0.2], [0.8, 0.5]])
-    spec = study_heatmap(["sft", "rlhf"], W, W - 0.01, W + 0.01)
+    spec = table_heatmap(["sft", "rlhf"], W, W - 0.01, W + 0.01)
     go.Figure(spec)
-    assert spec["data"][0]["z"] == [[0.5, 0.2], [0.8, 0.5]]
-    assert spec["data"][0]["text"][1][0] == "0.800<br>[0.79, 0.81]" and spec["data"][0]["text"][0][0] == "—"
-    assert study_heatmap(["a", "b"], W)["data"][0]["text"][0][1] == "0.200"
-    bars = method_bars(
-        ["x", "y"], {"sft": [0.3, 0.7], "nash-md-pg(beta=1)": [0.6, 0.4]}, {"sft": ([0.2, 0.6], [0.4, 0.9])}
+    cells = spec["data"][0]
+    assert cells["z"] == [[0.5, 0.2], [0.8, 0.5]]
+    assert cells["text"][1][0] == "0.8<br>[0.79, 0.81]" and cells["text"][0][0] == ""  # blank diagonal
+    assert table_heatmap(["a", "b"], W)["data"][0]["text"][0][1] == "0.2"
+    bars = policy_bars(
+        ["x", "y"],
+        {"sft": [0.3, 0.7], "nash-md-pg(beta=1)": [0.6, 0.4]},
+        "What each method deploys",
+        {"sft": ([0.2, 0.6], [0.4, 0.9])},
     )
     go.Figure(bars)
-    assert bars["data"][0]["marker"]["color"] == METHOD_COLOURS["sft"] == POLICY_COLOURS["reference"]
-    assert bars["data"][1]["marker"]["color"] == POLICY_COLOURS["IPO"]  # beta = 1: IPO's optimum with pairs from mu
+    assert bars["data"][0]["marker"]["color"] == colour_of("reference")  # SFT is the reference
+    assert bars["data"][1]["marker"]["color"] == colour_of("nash-md")  # Nash-MD-PG keeps Nash-MD's colour
     assert bars["data"][0]["error_y"]["array"] == [pytest.approx(0.1), pytest.approx(0.2)]
-    assert method_colour("nash-md-pg(beta=0)") == POLICY_COLOURS["Nash"]
-    assert method_colour("nash-md-pg(beta=0.5)") not in (POLICY_COLOURS["Nash"], POLICY_COLOURS["IPO"])
+    assert "error_y" not in bars["data"][1]
 
 
 def test_measured_points_come_from_a_study_of_the_same_game(tmp_path):
