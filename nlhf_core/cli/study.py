@@ -78,17 +78,12 @@ def run(args: argparse.Namespace, emit_json: Any) -> None:
         log=log,
     )
     if args.json:
-        emit_json({"out": out, **result})
+        emit_json({"out": out, **result.to_dict()})
         return
-    names, W, low, high = (
-        result["methods"],
-        result["win_rates"],
-        result["win_rates_ci_low"],
-        result["win_rates_ci_high"],
-    )
+    names, W, low, high = result.methods, result.win_rates.mean, result.win_rates.low, result.win_rates.high
     width = max(len(m) for m in names)
     print(f"study directory: {out}  (study.json, study.csv, study.md, study.svg, study.html, runs/)")
-    print(f"win rate vs SFT under the true preferences, mean [95% t-interval] over seeds {result['seeds']}:")
+    print(f"win rate vs SFT under the true preferences, mean [95% t-interval] over seeds {result.seeds}:")
     for i, m in enumerate(names[1:], start=1):
         print(f"  {m:<{width}}  {W[i][0]:.3f} [{low[i][0]:.3f}, {high[i][0]:.3f}]")
-    print(f"wall time {result['wall_time_s']:.1f} s")
+    print(f"wall time {result.wall_time_s:.1f} s")

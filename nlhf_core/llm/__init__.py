@@ -5,6 +5,16 @@ Importing this package pulls in torch; ``transformers`` is imported when a model
 """
 
 from nlhf_core.llm.api import TrainingJob, resolve_config, run_training
-from nlhf_core.llm.config import BUILTIN, METHODS, SCHEMA, load_config
+from nlhf_core.llm.config import BUILTIN, METHODS, TrainingConfig, load_config
+from nlhf_core.llm.summary import TrainingSummary
 
-__all__ = ["BUILTIN", "METHODS", "SCHEMA", "TrainingJob", "load_config", "resolve_config", "run_training"]
+__all__ = [
+    "BUILTIN",
+    "METHODS",
+    "TrainingConfig",
+    "TrainingJob",
+    "TrainingSummary",
+    "load_config",
+    "resolve_config",
+    "run_training",
+]
