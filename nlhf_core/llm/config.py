@@ -216,7 +216,8 @@ class TrainingConfig:
     def from_mapping(cls, values: Mapping[str, Any]) -> TrainingConfig:
         """The defaults with every ``section.key`` of ``values`` replaced, validated."""
         merged = merge(defaults(), values)
-        return cls(**{name: section(**merged[name]) for name, section in SECTIONS.items()})
+        sections: dict[str, Any] = {name: section(**merged[name]) for name, section in SECTIONS.items()}
+        return cls(**sections)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """``{section: {key: value}}`` in the order of the TOML file."""

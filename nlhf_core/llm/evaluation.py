@@ -103,7 +103,8 @@ class Evaluator:
         self.rm_optimum = kl_regularized_optimum(self.rewards, tau, self._valid(self.mu))
 
     def kl_to_rm_optimum(self, d: np.ndarray) -> float:
-        """``sum_x rho(x) KL(optimum(x) || d_valid(x))`` for the reward model's KL-optimum."""
+        """``sum_x rho(x) KL(optimum(x) || d_valid(x))`` to the reward model's KL-optimum (``set_reward_model``)."""
+        assert self.rm_optimum is not None, "call set_reward_model first"
         return float(self.rho @ _kl(self.rm_optimum, self._valid(d)))
 
     def step_metrics(self, policy: nn.Module, method: str) -> dict[str, Any]:
@@ -143,10 +144,14 @@ class Evaluator:
         ctx = self.encoded.draw_contexts(g, size)
         prompts = self.encoded.prompts(ctx, self.runtime.device)
         codec = self.encoded.codec
-        kw = {"max_new_tokens": max_new_tokens, "eos_id": codec.eos_id, "pad_id": codec.pad_id, "generator": g}
         with self.runtime.autocast():
-            ya, _ = sample(a, prompts.ids, prompts.mask, **kw)
-            yb, _ = sample(b, prompts.ids, prompts.mask, **kw)
+            ya, yb = (
+                sample(
+                    model, prompts.ids, prompts.mask, max_new_tokens=max_new_tokens, eos_id=codec.eos_id,
+                    pad_id=codec.pad_id, generator=g,
+                )[0]
+                for model in (a, b)
+            )  # fmt: skip
         P = self.task.extended_matrices()
         ca = [self.task.parse(s) for s in codec.decode_batch(ya)]
         cb = [self.task.parse(s) for s in codec.decode_batch(yb)]
@@ -208,12 +213,13 @@ class Evaluator:
         )
 
     def _rlhf_targets(self, dists: dict[str, np.ndarray]) -> RLHFTargets | None:
-        if self.rewards is None:
+        if self.rewards is None or self.rm_optimum is None or self.rlhf_tau is None:
             return None
         labels = self.task.game.labels
-        return {
+        targets: RLHFTargets = {
             "tau": self.rlhf_tau,
             "rewards": self._by_prompt(self.rewards, labels),
             "reward_optimum": self._by_prompt(self.rm_optimum, labels),
             "kl_to_reward_optimum": {m: self.kl_to_rm_optimum(dists[m]) for m in dists},
         }
+        return targets

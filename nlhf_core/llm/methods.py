@@ -107,6 +107,7 @@ def rlhf(prompts: PromptBatch, players: Players, generator: torch.Generator) -> 
     The leave-one-out baseline does not depend on ``y_i``, so the estimator stays unbiased; within a
     prompt's group of ``k >= 2`` responses the signals sum to zero (a lone response keeps ``r``).
     """
+    assert players.reward_model is not None, "rlhf needs players.reward_model"
     responses, mask = players.sample(players.policy, prompts, generator)
     with torch.no_grad():
         rewards = players.reward_model(prompts.token_lists, responses, mask).float()
@@ -130,6 +131,7 @@ def nash_md_pg(prompts: PromptBatch, players: Players, generator: torch.Generato
 
 def nash_ema_pg(prompts: PromptBatch, players: Players, generator: torch.Generator) -> Rollout:
     """``s = P(y ≻ y' | x) - 1/2`` with ``y'`` from the policy at EMA parameters (``players.ema``)."""
+    assert players.ema is not None, "nash_ema_pg needs players.ema"
     return _against(players.ema, None, 0.0, prompts, players, generator)
 
 
@@ -142,6 +144,7 @@ def _against(
     generator: torch.Generator,
 ) -> Rollout:
     """``y ~ pi``, then ``y'`` from ``opponent`` (mixed with ``reference`` by ``beta``), judged: ``P(y ≻ y') - 1/2``."""
+    assert players.judge is not None, "the preference methods need players.judge"
     responses, mask = players.sample(players.policy, prompts, generator)
     texts = players.codec.decode_batch(responses)
     alternatives, _ = players.sample(opponent, prompts, generator, reference=reference, beta=beta)

@@ -123,7 +123,7 @@ class Runner:
         """``(shard, gradient-sync context)`` for each local shard; DDP syncs only on the last one."""
         local = self.local_shards
         for k, shard in enumerate(local):
-            if self.runtime.distributed and k < len(local) - 1:
+            if isinstance(model, nn.parallel.DistributedDataParallel) and k < len(local) - 1:
                 yield shard, model.no_sync()
             else:
                 yield shard, contextlib.nullcontext()
@@ -229,7 +229,7 @@ class Stage:
         """Training mode and zero gradients; returns this step's learning rate."""
         self.module.train()
         self.optimizer.zero_grad(set_to_none=True)
-        return self.scheduler.get_last_lr()[0]
+        return float(self.scheduler.get_last_lr()[0])
 
     def optimizer_step(self) -> None:
         """Apply the accumulated gradients and advance the schedule."""

@@ -122,6 +122,7 @@ def rng_state() -> dict[str, Any]:
     """Python, NumPy and torch global RNG states as tensors/ints (loadable with ``weights_only=True``)."""
     py = random.getstate()
     np_state = np.random.get_state()
+    assert isinstance(np_state, tuple)  # the legacy ("MT19937", keys, pos, has_gauss, cached) form
     state = {
         "python_version": py[0],
         "python_state": torch.tensor(py[1], dtype=torch.int64),

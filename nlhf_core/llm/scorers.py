@@ -12,6 +12,7 @@ report their quality on the last 10 %:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -27,6 +28,7 @@ from nlhf_core.llm.summary import ScorerQuality
 HELD_OUT = 0.1
 
 Pairs = dict[str, torch.Tensor]
+Scorer = TypeVar("Scorer", PreferenceModel, RewardModel)
 PairLogits = Callable[[nn.Module, list[list[int]], Pairs, torch.Tensor], torch.Tensor]
 
 
@@ -47,7 +49,7 @@ def reward_margin_logits(model: nn.Module, prompts: list[list[int]], pairs: Pair
 
 def train_preference_model(
     config: TrainingConfig, runner: Runner, encoded: EncodedTask, pairs: Pairs
-) -> tuple[nn.Module, ScorerQuality]:
+) -> tuple[PreferenceModel, ScorerQuality]:
     """The trained preference model and its held-out quality."""
     section = config.preference_model
     return _fit("preference-model", PreferenceModel, section, preference_logits, config, runner, encoded, pairs)
@@ -55,21 +57,22 @@ def train_preference_model(
 
 def train_reward_model(
     config: TrainingConfig, runner: Runner, encoded: EncodedTask, pairs: Pairs
-) -> tuple[nn.Module, ScorerQuality]:
+) -> tuple[RewardModel, ScorerQuality]:
     """The trained reward model (the preference model's size) and its held-out quality."""
     return _fit("reward-model", RewardModel, config.reward_model, reward_margin_logits, config, runner, encoded, pairs)
 
 
 def _fit(
     name: str,
-    model_class: type[PreferenceModel] | type[RewardModel],
+    model_class: type[Scorer],
     section: PreferenceModelConfig | RewardModelConfig,
     logits: PairLogits,
     config: TrainingConfig,
     runner: Runner,
     encoded: EncodedTask,
     pairs: Pairs,
-) -> tuple[nn.Module, ScorerQuality]:
+) -> tuple[Scorer, ScorerQuality]:
+    """Train ``model_class`` on the pairs as stage ``name`` (one loop: sample, loss, step, log and checkpoint)."""
     runtime, codec, size = runner.runtime, encoded.codec, config.preference_model
     torch.manual_seed(init_seed(config.run.seed, name))
     model = model_class(codec.vocab_size, size.n_layer, size.n_embd, codec.eos_id, codec.pad_id).to(runtime.device)
@@ -89,7 +92,7 @@ def _fit(
                 # Sample: a minibatch of training pairs, uniformly with replacement.
                 g = generator(config.run.seed, name, step, shard)
                 idx = torch.randint(0, n_train, (per_shard,), generator=g).to(runtime.device)
-                # Loss: cross-entropy of sigmoid(z) against the annotators' labels; gradients summed over shards.
+                # Loss: cross-entropy of sigmoid(z) against the labels, scaled so the update is the mean over shards.
                 with sync, runtime.autocast():
                     z = logits(stage.model, prompts_of(idx), pairs, idx)
                     loss = nn.functional.binary_cross_entropy_with_logits(z.float(), pairs["label"][idx])

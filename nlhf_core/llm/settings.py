@@ -28,7 +28,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from functools import cache, partial
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 from nlhf_core.errors import ParameterError
@@ -100,15 +100,19 @@ def _kinds(hint: Any) -> tuple[type, ...]:
     return tuple(typing.get_origin(m) or m for m in members)
 
 
-@cache
+_SPECS: dict[type, tuple[FieldSpec, ...]] = {}
+
+
 def field_specs(cls: type) -> tuple[FieldSpec, ...]:
-    """Every declared field of a settings dataclass, in declaration order."""
-    hints = typing.get_type_hints(cls)
-    out = []
-    for f in fields(cls):
-        default = f.default_factory() if callable(f.default_factory) else f.default
-        out.append(FieldSpec(f.name, _kinds(hints[f.name]), default, f.metadata[SETTING]))
-    return tuple(out)
+    """Every declared field of a settings dataclass, in declaration order (read once per class)."""
+    if cls not in _SPECS:
+        hints = typing.get_type_hints(cls)
+        specs = []
+        for f in fields(cls):
+            default = f.default_factory() if callable(f.default_factory) else f.default
+            specs.append(FieldSpec(f.name, _kinds(hints[f.name]), default, f.metadata[SETTING]))
+        _SPECS[cls] = tuple(specs)
+    return _SPECS[cls]
 
 
 def coerce(name: str, spec: FieldSpec, value: Any) -> Any:

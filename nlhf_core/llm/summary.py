@@ -118,7 +118,8 @@ class TrainingSummary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingSummary:
         """Read back what :meth:`to_dict` wrote (e.g. a finished run's ``summary.json``)."""
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
+        return cls(**values)
 
 
 class SetupRecord(TypedDict):

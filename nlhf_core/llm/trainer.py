@@ -41,8 +41,9 @@ from nlhf_core.llm.config import BATCHED, TrainingConfig
 from nlhf_core.llm.evaluation import Evaluator
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
 from nlhf_core.llm.methods import METHODS, Players, update_ema
-from nlhf_core.llm.models import build_policy, load_codec
+from nlhf_core.llm.models import PreferenceModel, build_policy, load_codec
 from nlhf_core.llm.pairs import sample_pairs
+from nlhf_core.llm.report import write_report
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
 from nlhf_core.llm.sampling import Batch, sequence_batch, token_logprobs
@@ -124,7 +125,7 @@ def train(
             evaluator.set_reward_model(reward_model, config.rlhf.tau)
 
     # Policy optimization: one policy per method, each starting at mu.
-    judge = external_judge if external_judge is not None else _judge(config, encoded, preference_model, runtime.device)
+    judge = _judge(config, encoded, preference_model, runtime.device, external_judge)
     policies = {"sft": sft}
     for method in methods:
         policies[method] = optimize_policy(
@@ -136,8 +137,6 @@ def train(
     summary = evaluator.summarize(policies, quality, runner.timing, time.perf_counter() - started, config)
     if runtime.main:
         atomic_write_text(runner.run_dir / "summary.json", summary.to_json())
-        from nlhf_core.llm.report import write_report
-
         write_report(runner.run_dir, summary.to_dict())
     runner.log({"stage": "done", "step": 0, "wall_time_s": summary.wall_time_s})
     runner.barrier()
@@ -166,10 +165,19 @@ def _check_requirements(config: TrainingConfig, runner: Runner) -> None:
 
 
 def _judge(
-    config: TrainingConfig, encoded: EncodedTask, preference_model: nn.Module | None, device: torch.device
-) -> JudgeFn:
+    config: TrainingConfig,
+    encoded: EncodedTask,
+    preference_model: PreferenceModel | None,
+    device: torch.device,
+    plug_in: JudgeFn | None,
+) -> JudgeFn | None:
+    """The NLHF methods' judge: the plug-in named by ``policy.judge``, the true game, or the preference model."""
+    if plug_in is not None:
+        return plug_in
     if config.policy.judge == "oracle":
         return OracleJudge(encoded.task)
+    if preference_model is None:  # only RLHF is trained: no method asks a judge
+        return None
     return PreferenceModelJudge(preference_model, encoded.codec, device)
 
 
@@ -207,7 +215,7 @@ def train_sft(config: TrainingConfig, runner: Runner, encoded: EncodedTask) -> n
                 encoded.codec.pad_id,
                 runtime.device,
             )
-            # Loss: the answers' negative log-likelihood; gradients summed over shards.
+            # Loss: the answers' negative log-likelihood, scaled so the update is the mean over all shards.
             with sync, runtime.autocast():
                 loss = -token_logprobs(stage.model, batch).sum(dim=1).mean()
                 (loss * runner.shard_loss_scale).backward()
@@ -259,7 +267,7 @@ def optimize_policy(
                 prompts = encoded.prompts(encoded.draw_contexts(g, per_shard), runtime.device)
                 with runtime.autocast():
                     rollout = spec.rollout(prompts, players, g)
-                # Loss: the regularized policy-gradient surrogate (KL to mu per token); gradients summed over shards.
+                # Loss: the regularized policy-gradient surrogate (per-token KL to mu), scaled to the mean over shards.
                 batch = Batch(prompts.ids, prompts.mask, rollout.responses, rollout.mask)
                 with sync, runtime.autocast():
                     logp = token_logprobs(stage.model, batch)
