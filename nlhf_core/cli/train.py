@@ -79,19 +79,19 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace, emit_json: Any) -> None:
     """Dispatch ``nlhf train``."""
-    from nlhf_core.llm import config as cfgmod
+    from nlhf_core.llm.config import help_config, load_config, to_toml
 
     if args.help_config:
-        print(cfgmod.help_config())
+        print(help_config())
         return
     out = args.out or os.path.join("runs", time.strftime("train-%Y%m%d-%H%M%S"))
     stored = os.path.join(out, "config.toml")
     if args.resume and args.config is None and not _overrides(args) and os.path.isfile(stored):
-        config = cfgmod.load_config(stored)  # `nlhf train --out DIR --resume` continues with the run's own settings
+        config = load_config(stored)  # `nlhf train --out DIR --resume` continues with the run's own settings
     else:
-        config = cfgmod.load_config(args.config, _overrides(args))
+        config = load_config(args.config, _overrides(args))
     if args.print_config:
-        print(cfgmod.to_toml(config), end="")
+        print(to_toml(config), end="")
         return
     from nlhf_core.llm.api import run_training
     from nlhf_core.llm.runner import Stopped

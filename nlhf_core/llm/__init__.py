@@ -1,7 +1,9 @@
 """A small NLHF trainer for language models (Munos et al. 2024, Section 7): SFT, preference and reward
 models, Nash-MD-PG, Nash-EMA-PG, self-play and RLHF, evaluated exactly against the tabular theory.
 
-Importing this package pulls in torch; ``transformers`` is imported when a model is built.
+Importing this package is light (configs and summaries); torch and ``transformers`` are imported when a
+run starts. :func:`run_training` and :class:`TrainingJob` take a :class:`TrainingConfig` (or a built-in
+name, a TOML path or a mapping) and give a :class:`TrainingSummary`.
 """
 
 from nlhf_core.llm.api import TrainingJob, resolve_config, run_training

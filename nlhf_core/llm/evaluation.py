@@ -140,22 +140,22 @@ class Evaluator:
         self, a: nn.Module, b: nn.Module, key: tuple[str, str], size: int, seed: int, max_new_tokens: int
     ) -> float:
         """Mean true ``P_ext(cat(y) ≻ cat(y'))`` over ``size`` prompts with ``y ~ a``, ``y' ~ b``."""
-        g = generator(seed, "eval", *key)
-        ctx = self.encoded.draw_contexts(g, size)
-        prompts = self.encoded.prompts(ctx, self.runtime.device)
+        rng = generator(seed, "eval", *key)
+        contexts = self.encoded.draw_contexts(rng, size)
+        prompts = self.encoded.prompts(contexts, self.runtime.device)
         codec = self.encoded.codec
         with self.runtime.autocast():
             ya, yb = (
                 sample(
                     model, prompts.ids, prompts.mask, max_new_tokens=max_new_tokens, eos_id=codec.eos_id,
-                    pad_id=codec.pad_id, generator=g,
+                    pad_id=codec.pad_id, generator=rng,
                 )[0]
                 for model in (a, b)
             )  # fmt: skip
         P = self.task.extended_matrices()
-        ca = [self.task.parse(s) for s in codec.decode_batch(ya)]
-        cb = [self.task.parse(s) for s in codec.decode_batch(yb)]
-        return float(P[ctx, ca, cb].mean())
+        first = [self.task.parse(s) for s in codec.decode_batch(ya)]
+        second = [self.task.parse(s) for s in codec.decode_batch(yb)]
+        return float(P[contexts, first, second].mean())
 
     def summarize(
         self,

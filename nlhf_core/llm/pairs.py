@@ -45,30 +45,30 @@ def sample_pairs(
     for k in range((count + CHUNK - 1) // CHUNK):
         # Sample: prompts x ~ rho and two responses from mu, padded to the full length, some corrupted.
         size = min(CHUNK, count - k * CHUNK)
-        g = generator(config.run.seed, "pairs", k)
-        contexts = encoded.draw_contexts(g, size)
+        rng = generator(config.run.seed, "pairs", k)
+        contexts = encoded.draw_contexts(rng, size)
         prompts = encoded.prompts(contexts, device)
         responses = []
         for _ in range(2):
             with runner.runtime.autocast():
-                y, m = sample(
+                y, mask = sample(
                     sft,
                     prompts.ids,
                     prompts.mask,
                     max_new_tokens=length,
                     eos_id=codec.eos_id,
                     pad_id=codec.pad_id,
-                    generator=g,
+                    generator=rng,
                 )
             pad = length - y.shape[1]
-            y, m = nn.functional.pad(y, (0, pad), value=codec.pad_id), nn.functional.pad(m, (0, pad))
-            responses.append(corrupt(y, m, g, config.data.corrupt, encoded))
+            y, mask = nn.functional.pad(y, (0, pad), value=codec.pad_id), nn.functional.pad(mask, (0, pad))
+            responses.append(corrupt(y, mask, rng, config.data.corrupt, encoded))
         # Label: the annotators prefer y with probability P_noisy[x, cat(y), cat(y')].
         first = [task.parse(t) for t in codec.decode_batch(responses[0][0])]
         second = [task.parse(t) for t in codec.decode_batch(responses[1][0])]
-        p = torch.tensor(noisy[contexts, first, second], dtype=torch.float32)
-        label = (torch.rand(size, generator=g) < p).float()
-        values = (torch.tensor(contexts), *responses[0], *responses[1], label, p)
+        p_true = torch.tensor(noisy[contexts, first, second], dtype=torch.float32)
+        label = (torch.rand(size, generator=rng) < p_true).float()
+        values = (torch.tensor(contexts), *responses[0], *responses[1], label, p_true)
         for key, v in zip(PAIR_KEYS, values, strict=True):
             parts[key].append(v.cpu())
     data = {k: torch.cat(v) for k, v in parts.items()}
@@ -81,7 +81,7 @@ def sample_pairs(
 
 
 def corrupt(
-    y: torch.Tensor, mask: torch.Tensor, g: torch.Generator, fraction: float, encoded: EncodedTask
+    y: torch.Tensor, mask: torch.Tensor, rng: torch.Generator, fraction: float, encoded: EncodedTask
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Replace one random token of a ``fraction`` of the responses by a random token.
 
@@ -90,9 +90,9 @@ def corrupt(
     """
     codec = encoded.codec
     B, T = y.shape
-    bad = torch.rand(B, generator=g) < fraction
-    pos = (torch.rand(B, generator=g) * mask.sum(dim=1).clamp(min=1).cpu()).long().clamp(max=T - 1)
-    tok = torch.randint(0, codec.vocab_size, (B,), generator=g)
+    bad = torch.rand(B, generator=rng) < fraction
+    pos = (torch.rand(B, generator=rng) * mask.sum(dim=1).clamp(min=1).cpu()).long().clamp(max=T - 1)
+    tok = torch.randint(0, codec.vocab_size, (B,), generator=rng)
     y = y.clone()
     rows = torch.nonzero(bad).squeeze(-1)
     y[rows.to(y.device), pos[rows].to(y.device)] = tok[rows].to(y.device)

@@ -90,8 +90,8 @@ def _fit(
             total = 0.0
             for shard, sync in runner.shards(stage.model):
                 # Sample: a minibatch of training pairs, uniformly with replacement.
-                g = generator(config.run.seed, name, step, shard)
-                idx = torch.randint(0, n_train, (per_shard,), generator=g).to(runtime.device)
+                rng = generator(config.run.seed, name, step, shard)
+                idx = torch.randint(0, n_train, (per_shard,), generator=rng).to(runtime.device)
                 # Loss: cross-entropy of sigmoid(z) against the labels, scaled so the update is the mean over shards.
                 with sync, runtime.autocast():
                     z = logits(stage.model, prompts_of(idx), pairs, idx)

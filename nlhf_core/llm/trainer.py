@@ -206,9 +206,9 @@ def train_sft(config: TrainingConfig, runner: Runner, encoded: EncodedTask) -> n
         total = 0.0
         for shard, sync in runner.shards(stage.model):
             # Sample: prompts x ~ rho and one answer per prompt from the corpus distribution.
-            g = generator(config.run.seed, "sft", step, shard)
-            contexts = encoded.draw_contexts(g, per_shard)
-            answers = [int(torch.multinomial(corpus[x], 1, generator=g)) for x in contexts]
+            rng = generator(config.run.seed, "sft", step, shard)
+            contexts = encoded.draw_contexts(rng, per_shard)
+            answers = [int(torch.multinomial(corpus[x], 1, generator=rng)) for x in contexts]
             batch = sequence_batch(
                 [encoded.prompt_ids[x] for x in contexts],
                 [encoded.answer_ids[a] for a in answers],
@@ -263,10 +263,10 @@ def optimize_policy(
             share = 1.0 / len(runner.local_shards)
             for shard, sync in runner.shards(stage.model):
                 # Sample and judge: prompts x ~ rho, responses y ~ pi and their signal s(x, y).
-                g = generator(config.run.seed, method, step, shard)
-                prompts = encoded.prompts(encoded.draw_contexts(g, per_shard), runtime.device)
+                rng = generator(config.run.seed, method, step, shard)
+                prompts = encoded.prompts(encoded.draw_contexts(rng, per_shard), runtime.device)
                 with runtime.autocast():
-                    rollout = spec.rollout(prompts, players, g)
+                    rollout = spec.rollout(prompts, players, rng)
                 # Loss: the regularized policy-gradient surrogate (per-token KL to mu), scaled to the mean over shards.
                 batch = Batch(prompts.ids, prompts.mask, rollout.responses, rollout.mask)
                 with sync, runtime.autocast():
