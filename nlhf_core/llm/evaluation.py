@@ -19,8 +19,6 @@ scored with the true ``P_ext`` (``eval.sampled_pairs`` per pair of methods).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 from torch import nn
@@ -31,7 +29,15 @@ from nlhf_core.llm.batches import EncodedTask
 from nlhf_core.llm.config import TrainingConfig
 from nlhf_core.llm.runtime import Runtime, generator
 from nlhf_core.llm.sampling import sample, sequence_batch, token_logprobs
-from nlhf_core.llm.summary import ByPrompt, ModelQuality, PairStats, RLHFTargets, StageTiming, TrainingSummary
+from nlhf_core.llm.summary import (
+    ByPrompt,
+    ModelQuality,
+    PairStats,
+    RLHFTargets,
+    StageTiming,
+    StepRecord,
+    TrainingSummary,
+)
 
 FLOOR = 1e-12
 
@@ -107,10 +113,10 @@ class Evaluator:
         assert self.rm_optimum is not None, "call set_reward_model first"
         return float(self.rho @ _kl(self.rm_optimum, self._valid(d)))
 
-    def step_metrics(self, policy: nn.Module, method: str) -> dict[str, Any]:
+    def step_metrics(self, policy: nn.Module, method: str) -> StepRecord:
         """Exact true metrics of ``policy`` (floats) and its answer distribution per prompt (a nested list)."""
         d = self.distribution(policy)
-        out = {
+        out: StepRecord = {
             "win_vs_sft": self.task.win_rate(d, self.mu),
             "kl_to_nash": self.kl_to_nash(d),
             "malformed_mass": float(self.rho @ d[:, -1]),

@@ -23,7 +23,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +129,7 @@ class Runner:
                 yield shard, contextlib.nullcontext()
 
     # ------------------------------------------------------------------ records and the stop vote
-    def log(self, record: dict[str, Any]) -> None:
+    def log(self, record: Mapping[str, Any]) -> None:
         """Append ``record`` to ``metrics.jsonl`` and pass it to the callback (rank 0 only)."""
         record = {k: (float(v) if isinstance(v, np.floating | torch.Tensor) else v) for k, v in record.items()}
         if self.runtime.main:
@@ -219,7 +219,7 @@ class Stage:
             dynamic_ncols=True,
         )
         self.started = time.perf_counter()
-        self.last_record: dict[str, Any] = {}
+        self.last_record: Mapping[str, Any] = {}
 
     def steps(self) -> range:
         """The step indices still to run (all of them unless resumed)."""
@@ -236,7 +236,7 @@ class Stage:
         self.optimizer.step()
         self.scheduler.step()
 
-    def end_step(self, step: int, record: dict[str, Any]) -> None:
+    def end_step(self, step: int, record: Mapping[str, Any]) -> None:
         """Log the step, vote on stopping, checkpoint on the cadence (or when stopping) and raise :class:`Stopped`."""
         self.runner.log(record)
         self.last_record = record

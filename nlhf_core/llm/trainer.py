@@ -48,7 +48,7 @@ from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
 from nlhf_core.llm.sampling import Batch, sequence_batch, token_logprobs
 from nlhf_core.llm.scorers import train_preference_model, train_reward_model
-from nlhf_core.llm.summary import ModelQuality, TrainingSummary
+from nlhf_core.llm.summary import ModelQuality, ReferenceRecord, SetupRecord, StepRecord, TrainingSummary
 from nlhf_core.llm.task import AnswerTask
 from nlhf_core.policy_gradient.losses import regularized_pg_loss, sequence_kl_estimate
 
@@ -89,7 +89,9 @@ def train(
     if config.policy.judge not in ("oracle", "preference-model"):
         external_judge = import_callable(config.policy.judge)
     runtime = runner.runtime
-    setup = {"stage": "setup", "step": 0, "device": str(runtime.device), "world_size": runtime.world, "resume": resume}
+    setup: SetupRecord = {
+        "stage": "setup", "step": 0, "device": str(runtime.device), "world_size": runtime.world, "resume": resume
+    }  # fmt: skip
     runner.log(setup)
 
     # SFT: the policy learns the corpus; a frozen copy is the reference mu of every later stage.
@@ -97,17 +99,16 @@ def train(
     sft.eval()
     reference = copy.deepcopy(sft).requires_grad_(False)
     evaluator = Evaluator(encoded, reference, runtime, config.policy.tau)
-    runner.log(  # what live views draw the policies against: mu (the SFT model) and the exact pi*_tau
-        {
-            "stage": "reference",
-            "step": 0,
-            "labels": list(task.labels_ext),
-            "prompts": list(task.prompts),
-            "reference_distribution": evaluator.mu.tolist(),
-            "regularized_nash": evaluator.nash.tolist(),
-            "tau": evaluator.tau,
-        }
-    )
+    targets: ReferenceRecord = {  # what live views draw the policies against: mu (the SFT model) and pi*_tau
+        "stage": "reference",
+        "step": 0,
+        "labels": list(task.labels_ext),
+        "prompts": list(task.prompts),
+        "reference_distribution": evaluator.mu.tolist(),
+        "regularized_nash": evaluator.nash.tolist(),
+        "tau": evaluator.tau,
+    }
+    runner.log(targets)
 
     # Feedback: labelled pairs from mu, then the preference model (the judge) and the reward model (RLHF).
     methods = config.policy.methods
@@ -285,8 +286,11 @@ def optimize_policy(
             stage.optimizer_step()
             if ema is not None:
                 update_ema(ema, policy, settings.ema_beta)
-            record = {"stage": method, "step": step + 1, "lr": lr_now, **stats}
-            record["samples"] = [list(pair) for pair in zip(prompts.texts[:4], rollout.texts[:4], strict=True)]
+            record: StepRecord = {
+                "stage": method, "step": step + 1, "lr": lr_now, "loss": stats["loss"], "signal": stats["signal"],
+                "kl": stats["kl"], "malformed": stats["malformed"],
+                "samples": [list(pair) for pair in zip(prompts.texts[:4], rollout.texts[:4], strict=True)],
+            }  # fmt: skip
             # Evaluate exactly every policy.eval_every steps and at the end; log and checkpoint.
             if (step + 1) % settings.eval_every == 0 or step + 1 == settings.steps:
                 policy.eval()
