@@ -167,7 +167,7 @@ def worker_ours(folder: Path, s: dict[str, Any]) -> dict[str, Any]:
     before = _peak_mib()
     with tempfile.TemporaryDirectory() as out:
         summary = run_training(config, Path(out) / "run")
-    timing = summary["timing"]["nash-md-pg"]
+    timing = summary.timing["nash-md-pg"]
     return {"seconds": timing["seconds"], "steps": timing["steps"], "rss_after_imports_mib": before}
 
 

@@ -1,7 +1,7 @@
 """``nlhf study``: the paper's comparison (Munos et al. 2024, Section 8) as a pairwise win-rate matrix.
 
 Trains SFT, RLHF, self-play, Nash-MD-PG for several ``beta`` and Nash-EMA-PG on the same data and
-budget for every seed (see :mod:`nlhf_core.llm.study`), then writes ``study.json``, ``study.csv``,
+budget for every seed (see :mod:`nlhf_core.study.language_model`), then writes ``study.json``, ``study.csv``,
 ``study_cells.csv``, ``study.md``, ``study.svg`` and ``study.html`` into ``--out``.
 torch is imported only when the command runs. ``--engine tabular`` predicts the same table exactly
 (:mod:`nlhf_core.study`): no training, no torch.
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
     if args.engine == "tabular":
         run_tabular(args)
         return
-    from nlhf_core.llm.study import run_study
+    from nlhf_core.study.language_model import run_study
 
     overrides = list(args.set)
     if args.game is not None:
@@ -78,20 +78,15 @@ def run(args: argparse.Namespace) -> None:
         log=log,
     )
     if args.json:
-        emit_json({"out": out, **result})
+        emit_json({"out": out, **result.to_dict()})
         return
-    names, W, low, high = (
-        result["methods"],
-        result["win_rates"],
-        result["win_rates_ci_low"],
-        result["win_rates_ci_high"],
-    )
+    names, W, low, high = result.methods, result.win_rates.mean, result.win_rates.low, result.win_rates.high
     width = max(len(m) for m in names)
     print(f"study directory: {out}  (study.json, study.csv, study.md, study.svg, study.html, runs/)")
-    print(f"win rate vs SFT under the true preferences, mean [95% t-interval] over seeds {result['seeds']}:")
+    print(f"win rate vs SFT under the true preferences, mean [95% t-interval] over seeds {result.seeds}:")
     for i, m in enumerate(names[1:], start=1):
         print(f"  {m:<{width}}  {W[i][0]:.3f} [{low[i][0]:.3f}, {high[i][0]:.3f}]")
-    print(f"wall time {result['wall_time_s']:.1f} s")
+    print(f"wall time {result.wall_time_s:.1f} s")
 
 
 def run_tabular(args: argparse.Namespace) -> None:

@@ -72,35 +72,24 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return items
 
 
-def _help_config() -> str:
-    """Every setting as ``section.key = default    help``, one a line."""
-    from nlhf_core.llm.config import SCHEMA, toml_value
-
-    lines = []
-    for section, keys in SCHEMA.items():
-        for key, spec in keys.items():
-            lines.append(f"{section}.{key} = {toml_value(spec.default)}    {spec.help}")
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> None:
     """Train (or resume) the run in ``--out`` and print each policy's win rate against SFT and KL to Nash."""
-    from nlhf_core.llm import config as cfgmod
+    from nlhf_core.llm.config import help_config, load_config, to_toml
 
     if args.help_config:
-        print(_help_config())
+        print(help_config())
         return
     out = args.out or os.path.join("runs", time.strftime("train-%Y%m%d-%H%M%S"))
     stored = os.path.join(out, "config.toml")
     if args.resume and args.config is None and not _overrides(args) and os.path.isfile(stored):
-        config = cfgmod.load_config(stored)  # `nlhf train --out DIR --resume` continues with the run's own settings
+        config = load_config(stored)  # `nlhf train --out DIR --resume` continues with the run's own settings
     else:
-        config = cfgmod.load_config(args.config, _overrides(args))
+        config = load_config(args.config, _overrides(args))
     if args.print_config:
-        print(cfgmod.to_toml(config), end="")
+        print(to_toml(config), end="")
         return
     from nlhf_core.llm.api import run_training
-    from nlhf_core.llm.trainer import Stopped
+    from nlhf_core.llm.runner import Stopped
 
     stop = threading.Event()
     previous = None
@@ -128,18 +117,18 @@ def run(args: argparse.Namespace) -> None:
     if not rank0:
         return
     if args.json:
-        emit_json({"out": out, **summary})
+        emit_json({"out": out, **summary.to_dict()})
         return
-    names = summary["methods"]
+    names = summary.methods
     print(f"run directory: {out}  (report.md, summary.json, metrics.jsonl, checkpoints/)")
     print(f"{'policy':<12} {'win vs SFT':>10} {'KL to Nash_tau':>15} {'malformed':>10}")
     for m in names:
         print(
-            f"{m:<12} {summary['win_rate_vs_sft'][m]:>10.3f} {summary['kl_to_regularized_nash'][m]:>15.4f} "
-            f"{summary['malformed_mass'][m]:>10.4f}"
+            f"{m:<12} {summary.win_rate_vs_sft[m]:>10.3f} {summary.kl_to_regularized_nash[m]:>15.4f} "
+            f"{summary.malformed_mass[m]:>10.4f}"
         )
-    if summary.get("steps_per_s"):
+    if summary.steps_per_s:
         print(
-            f"policy optimization: {summary['steps_per_s']:.2f} steps/s, {summary['samples_per_s']:.0f} samples/s; "
-            f"wall time {summary['wall_time_s']:.1f} s"
+            f"policy optimization: {summary.steps_per_s:.2f} steps/s, {summary.samples_per_s:.0f} samples/s; "
+            f"wall time {summary.wall_time_s:.1f} s"
         )

@@ -1,69 +1,76 @@
 """Public entry points: run the pipeline in this thread, or as a background job with progress and cancel.
 
 ``run_training(config, out_dir, callback=..., stop_event=...)`` runs (or, with ``resume=True``,
-continues) the whole pipeline and returns the summary. :class:`TrainingJob` wraps it in a daemon
-thread for interactive front ends (a Streamlit page keeps the job in ``st.session_state`` and
-polls :attr:`TrainingJob.records` from a fragment): ``job.start()``, ``job.stop()`` (checkpoints
-and stops at the next step; start a new job with ``resume=True`` to continue), ``job.status``,
-``job.summary``, ``job.error``.
+continues) the whole pipeline and returns its :class:`~nlhf_core.llm.summary.TrainingSummary`.
+:class:`TrainingJob` wraps it in a daemon thread for interactive front ends (a Streamlit page keeps
+the job in ``st.session_state`` and polls :attr:`TrainingJob.records` from a fragment):
+``job.start()``, ``job.stop()`` (checkpoints and stops at the next step; start a new job with
+``resume=True`` to continue), ``job.status``, ``job.result``, ``job.summary``, ``job.error``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nlhf_core.llm import config as cfgmod
+from nlhf_core.llm.config import TrainingConfig, apply_overrides, defaults, load_config, merge
+from nlhf_core.llm.summary import TrainingSummary
+
+ConfigSpec = str | Path | Mapping[str, Any] | TrainingConfig | None
 
 
-def resolve_config(config: str | Path | dict[str, Any] | None = None, overrides: Iterable[str] = ()) -> dict[str, Any]:
-    """A validated config from a built-in name, a ``.toml`` path, a mapping, or ``None`` (the default)."""
-    if isinstance(config, dict):
-        resolved = cfgmod.merge(cfgmod.defaults(), config)
-        for item in overrides:
-            section, key, value = cfgmod.parse_override(item)
-            resolved[section][key] = value
-        return cfgmod.validate(resolved)
-    return cfgmod.load_config(config, overrides)
+def resolve_config(config: ConfigSpec = None, overrides: Iterable[str] = ()) -> TrainingConfig:
+    """A validated config from a built-in name, a ``.toml`` path, a mapping of overrides of the defaults,
+    a :class:`~nlhf_core.llm.config.TrainingConfig`, or ``None`` (the default); ``overrides`` are applied last."""
+    if isinstance(config, TrainingConfig):
+        return TrainingConfig.from_mapping(apply_overrides(config.to_dict(), overrides))
+    if isinstance(config, Mapping):
+        return TrainingConfig.from_mapping(apply_overrides(merge(defaults(), config), overrides))
+    return load_config(config, overrides)
 
 
 def run_training(
-    config: str | Path | dict[str, Any] | None,
+    config: ConfigSpec,
     out_dir: str | Path,
     *,
     resume: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
     stop_event: threading.Event | None = None,
     progress: bool = False,
-) -> dict[str, Any]:
+) -> TrainingSummary:
     """Run the pipeline into ``out_dir`` and return the summary (also in ``out_dir/summary.json``).
 
     ``callback`` receives every metrics record (a dict with ``stage`` and ``step``) as it is logged;
-    setting ``stop_event`` makes the run checkpoint and raise :class:`~nlhf_core.llm.trainer.Stopped`.
+    setting ``stop_event`` makes the run checkpoint and raise :class:`~nlhf_core.llm.runner.Stopped`.
     """
-    from nlhf_core.llm.trainer import Trainer
+    from nlhf_core.llm.trainer import train
 
-    return Trainer(
+    return train(
         resolve_config(config), out_dir, resume=resume, callback=callback, stop_event=stop_event, progress=progress
-    ).run()
+    )
 
 
 class TrainingJob:
     """A training run in a background thread, with a thread-safe record list and a stop event."""
 
-    def __init__(self, config: str | Path | dict[str, Any] | None, out_dir: str | Path, *, resume: bool = False):
+    def __init__(self, config: ConfigSpec, out_dir: str | Path, *, resume: bool = False):
         self.config = resolve_config(config)
         self.out_dir = Path(out_dir)
         self.resume = resume
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
-        self.summary: dict[str, Any] | None = None
+        self.result: TrainingSummary | None = None
         self.error: str | None = None
         self.status = "created"
         self._thread: threading.Thread | None = None
+
+    @property
+    def summary(self) -> dict[str, Any] | None:
+        """The finished run's summary as its JSON object (what ``summary.json`` holds), or None."""
+        return None if self.result is None else self.result.to_dict()
 
     def _on_record(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -77,11 +84,11 @@ class TrainingJob:
 
     def _run(self) -> None:
         from nlhf_core.errors import NLHFError
-        from nlhf_core.llm.trainer import Stopped
+        from nlhf_core.llm.runner import Stopped
 
         self.status = "running"
         try:
-            self.summary = run_training(
+            self.result = run_training(
                 self.config, self.out_dir, resume=self.resume, callback=self._on_record, stop_event=self.stop_event
             )
             self.status = "finished"

@@ -1,11 +1,12 @@
-"""One configuration for the whole language-model pipeline: schema, built-in configs, overrides, validation.
+"""One configuration for the whole language-model pipeline: typed sections, built-in configs, overrides, TOML.
 
-A configuration is a two-level mapping ``section -> key -> value`` read from TOML. Every key
-has a default, a type and a range in :data:`SCHEMA`; an unknown key or a value out of range
-raises :class:`~nlhf_core.errors.ParameterError` with one sentence naming the key and the fix.
-Built-in configurations are selected by name (``default``, ``smoke``); a path to a ``.toml``
-file is read and laid over the defaults. ``--set section.key=value`` overrides (values are
-parsed as TOML literals, falling back to plain strings) are applied last.
+A :class:`TrainingConfig` holds one frozen dataclass per TOML table (``[run]``, ``[task]``, ...).
+Every field declares its default, type, constraint and help (:mod:`nlhf_core.llm.settings`);
+building a section validates it, so a config object is always valid. An unknown key or a value
+out of range raises :class:`~nlhf_core.errors.ParameterError` with one sentence naming the key
+and the fix. Built-in configurations are selected by name (``default``, ``smoke``); a path to a
+``.toml`` file is read and laid over the defaults. ``--set section.key=value`` overrides (values
+are parsed as TOML literals, falling back to plain strings) are applied last.
 """
 
 from __future__ import annotations
@@ -14,143 +15,227 @@ import copy
 import json
 import math
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.llm.settings import Interval, Options, Section, field_specs, setting
 
-#: Policy-optimization methods, in the order they are trained (names as in ../shared/DESIGN.md).
+#: Policy-optimization methods, in the order they are trained (the keys of :data:`nlhf_core.llm.methods.METHODS`).
 METHODS = ("rlhf", "self-play", "nash-md-pg", "nash-ema-pg")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
 
+POSITIVE = Interval(0, None, closed="neither")
+NON_NEGATIVE = Interval(0, None)
+UNIT = Interval(0.0, 1.0)
+KL_STRENGTH = Interval(1e-3, 100)
+
+
+def _method_list(value: list) -> bool:
+    return len(value) > 0 and all(isinstance(m, str) and m in METHODS for m in value) and len(set(value)) == len(value)
+
+
+def _answer_weights(value: str | list) -> bool:
+    if isinstance(value, str):
+        return value in ("skewed", "uniform")
+    return len(value) > 0 and all(isinstance(w, int | float) and w > 0 and math.isfinite(w) for w in value)
+
+
+def _words(value: list) -> bool:
+    return len(value) > 0 and all(isinstance(h, str) for h in value)
+
+
+def _has_words(value: str) -> bool:
+    return bool(value.split())
+
 
 @dataclass(frozen=True)
-class Key:
-    """One setting: default value, accepted type(s), a range check and its help text."""
-
-    default: Any
-    kind: type | tuple[type, ...]
-    check: Callable[[Any], bool] | None
-    help: str
-    expect: str = ""
-
-
-def _pos(v: Any) -> bool:
-    return v > 0
-
-
-def _nonneg(v: Any) -> bool:
-    return v >= 0
+class RunConfig(Section):
+    SECTION: ClassVar[str] = "run"
+    seed: int = setting(0, "master seed of every random draw", NON_NEGATIVE, "a non-negative integer")
+    device: str = setting("auto", "auto, cpu, cuda or mps", Options(DEVICES), "one of " + ", ".join(DEVICES))
+    precision: str = setting("auto", "auto (bf16 autocast on GPU), fp32 or bf16", Options(PRECISIONS))
+    threads: int = setting(
+        1,
+        "torch CPU threads per process (0: the cores available; 1 is fastest for the "
+        "tiny models, whose matrices are too small to split)",
+        NON_NEGATIVE,
+        ">= 0",
+    )
+    shards: int = setting(0, "data shards per step, split across DDP ranks (0: one per process)", NON_NEGATIVE, ">= 0")
+    checkpoint_every: int = setting(50, "steps between checkpoints of a stage", POSITIVE, "a positive integer")
 
 
-def _unit(v: Any) -> bool:
-    return 0.0 <= v <= 1.0
+@dataclass(frozen=True)
+class TaskConfig(Section):
+    SECTION: ClassVar[str] = "task"
+    game: str = setting("preset:two-prompts", "true preferences: preset:NAME or a .json/.csv game file")
+    prompt: str = setting("answer me", "the prompt of a game without contexts", _has_words)
+    hedges: list[str] = setting(  # noqa: RUF009 (setting() returns a dataclasses.field with a default_factory)
+        ["maybe", "surely"], "first words of the answers: answer i is 'hedges[i % len] label'", _words
+    )
+    max_new_tokens: int = setting(4, "longest sampled response, in tokens", POSITIVE)
 
 
-def _methods(v: Any) -> bool:
-    return len(v) > 0 and all(isinstance(m, str) and m in METHODS for m in v) and len(set(v)) == len(v)
+@dataclass(frozen=True)
+class ModelConfig(Section):
+    SECTION: ClassVar[str] = "model"
+    source: str = setting("tiny", "'tiny' (built from this config) or a local Hugging Face model directory")
+    n_layer: int = setting(2, "layers of the tiny GPT-2", POSITIVE)
+    n_head: int = setting(2, "attention heads of the tiny GPT-2", POSITIVE)
+    n_embd: int = setting(64, "width of the tiny GPT-2 (a multiple of n_head)", POSITIVE)
+
+    def check_together(self) -> None:
+        if self.n_embd % self.n_head:
+            raise ParameterError(
+                f"Setting 'model.n_embd' = {self.n_embd} is not a multiple of 'model.n_head' = {self.n_head}; "
+                f"choose a width divisible by the number of heads."
+            )
 
 
-def _weights(v: Any) -> bool:
-    if isinstance(v, str):
-        return v in ("skewed", "uniform")
-    return len(v) > 0 and all(isinstance(w, int | float) and w > 0 and math.isfinite(w) for w in v)
+@dataclass(frozen=True)
+class SFTConfig(Section):
+    SECTION: ClassVar[str] = "sft"
+    answer_weights: str | list[float] = setting(  # noqa: RUF009 (a dataclasses.field)
+        "skewed",
+        "answer distribution of the SFT corpus",
+        _answer_weights,
+        "'skewed', 'uniform' or a list of positive weights, one per answer",
+    )
+    skew: float = setting(
+        0.5, "with 'skewed': weight of answer i is skew^((i - x) mod n)", Interval(0, 1, closed="right")
+    )
+    steps: int = setting(600, "SFT steps", NON_NEGATIVE)
+    batch_size: int = setting(64, "SFT sequences per step", POSITIVE)
+    lr: float = setting(3e-3, "SFT learning rate (AdamW, linear decay)", POSITIVE)
 
 
-SCHEMA: dict[str, dict[str, Key]] = {
-    "run": {
-        "seed": Key(0, int, _nonneg, "master seed of every random draw", "a non-negative integer"),
-        "device": Key("auto", str, DEVICES.__contains__, "auto, cpu, cuda or mps", "one of " + ", ".join(DEVICES)),
-        "precision": Key("auto", str, PRECISIONS.__contains__, "auto (bf16 autocast on GPU), fp32 or bf16"),
-        "threads": Key(
-            1,
-            int,
-            _nonneg,
-            "torch CPU threads per process (0: the cores available; 1 is fastest for the "
-            "tiny models, whose matrices are too small to split)",
-            ">= 0",
-        ),
-        "shards": Key(0, int, _nonneg, "data shards per step, split across DDP ranks (0: one per process)", ">= 0"),
-        "checkpoint_every": Key(50, int, _pos, "steps between checkpoints of a stage", "a positive integer"),
-    },
-    "task": {
-        "game": Key("preset:two-prompts", str, None, "true preferences: preset:NAME or a .json/.csv game file"),
-        "prompt": Key("answer me", str, lambda v: bool(v.split()), "the prompt of a game without contexts"),
-        "hedges": Key(
-            ["maybe", "surely"],
-            list,
-            lambda v: len(v) > 0 and all(isinstance(h, str) for h in v),
-            "first words of the answers: answer i is 'hedges[i % len] label'",
-        ),
-        "max_new_tokens": Key(4, int, _pos, "longest sampled response, in tokens"),
-    },
-    "model": {
-        "source": Key("tiny", str, None, "'tiny' (built from this config) or a local Hugging Face model directory"),
-        "n_layer": Key(2, int, _pos, "layers of the tiny GPT-2"),
-        "n_head": Key(2, int, _pos, "attention heads of the tiny GPT-2"),
-        "n_embd": Key(64, int, _pos, "width of the tiny GPT-2 (a multiple of n_head)"),
-    },
-    "sft": {
-        "answer_weights": Key(
-            "skewed",
-            (str, list),
-            _weights,
-            "answer distribution of the SFT corpus",
-            "'skewed', 'uniform' or a list of positive weights, one per answer",
-        ),
-        "skew": Key(0.5, float, lambda v: 0 < v <= 1, "with 'skewed': weight of answer i is skew^((i - x) mod n)"),
-        "steps": Key(600, int, _nonneg, "SFT steps"),
-        "batch_size": Key(64, int, _pos, "SFT sequences per step"),
-        "lr": Key(3e-3, float, _pos, "SFT learning rate (AdamW, linear decay)"),
-    },
-    "data": {
-        "pairs": Key(4096, int, _pos, "response pairs sampled from the SFT model and labelled"),
-        "noise": Key(0.0, float, lambda v: 0 <= v <= 0.5, "probability that an annotator label is flipped"),
-        "corrupt": Key(
-            0.1,
-            float,
-            lambda v: 0 <= v < 1,
-            "fraction of sampled responses with one token replaced at random, "
-            "so the judges see malformed text (which loses to every answer)",
-            "in [0, 1)",
-        ),
-    },
-    "preference_model": {
-        "steps": Key(400, int, _nonneg, "training steps of the pairwise preference model"),
-        "batch_size": Key(128, int, _pos, "pairs per step"),
-        "lr": Key(2e-3, float, _pos, "learning rate"),
-        "n_layer": Key(2, int, _pos, "layers of its transformer (the reward model uses the same size)"),
-        "n_embd": Key(64, int, _pos, "width of its transformer"),
-    },
-    "reward_model": {
-        "steps": Key(400, int, _nonneg, "training steps of the Bradley–Terry reward model"),
-        "batch_size": Key(128, int, _pos, "pairs per step"),
-        "lr": Key(2e-3, float, _pos, "learning rate"),
-    },
-    "policy": {
-        "methods": Key(list(METHODS), list, _methods, "methods to train", "a list drawn from " + ", ".join(METHODS)),
-        "judge": Key(
-            "preference-model", str, None, "judge of the NLHF methods: oracle, preference-model, or module:callable"
-        ),
-        "steps": Key(250, int, _nonneg, "policy-gradient steps of each method"),
-        "batch_size": Key(64, int, _pos, "sampled pairs per step"),
-        "lr": Key(1e-3, float, _pos, "learning rate of the NLHF methods (Adam, constant after warm-up)"),
-        "tau": Key(0.1, float, lambda v: 1e-3 <= v <= 100, "KL strength tau of the NLHF methods", "in [0.001, 100]"),
-        "beta": Key(0.125, float, _unit, "Nash-MD-PG mixture coefficient beta", "in [0, 1]"),
-        "ema_beta": Key(0.9, float, lambda v: 0 <= v < 1, "Nash-EMA-PG: EMA coefficient of the opponent", "in [0, 1)"),
-        "eval_every": Key(25, int, _pos, "steps between exact evaluations (answer distribution, KL, win rate)"),
-    },
-    "rlhf": {
-        "tau": Key(0.1, float, lambda v: 1e-3 <= v <= 100, "KL strength tau of RLHF", "in [0.001, 100]"),
-        "lr": Key(2e-4, float, _pos, "RLHF learning rate (rewards have a larger scale than preference signals)"),
-    },
-    "eval": {
-        "sampled_pairs": Key(256, int, _nonneg, "sampled responses per method pair judged by the true game (0: off)"),
-    },
-}
+@dataclass(frozen=True)
+class DataConfig(Section):
+    SECTION: ClassVar[str] = "data"
+    pairs: int = setting(4096, "response pairs sampled from the SFT model and labelled", POSITIVE)
+    noise: float = setting(0.0, "probability that an annotator label is flipped", Interval(0, 0.5))
+    corrupt: float = setting(
+        0.1,
+        "fraction of sampled responses with one token replaced at random, "
+        "so the judges see malformed text (which loses to every answer)",
+        Interval(0, 1, closed="left"),
+        "in [0, 1)",
+    )
+
+
+@dataclass(frozen=True)
+class PreferenceModelConfig(Section):
+    SECTION: ClassVar[str] = "preference_model"
+    steps: int = setting(400, "training steps of the pairwise preference model", NON_NEGATIVE)
+    batch_size: int = setting(128, "pairs per step", POSITIVE)
+    lr: float = setting(2e-3, "learning rate", POSITIVE)
+    n_layer: int = setting(2, "layers of its transformer (the reward model uses the same size)", POSITIVE)
+    n_embd: int = setting(64, "width of its transformer", POSITIVE)
+
+    def check_together(self) -> None:
+        if self.n_embd % 2:
+            raise ParameterError("Setting 'preference_model.n_embd' must be even (the model has two heads).")
+
+
+@dataclass(frozen=True)
+class RewardModelConfig(Section):
+    SECTION: ClassVar[str] = "reward_model"
+    steps: int = setting(400, "training steps of the Bradley–Terry reward model", NON_NEGATIVE)
+    batch_size: int = setting(128, "pairs per step", POSITIVE)
+    lr: float = setting(2e-3, "learning rate", POSITIVE)
+
+
+@dataclass(frozen=True)
+class PolicyConfig(Section):
+    SECTION: ClassVar[str] = "policy"
+    methods: list[str] = setting(  # noqa: RUF009 (a dataclasses.field with a default_factory)
+        list(METHODS), "methods to train", _method_list, "a list drawn from " + ", ".join(METHODS)
+    )
+    judge: str = setting("preference-model", "judge of the NLHF methods: oracle, preference-model, or module:callable")
+    steps: int = setting(250, "policy-gradient steps of each method", NON_NEGATIVE)
+    batch_size: int = setting(64, "sampled pairs per step", POSITIVE)
+    lr: float = setting(1e-3, "learning rate of the NLHF methods (Adam, constant after warm-up)", POSITIVE)
+    tau: float = setting(0.1, "KL strength tau of the NLHF methods", KL_STRENGTH, "in [0.001, 100]")
+    beta: float = setting(0.125, "Nash-MD-PG mixture coefficient beta", UNIT, "in [0, 1]")
+    ema_beta: float = setting(
+        0.9, "Nash-EMA-PG: EMA coefficient of the opponent", Interval(0, 1, closed="left"), "in [0, 1)"
+    )
+    eval_every: int = setting(25, "steps between exact evaluations (answer distribution, KL, win rate)", POSITIVE)
+
+
+@dataclass(frozen=True)
+class RLHFConfig(Section):
+    SECTION: ClassVar[str] = "rlhf"
+    tau: float = setting(0.1, "KL strength tau of RLHF", KL_STRENGTH, "in [0.001, 100]")
+    lr: float = setting(2e-4, "RLHF learning rate (rewards have a larger scale than preference signals)", POSITIVE)
+
+
+@dataclass(frozen=True)
+class EvalConfig(Section):
+    SECTION: ClassVar[str] = "eval"
+    sampled_pairs: int = setting(
+        256, "sampled responses per method pair judged by the true game (0: off)", NON_NEGATIVE
+    )
+
+
+#: Sections whose batch is split into ``run.shards`` shards.
+BATCHED = ("sft", "policy", "preference_model", "reward_model")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every setting of a run, one typed section per TOML table (in the order they are written)."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    preference_model: PreferenceModelConfig = field(default_factory=PreferenceModelConfig)
+    reward_model: RewardModelConfig = field(default_factory=RewardModelConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    rlhf: RLHFConfig = field(default_factory=RLHFConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def __post_init__(self) -> None:
+        shards = self.run.shards
+        for name in BATCHED:
+            batch_size = getattr(self, name).batch_size
+            if shards and batch_size % shards:
+                raise ParameterError(
+                    f"Setting '{name}.batch_size' = {batch_size} is not a multiple of "
+                    f"'run.shards' = {shards}; make every batch size divisible by the shards."
+                )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> TrainingConfig:
+        """The defaults with every ``section.key`` of ``values`` replaced, validated."""
+        merged = merge(defaults(), values)
+        sections: dict[str, Any] = {name: section(**merged[name]) for name, section in SECTIONS.items()}
+        return cls(**sections)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """``{section: {key: value}}`` in the order of the TOML file."""
+        return {name: getattr(self, name).to_dict() for name in SECTIONS}
+
+    def updated(self, **changes: Mapping[str, Any]) -> TrainingConfig:
+        """A copy with some keys of some sections replaced (and validated), e.g. ``updated(run={"seed": 1})``."""
+        sections = {name: replace(getattr(self, name), **values) for name, values in changes.items()}
+        return replace(self, **sections)
+
+    def differences(self, other: TrainingConfig) -> list[str]:
+        """``section.key`` names whose values differ between ``self`` and ``other``."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [f"{s}.{k}" for s in mine for k in mine[s] if mine[s][k] != theirs[s][k]]
+
+
+#: The section classes by TOML table name, in file order.
+SECTIONS: dict[str, type[Section]] = typing.get_type_hints(TrainingConfig)
 
 #: Built-in configurations, as overrides of the defaults.
 BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
@@ -169,12 +254,17 @@ BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def defaults() -> dict[str, dict[str, Any]]:
-    """The default configuration (a fresh deep copy)."""
-    return {s: {k: copy.deepcopy(key.default) for k, key in keys.items()} for s, keys in SCHEMA.items()}
+    """The default configuration as a nested mapping ``{section: {key: value}}`` (a fresh copy)."""
+    return {name: {s.name: copy.deepcopy(s.default) for s in field_specs(cls)} for name, cls in SECTIONS.items()}
 
 
 def valid_keys() -> list[str]:
-    return [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys]
+    """Every ``section.key`` name."""
+    return [f"{name}.{spec.name}" for name, cls in SECTIONS.items() for spec in field_specs(cls)]
+
+
+def _is_key(section: str, key: str) -> bool:
+    return section in SECTIONS and any(spec.name == key for spec in field_specs(SECTIONS[section]))
 
 
 def _unknown(name: str) -> ParameterError:
@@ -185,12 +275,12 @@ def merge(base: dict[str, dict[str, Any]], over: Mapping[str, Any], where: str =
     """``base`` with every ``section.key`` of ``over`` replaced (unknown keys are rejected)."""
     out = copy.deepcopy(base)
     for section, values in over.items():
-        if section not in SCHEMA:
+        if section not in SECTIONS:
             raise _unknown(section)
         if not isinstance(values, Mapping):
             raise ParameterError(f"Setting {section!r}{where} must be a table of keys, e.g. [{section}].")
         for key, value in values.items():
-            if key not in SCHEMA[section]:
+            if not _is_key(section, key):
                 raise _unknown(f"{section}.{key}")
             out[section][key] = copy.deepcopy(value)
     return out
@@ -203,7 +293,7 @@ def parse_override(item: str) -> tuple[str, str, Any]:
     section, dot, key = name.partition(".")
     if not sep or not dot or not key:
         raise ParameterError(f"Override {item!r} is not SECTION.KEY=VALUE; write e.g. --set policy.tau=0.05.")
-    if section not in SCHEMA or key not in SCHEMA[section]:
+    if not _is_key(section, key):
         raise _unknown(name)
     raw = raw.strip()
     try:
@@ -213,49 +303,19 @@ def parse_override(item: str) -> tuple[str, str, Any]:
     return section, key, value
 
 
-def _coerce(name: str, spec: Key, value: Any) -> Any:
-    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
-    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        names = " or ".join("number" if k is float else k.__name__ for k in kinds)
-        raise ParameterError(f"Setting {name!r} must be a {names}, not {value!r}; see `nlhf train --help-config`.")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ParameterError(f"Setting {name!r} is {value!r}; give a finite number.")
-    if spec.check is not None and not spec.check(value):
-        expect = spec.expect or spec.help
-        raise ParameterError(f"Setting {name!r} = {value!r} is out of range; it must be {expect}.")
-    return value
+def apply_overrides(values: dict[str, dict[str, Any]], overrides: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """``values`` (a nested mapping, changed in place) with every ``SECTION.KEY=VALUE`` override applied."""
+    for item in overrides:
+        section, key, value = parse_override(item)
+        values[section][key] = value
+    return values
 
 
-def validate(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Check every key, type and range, plus cross-key rules; return the config with numbers coerced."""
-    out = merge(defaults(), config)
-    for section, keys in SCHEMA.items():
-        for key, spec in keys.items():
-            out[section][key] = _coerce(f"{section}.{key}", spec, out[section][key])
-    model = out["model"]
-    if model["n_embd"] % model["n_head"]:
-        raise ParameterError(
-            f"Setting 'model.n_embd' = {model['n_embd']} is not a multiple of 'model.n_head' = {model['n_head']}; "
-            f"choose a width divisible by the number of heads."
-        )
-    if out["preference_model"]["n_embd"] % 2:
-        raise ParameterError("Setting 'preference_model.n_embd' must be even (the model has two heads).")
-    for section in ("sft", "policy", "preference_model", "reward_model"):
-        if out["run"]["shards"] and out[section]["batch_size"] % out["run"]["shards"]:
-            raise ParameterError(
-                f"Setting '{section}.batch_size' = {out[section]['batch_size']} is not a multiple of "
-                f"'run.shards' = {out['run']['shards']}; make every batch size divisible by the shards."
-            )
-    return out
-
-
-def load_config(spec: str | Path | None = None, overrides: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+def load_config(spec: str | Path | None = None, overrides: Iterable[str] = ()) -> TrainingConfig:
     """Resolve ``spec`` (a built-in name, a ``.toml`` path, or ``None`` for ``default``) plus overrides."""
     name = "default" if spec is None else str(spec)
     if name in BUILTIN:
-        config = merge(defaults(), BUILTIN[name])
+        values = merge(defaults(), BUILTIN[name])
     else:
         path = Path(name)
         if path.suffix.lower() != ".toml" or not path.is_file():
@@ -266,11 +326,8 @@ def load_config(spec: str | Path | None = None, overrides: Iterable[str] = ()) -
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ParameterError(f"The config file {path.name!r} is not valid TOML ({err}); fix the syntax.") from None
-        config = merge(defaults(), data, where=f" in {path.name}")
-    for item in overrides:
-        section, key, value = parse_override(item)
-        config[section][key] = value
-    return validate(config)
+        values = merge(defaults(), data, where=f" in {path.name}")
+    return TrainingConfig.from_mapping(apply_overrides(values, overrides))
 
 
 def toml_value(value: Any) -> str:
@@ -284,12 +341,22 @@ def toml_value(value: Any) -> str:
     return "[" + ", ".join(toml_value(v) for v in value) + "]"
 
 
-def to_toml(config: Mapping[str, Mapping[str, Any]]) -> str:
+def to_toml(config: TrainingConfig) -> str:
     """The configuration as TOML, with each key's help as a comment (round-trips through :func:`load_config`)."""
     lines = []
-    for section, values in config.items():
-        lines.append(f"[{section}]")
-        for key, value in values.items():
-            lines.append(f"{key} = {toml_value(value)}  # {SCHEMA[section][key].help}")
+    for name, cls in SECTIONS.items():
+        lines.append(f"[{name}]")
+        section = getattr(config, name)
+        for spec in field_specs(cls):
+            lines.append(f"{spec.name} = {toml_value(getattr(section, spec.name))}  # {spec.setting.help}")
         lines.append("")
     return "\n".join(lines)
+
+
+def help_config() -> str:
+    """Every setting with its default and help, one per line (``nlhf train --help-config``)."""
+    return "\n".join(
+        f"{name}.{spec.name} = {toml_value(spec.default)}    {spec.setting.help}"
+        for name, cls in SECTIONS.items()
+        for spec in field_specs(cls)
+    )

@@ -22,7 +22,8 @@ from nlhf_core.errors import ParameterError
 from nlhf_core.llm.models import Codec, PreferenceModel
 from nlhf_core.llm.task import AnswerTask
 
-JudgeFn = Callable[[Sequence[str], Sequence[str], Sequence[str]], Sequence[float]]
+#: ``judge(prompts, responses_a, responses_b) -> P(a ≻ b | x)`` per row.
+JudgeFn = Callable[[Sequence[str], Sequence[str], Sequence[str]], "Sequence[float] | np.ndarray"]
 
 
 class OracleJudge:

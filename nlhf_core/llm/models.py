@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.llm.config import ModelConfig
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -129,16 +130,15 @@ def tiny_gpt2_config(vocab_size: int, n_layer: int, n_head: int, n_embd: int) ->
     )
 
 
-def build_policy(model_cfg: dict[str, Any], codec: Codec) -> nn.Module:
+def build_policy(model: ModelConfig, codec: Codec) -> nn.Module:
     """A fresh policy: the tiny GPT-2 (``model.source = 'tiny'``) or the pretrained local model."""
-    if model_cfg["source"] == "tiny":
+    if model.source == "tiny":
         from transformers import GPT2LMHeadModel
 
-        cfg = tiny_gpt2_config(codec.vocab_size, model_cfg["n_layer"], model_cfg["n_head"], model_cfg["n_embd"])
-        return GPT2LMHeadModel(cfg)
+        return GPT2LMHeadModel(tiny_gpt2_config(codec.vocab_size, model.n_layer, model.n_head, model.n_embd))
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(_check_dir(model_cfg["source"]), local_files_only=True)
+    return AutoModelForCausalLM.from_pretrained(_check_dir(model.source), local_files_only=True)
 
 
 class Scorer(nn.Module):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nlhf_core.llm.runtime import atomic_write_text
+from nlhf_core.files import atomic_write_text
 from nlhf_core.viz.training import training_report_html
 
 

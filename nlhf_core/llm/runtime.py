@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import random
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import torch
 from torch import nn
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.llm.config import RunConfig
 
 
 @dataclass
@@ -59,12 +59,12 @@ class Runtime:
             torch.distributed.barrier()
 
 
-def setup_runtime(run_cfg: dict[str, Any]) -> Runtime:
+def setup_runtime(run: RunConfig) -> Runtime:
     """Select the device, cap threads and join the process group when launched by ``torchrun``."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    want = run_cfg["device"]
+    want = run.device
     if want == "auto":
         if torch.cuda.is_available():
             want = "cuda"
@@ -80,14 +80,14 @@ def setup_runtime(run_cfg: dict[str, Any]) -> Runtime:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = run_cfg["threads"] or max(1, cores // world)
+    threads = run.threads or max(1, cores // world)
     torch.set_num_threads(threads)
-    precision = run_cfg["precision"]
+    precision = run.precision
     amp = device.type == "cuda" and precision in ("auto", "bf16")
     if world > 1 and not torch.distributed.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         torch.distributed.init_process_group(backend=backend)
-    shards = run_cfg["shards"] or world
+    shards = run.shards or world
     if shards % world:
         raise ParameterError(
             f"run.shards = {shards} is not a multiple of the {world} processes; set run.shards to a "
@@ -100,6 +100,11 @@ def derived_seed(*parts: Any) -> int:
     """A 63-bit seed from any parts (stable across processes and Python versions)."""
     digest = hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+
+
+def init_seed(seed: int, what: str) -> int:
+    """Seed of a model's initialization ``what`` (the same on every rank)."""
+    return derived_seed(seed, what) % (1 << 62)
 
 
 def generator(*parts: Any) -> torch.Generator:
@@ -117,6 +122,7 @@ def rng_state() -> dict[str, Any]:
     """Python, NumPy and torch global RNG states as tensors/ints (loadable with ``weights_only=True``)."""
     py = random.getstate()
     np_state = np.random.get_state()
+    assert isinstance(np_state, tuple)  # the legacy ("MT19937", keys, pos, has_gauss, cached) form
     state = {
         "python_version": py[0],
         "python_state": torch.tensor(py[1], dtype=torch.int64),
@@ -136,17 +142,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def unwrap(model: nn.Module) -> nn.Module:

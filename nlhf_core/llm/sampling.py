@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import torch
 from torch import nn
@@ -87,6 +88,40 @@ def mixture_logits(logits_pi: torch.Tensor, logits_mu: torch.Tensor | None, beta
     return (1.0 - beta) * logits_pi.float() + beta * logits_mu.float()
 
 
+@overload
+def sample(
+    policy: nn.Module,
+    prompt_ids: torch.Tensor,
+    prompt_mask: torch.Tensor,
+    *,
+    max_new_tokens: int,
+    eos_id: int,
+    pad_id: int,
+    generator: torch.Generator,
+    reference: nn.Module | None = None,
+    beta: float = 0.0,
+    use_cache: bool = True,
+    return_logits: Literal[False] = False,
+) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+@overload
+def sample(
+    policy: nn.Module,
+    prompt_ids: torch.Tensor,
+    prompt_mask: torch.Tensor,
+    *,
+    max_new_tokens: int,
+    eos_id: int,
+    pad_id: int,
+    generator: torch.Generator,
+    reference: nn.Module | None = None,
+    beta: float = 0.0,
+    use_cache: bool = True,
+    return_logits: Literal[True],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ...
+
+
 @torch.no_grad()
 def sample(
     policy: nn.Module,
@@ -108,7 +143,8 @@ def sample(
     including its EOS (later positions hold ``pad_id``); with ``return_logits`` also the mixed
     logits ``(B, T, V)`` that each token was drawn from.
     """
-    use_mu = reference is not None and beta > 0.0
+    models = [policy] if reference is None or beta <= 0.0 else [policy, reference]  # pi, and mu when mixing
+    use_mu = len(models) == 2
     B = prompt_ids.shape[0]
     device = prompt_ids.device
     ids, mask = prompt_ids, prompt_mask
@@ -121,7 +157,7 @@ def sample(
     for t in range(max_new_tokens):
         if use_cache:
             logits = []
-            for k, model in enumerate([policy, reference] if use_mu else [policy]):
+            for k, model in enumerate(models):
                 res = model(
                     input_ids=step_input,
                     attention_mask=mask,
@@ -135,7 +171,7 @@ def sample(
             full_ids = torch.cat([ids, out[:, :t]], dim=1)
             logits = [
                 m(input_ids=full_ids, attention_mask=mask, position_ids=_positions(mask), use_cache=False).logits[:, -1]
-                for m in ([policy, reference] if use_mu else [policy])
+                for m in models
             ]
         mixed = mixture_logits(logits[0], logits[1] if use_mu else None, beta)
         token = _draw(mixed, generator)

@@ -103,6 +103,7 @@ class AnswerTask:
         favours a different answer); ``'uniform'``; or one positive weight per answer.
         """
         C, n = self.game.num_contexts, self.n
+        w: np.ndarray
         if isinstance(spec, str):
             if spec == "uniform":
                 w = np.ones((C, n))

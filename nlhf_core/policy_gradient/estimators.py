@@ -22,7 +22,7 @@ import torch
 
 from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.policy_gradient.losses import regularized_pg_loss
+from nlhf_core.policy_gradient.losses import leave_one_out_baseline, regularized_pg_loss
 from nlhf_core.policy_gradient.policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
 from nlhf_core.policy_gradient.registry import PGAlgorithm
 from nlhf_core.policy_gradient.resting_point import nash_md_pg_resting_point
@@ -41,13 +41,6 @@ def alternative_log_probs(
         if algo.alternative == "ema":
             return torch.log_softmax(policy.features @ ema_theta + policy.log_init, dim=-1)
     return None
-
-
-def leave_one_out_baseline(values: torch.Tensor) -> torch.Tensor:
-    """``b_i = mean_{j != i} values_j``: independent of sample ``i``, so the estimator stays unbiased."""
-    if values.shape[0] < 2:
-        return torch.zeros_like(values)
-    return (values.sum() - values) / (values.shape[0] - 1)
 
 
 def sampled_loss(

@@ -17,6 +17,31 @@ def reward_to_go(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.flip(torch.cumsum(torch.flip(masked, dims=[1]), dim=1), dims=[1])
 
 
+def leave_one_out_baseline(values: torch.Tensor, groups: torch.Tensor | None = None) -> torch.Tensor:
+    """``b_i = mean_{j != i, g_j = g_i} values_j``: the mean of the *other* rows of the same group; 0 for a lone row.
+
+    The baseline of the reward signal ``s_i = r_i - b_i`` (RLHF policy gradient): it does not depend on
+    sample ``i``, so subtracting it keeps the estimator unbiased while removing the common level of the
+    rewards; within a group of ``k >= 2`` rows the signals sum to zero,
+    ``sum_i (r_i - (S - r_i) / (k - 1)) = S - S = 0``.
+
+    Args:
+        values: ``(B,)`` rewards.
+        groups: ``(B,)`` non-negative integer group ids (the prompt of each row), or None for one group.
+
+    Returns:
+        ``(B,)`` baselines, same dtype as ``values``.
+    """
+    if groups is None:
+        if values.shape[0] < 2:
+            return torch.zeros_like(values)
+        return (values.sum() - values) / (values.shape[0] - 1)
+    onehot = torch.nn.functional.one_hot(groups, int(groups.max()) + 1).to(values.dtype)
+    sums, counts = onehot.T @ values, onehot.sum(dim=0)
+    others = (counts[groups] - 1).clamp(min=1)
+    return torch.where(counts[groups] > 1, (sums[groups] - values) / others, torch.zeros_like(values))
+
+
 def regularized_pg_loss(
     logp: torch.Tensor,
     ref_logp: torch.Tensor,

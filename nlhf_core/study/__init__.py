@@ -1,14 +1,16 @@
-"""Studies of the paper's comparison (Munos et al. 2024, Section 8, Table 1) that need no training.
+"""The paper's comparison (Munos et al. 2024, Section 8, Table 1): methods compared by pairwise win rates.
 
-* :mod:`.tabular` — the tabular study: fit the preference and reward models to ``N`` pairs from
-  ``mu × mu`` (or take the infinite-data limit), deploy every method's resting point and evaluate
-  every pair exactly under the true game, over seeds;
+* :mod:`.results` — the engine-neutral result (:class:`StudyResult`), Student-t intervals over seeds and the
+  writers of ``study.json`` / ``study.csv`` / ``study_cells.csv`` / ``study.md`` / ``study.svg`` / ``study.html``;
+* :mod:`.tabular` — the exact tabular engine: fit the preference and reward models to ``N`` pairs from
+  ``mu × mu`` (or take the infinite-data limit), deploy every method's resting point and evaluate every pair
+  exactly under the true game, over seeds (no torch);
 * :mod:`.curve` — the paper's findings on a table and the ``beta`` curve behind them;
 * :mod:`.defaults` — the settings (the language-model study's names) and the presets' study defaults;
-* :mod:`.report` — ``study.json`` and its companions, in the language-model study's layout;
-* :mod:`.measured` — a measured ``study.json``'s cells placed on the beta curve.
-
-No module here imports torch.
+* :mod:`.report` — a tabular study's ``study.json``;
+* :mod:`.measured` — a measured ``study.json``'s cells placed on the beta curve;
+* :mod:`.language_model` — the language-model engine: every method trained per seed on shared data (torch,
+  imported by ``nlhf study`` only when it runs).
 """
 
 from nlhf_core.study.curve import BetaCurve, Findings, beta_curve, paper_findings
@@ -21,10 +23,19 @@ from nlhf_core.study.defaults import (
 )
 from nlhf_core.study.measured import measured_points, study_game
 from nlhf_core.study.report import study_json, write_study
+from nlhf_core.study.results import (
+    IntervalMatrix,
+    StudyResult,
+    markdown_table,
+    nash_md_name,
+    t_interval,
+    write_results,
+    write_study_files,
+)
 from nlhf_core.study.tabular import (
     FittedModels,
-    StudyResult,
     TabularSettings,
+    TabularStudyResult,
     deploy,
     evaluate,
     exact_models,
@@ -37,14 +48,18 @@ __all__ = [
     "BetaCurve",
     "Findings",
     "FittedModels",
+    "IntervalMatrix",
     "PresetStudy",
     "StudyResult",
     "TabularSettings",
+    "TabularStudyResult",
     "beta_curve",
     "deploy",
     "evaluate",
     "exact_models",
+    "markdown_table",
     "measured_points",
+    "nash_md_name",
     "paper_findings",
     "preset_overrides",
     "preset_study",
@@ -53,7 +68,10 @@ __all__ = [
     "sampled_models",
     "study_game",
     "study_json",
+    "t_interval",
     "tabular_settings",
     "tabular_settings_from",
+    "write_results",
     "write_study",
+    "write_study_files",
 ]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlhf_core.llm.study import nash_md_name
 from nlhf_core.policy_gradient.resting_point import check_beta
+from nlhf_core.study.results import nash_md_name
 from nlhf_core.study.tabular import TabularSettings, run_tabular_study
 
 #: (a): a middle beta must beat RLHF at least this often.

@@ -15,7 +15,7 @@ Both engines of ``nlhf study`` share one format, so a reader (the app, a script,
 The tabular engine adds ``engine = "tabular"``, ``win_rates_exact`` (the infinite-data table),
 ``policies`` (the infinite-data policies, ``{method: [[...] per context]}``), ``labels``,
 ``contexts`` and, per seed, ``policies`` and ``comparisons``. The CSV, Markdown, SVG and HTML files
-are written by :func:`nlhf_core.llm.study.write_outputs`, the LM study's own writers.
+are written by :func:`nlhf_core.study.results.write_study_files`, shared with the LM study.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nlhf_core.llm.study import CONFIDENCE, aggregate, write_outputs
+from nlhf_core.study.results import INTERVAL, IntervalMatrix, write_study_files
 
 if TYPE_CHECKING:
-    from nlhf_core.study.tabular import StudyResult
+    from nlhf_core.study.tabular import TabularStudyResult
 
 
-def resolved_config(result: StudyResult, game: str = "") -> dict[str, dict[str, Any]]:
+def resolved_config(result: TabularStudyResult, game: str = "") -> dict[str, dict[str, Any]]:
     """The settings as the language-model config keys they stand for (``--set section.key=value``)."""
     s = result.settings
     mu = s.reference
@@ -45,14 +45,14 @@ def resolved_config(result: StudyResult, game: str = "") -> dict[str, dict[str, 
     }
 
 
-def study_json(result: StudyResult, game: str = "") -> dict[str, Any]:
+def study_json(result: TabularStudyResult, game: str = "") -> dict[str, Any]:
     """What ``study.json`` holds for a tabular study (plain Python, JSON-ready)."""
     s, names = result.settings, list(result.methods)
     seeds = [int(x) for x in s.seeds]
     if seeds:
-        model = aggregate(list(result.per_seed_model))
-        pm, pm_low, pm_high = model["mean"], model["low"], model["high"]
-        interval = f"two-sided {CONFIDENCE:.0%} Student-t over seeds (mean ± t_(0.975, n-1) s/sqrt(n)), clipped"
+        model = IntervalMatrix.over_seeds(list(result.per_seed_model))
+        pm, pm_low, pm_high = model.mean, model.low, model.high
+        interval = INTERVAL
     else:
         pm = pm_low = pm_high = result.exact_model
         interval = "none: data.pairs = 0 is the exact, infinite-data limit (low = high = the exact value)"
@@ -89,10 +89,10 @@ def study_json(result: StudyResult, game: str = "") -> dict[str, Any]:
     }
 
 
-def write_study(result: StudyResult, out_dir: str | Path, game: str = "") -> dict[str, Any]:
+def write_study(result: TabularStudyResult, out_dir: str | Path, game: str = "") -> dict[str, Any]:
     """Write ``study.json``, ``study.csv``, ``study_cells.csv``, ``study.md``, ``study.svg``, ``study.html``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = study_json(result, game)
-    write_outputs(out, data)
+    write_study_files(out, data)
     return data

@@ -22,7 +22,7 @@ table is predicted without training:
   (always included) is the best response to ``mu``.
 * **Evaluation.** ``W[a, b] = sum_x rho(x) pi_a(x)^T P(x) pi_b(x)`` under the **true** (noise-free)
   game, exactly complementary; across seeds the mean and a two-sided 95 % Student-t interval
-  (the language-model study's :func:`~nlhf_core.llm.study.aggregate`, so both engines report alike).
+  (the language-model study's :meth:`~nlhf_core.study.results.IntervalMatrix.over_seeds`, so both engines report alike).
 
 No torch is imported: the language-model study module is only used for its NumPy helpers.
 """
@@ -47,8 +47,9 @@ from nlhf_core.feedback.annotators import (
 )
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_reference
-from nlhf_core.llm.study import aggregate, nash_md_name, win_matrix
+from nlhf_core.llm.win_rates import win_matrix
 from nlhf_core.policy_gradient.resting_point import check_beta, nash_md_pg_resting_points
+from nlhf_core.study.results import IntervalMatrix, nash_md_name
 
 #: Largest number of labelled pairs one seed may draw.
 MAX_PAIRS = 5_000_000
@@ -172,7 +173,7 @@ def evaluate(game: PreferenceGame, policies: Mapping[str, np.ndarray], names: It
 
 # ---------------------------------------------------------------------- the study
 @dataclass(frozen=True)
-class StudyResult:
+class TabularStudyResult:
     """A tabular study: the exact table, the finite-data tables per seed and their mean and 95 % interval.
 
     Attributes:
@@ -217,13 +218,13 @@ class StudyResult:
         return float(getattr(self, table)[self.index(row), self.index(column)])
 
     def to_json(self, game: str = "") -> dict[str, Any]:
-        """``study.json`` in the language-model study's layout (see :func:`nlhf_core.llm.study.run_study`)."""
+        """``study.json`` in the layout both engines share (:mod:`nlhf_core.study.results`)."""
         from nlhf_core.study.report import study_json  # local: keeps this module about the numbers
 
         return study_json(self, game)
 
 
-def run_tabular_study(settings: TabularSettings) -> StudyResult:
+def run_tabular_study(settings: TabularSettings) -> TabularStudyResult:
     """Deploy every method from the exact models and from each seed's data; evaluate under the true game."""
     started = time.perf_counter()
     names = settings.methods
@@ -240,11 +241,11 @@ def run_tabular_study(settings: TabularSettings) -> StudyResult:
         counts.append(models.comparisons)
     M, (C, n) = len(names), settings.reference.shape
     if tables:
-        agg = aggregate(tables)
-        mean, low, high = agg["mean"], agg["low"], agg["high"]
+        agg = IntervalMatrix.over_seeds(tables)
+        mean, low, high = agg.mean, agg.low, agg.high
     else:
         mean, low, high = exact, exact.copy(), exact.copy()
-    return StudyResult(
+    return TabularStudyResult(
         settings=settings,
         methods=tuple(names),
         exact=exact,

@@ -286,3 +286,16 @@ def test_bad_parameters_get_one_sentence(params, fragment):
 def test_unknown_algorithm_lists_the_choices():
     with pytest.raises(ParameterError, match="nash-md-pg"):
         train_policy_gradient(get_preset("rock-paper-scissors"), "nash-md")
+
+
+def test_leave_one_out_baseline_by_group_and_over_the_batch():
+    """By hand: the mean of the other rows of the group (0 for a lone row); the grouped signals sum to zero."""
+    from nlhf_core.policy_gradient.losses import leave_one_out_baseline
+
+    r = torch.tensor([1.0, 2.0, 3.0, 10.0])
+    grouped = leave_one_out_baseline(r, torch.tensor([0, 0, 0, 1]))
+    assert torch.allclose(grouped, torch.tensor([2.5, 2.0, 1.5, 0.0]))
+    assert float((r - grouped)[:3].sum()) == pytest.approx(0.0, abs=1e-6)
+    assert torch.allclose(leave_one_out_baseline(r), torch.tensor([5.0, 14 / 3, 13 / 3, 2.0]))
+    assert torch.allclose(leave_one_out_baseline(r), leave_one_out_baseline(r, torch.zeros(4, dtype=torch.long)))
+    assert torch.equal(leave_one_out_baseline(torch.tensor([4.0])), torch.zeros(1))

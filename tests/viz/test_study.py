@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from nlhf_core.llm.study import heatmap_html, heatmap_svg
-from nlhf_core.viz import study_heatmap
+from nlhf_core.viz import study_heatmap, study_heatmap_html, study_heatmap_svg
 from nlhf_core.viz.palette import win_rate_colour
 from tests.viz.catalogue import STUDY
 
@@ -27,11 +26,11 @@ def test_study_without_a_preference_model_has_one_panel():
     assert len(spec["data"]) == 1 and "annotations" not in spec["layout"]
 
 
-def test_the_llm_study_writes_svg_and_html_through_viz():
-    svg = heatmap_svg(STUDY)
+def test_the_study_writes_svg_and_html_through_viz():
+    svg = study_heatmap_svg(STUDY)
     assert svg.startswith("<svg") and svg.count("<rect") == 1 + 9
     fills = re.findall(r'<rect x="[^"]+" y="[^"]+" width="96" height="96" fill="(#[0-9a-f]{6})"', svg)
     assert fills[1] == win_rate_colour(0.3) and fills[0] == win_rate_colour(0.5)
     assert ">0.3</text>" in svg and "[0.25, 0.35]" in svg
-    html = heatmap_html(STUDY)
+    html = study_heatmap_html(STUDY)
     assert "cdn.plot.ly" in html and "learned preference model" in html

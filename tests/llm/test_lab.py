@@ -14,7 +14,7 @@ from app import jobs
 from nlhf_core.llm.lab import lab_config, zip_run_dir
 from nlhf_core.llm.progress import read_progress, valid_share
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 
 
 class FakeJob:

@@ -8,11 +8,12 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from nlhf_core.games.presets import get_preset  # noqa: E402
+from nlhf_core.llm.config import ModelConfig  # noqa: E402
 from nlhf_core.llm.models import build_policy, build_word_tokenizer  # noqa: E402
 from nlhf_core.llm.sampling import Batch, left_pad, mixture_logits, sample, token_logprobs  # noqa: E402
 from nlhf_core.llm.task import AnswerTask  # noqa: E402
 
-MODEL = {"source": "tiny", "n_layer": 2, "n_head": 2, "n_embd": 32}
+MODEL = ModelConfig(n_layer=2, n_head=2, n_embd=32)
 
 
 @pytest.fixture(scope="module")

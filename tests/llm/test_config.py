@@ -14,16 +14,18 @@ def test_builtins_validate_and_smoke_is_smaller():
     default = cfgmod.load_config("default")
     smoke = cfgmod.load_config("smoke")
     assert default == cfgmod.load_config(None)
-    assert smoke["policy"]["steps"] < default["policy"]["steps"]
-    assert set(default["policy"]["methods"]) == {"rlhf", "self-play", "nash-md-pg", "nash-ema-pg"}
+    assert smoke.policy.steps < default.policy.steps
+    assert set(default.policy.methods) == {"rlhf", "self-play", "nash-md-pg", "nash-ema-pg"}
+    assert default == cfgmod.TrainingConfig()
 
 
 def test_overrides_are_toml_literals_or_text():
     c = cfgmod.load_config("smoke", ["policy.tau=0.05", "policy.methods=['rlhf']", "task.game=preset:condorcet-winner"])
-    assert c["policy"]["tau"] == 0.05
-    assert c["policy"]["methods"] == ["rlhf"]
-    assert c["task"]["game"] == "preset:condorcet-winner"
-    assert cfgmod.load_config("smoke", ["policy.tau=1"])["policy"]["tau"] == 1.0  # ints coerced to float
+    assert c.policy.tau == 0.05
+    assert c.policy.methods == ["rlhf"]
+    assert c.task.game == "preset:condorcet-winner"
+    tau = cfgmod.load_config("smoke", ["policy.tau=1"]).policy.tau
+    assert tau == 1.0 and isinstance(tau, float)  # ints coerced to float
 
 
 @pytest.mark.parametrize(
@@ -80,4 +82,4 @@ def test_judge_import_path_errors_are_clear():
         import_callable("no_such_module_xyz:judge")
     with pytest.raises(ParameterError, match="not 'oracle', 'preference-model' or an import path"):
         import_callable("justaname")
-    assert callable(import_callable("tests.test_llm_train:length_judge"))
+    assert callable(import_callable("tests.llm.test_trainer:length_judge"))

@@ -19,7 +19,8 @@ pytest.importorskip("transformers")
 
 from nlhf_core.cli.main import main
 from nlhf_core.errors import ParameterError
-from nlhf_core.llm import study
+from nlhf_core.llm import win_rates
+from nlhf_core.study import language_model as study
 
 pytestmark = pytest.mark.slow
 
@@ -110,16 +111,11 @@ def test_shared_stages_are_copied_not_retrained(smoke):
     assert not (extra / "checkpoints" / "rlhf").exists()
 
 
-def test_win_matrix_and_aggregate_by_hand():
+def test_win_matrix_by_hand():
     P = np.array([[[0.5, 0.8], [0.2, 0.5]]])
     a, b = np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]])
-    W = study.win_matrix([a, b], P, np.array([1.0]))
+    W = win_rates.win_matrix([a, b], P, np.array([1.0]))
     np.testing.assert_allclose(W, [[0.5, 0.65], [0.35, 0.5]])
-    agg = study.aggregate([W, np.array([[0.5, 0.75], [0.25, 0.5]])])
-    assert agg["mean"][0, 1] == pytest.approx(0.70)
-    # t_{0.975, 1} = 12.706; s = 0.0707; half = 12.706 * 0.0707 / sqrt(2) = 0.635 -> clipped to [0.065, 1]
-    assert agg["low"][0, 1] == pytest.approx(0.70 - 12.7062 * 0.05, abs=1e-3)
-    assert agg["high"][0, 1] == 1.0 and agg["low"][1, 0] == 0.0
 
 
 def test_bad_seeds_and_betas_are_one_sentence_errors(tmp_path):

@@ -24,7 +24,7 @@ from nlhf_core.cli.main import main  # noqa: E402
 from nlhf_core.llm import resolve_config, run_training  # noqa: E402
 from nlhf_core.llm.checkpoints import CheckpointError, latest_checkpoint, sha256  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # SFT, then Nash-MD-PG against the oracle; a checkpoint after every policy step, so a kill often lands in a write.
 MICRO = [
     "sft.steps=20",

@@ -1,0 +1,102 @@
+"""The ``pairs`` stage: response pairs sampled from the SFT model and labelled by simulated annotators.
+
+``data.pairs`` pairs ``(y, y')`` with ``y, y' ~ mu(.|x)`` and ``x ~ rho``, labelled
+``1[y ≻ y']`` with probability ``P_noisy(x)[cat(y), cat(y')]`` from the annotators of
+:mod:`nlhf_core.feedback.annotators` (the true extended game with label noise ``data.noise``).
+A fraction ``data.corrupt`` of the responses gets one token replaced at random, so the judges learn
+that malformed text loses (otherwise RLHF finds unseen garbage that the reward model over-scores).
+
+Every rank computes the same pairs (chunk ``k`` of 256 draws from the generator ``(seed, "pairs", k)``);
+rank 0 saves them to ``RUN/data/pairs.safetensors``, which a resumed run reads back.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nlhf_core.feedback.annotators import AnnotatorPopulation
+from nlhf_core.llm.batches import EncodedTask
+from nlhf_core.llm.config import TrainingConfig
+from nlhf_core.llm.runner import Runner
+from nlhf_core.llm.runtime import generator
+from nlhf_core.llm.sampling import sample
+
+#: Tensors of the labelled pairs: prompt index, both responses with their masks, the label and ``P_true``.
+PAIR_KEYS = ("context", "ya", "ma", "yb", "mb", "label", "p_true")
+CHUNK = 256
+
+
+def sample_pairs(
+    config: TrainingConfig, runner: Runner, encoded: EncodedTask, sft: nn.Module
+) -> dict[str, torch.Tensor]:
+    """The labelled pairs (sampled once, then read from ``data/pairs.safetensors``), on the run's device."""
+    from safetensors.torch import load_file, save_file
+
+    device = runner.runtime.device
+    path = runner.run_dir / "data" / "pairs.safetensors"
+    if path.exists():
+        return {k: v.to(device) for k, v in load_file(str(path)).items()}
+    count, length, codec = config.data.pairs, config.task.max_new_tokens, encoded.codec
+    task = encoded.task
+    noisy = AnnotatorPopulation.of(task.extended_game(), noise=config.data.noise).group_matrices()[0]
+    parts: dict[str, list[torch.Tensor]] = {k: [] for k in PAIR_KEYS}
+    sft.eval()
+    for k in range((count + CHUNK - 1) // CHUNK):
+        # Sample: prompts x ~ rho and two responses from mu, padded to the full length, some corrupted.
+        size = min(CHUNK, count - k * CHUNK)
+        rng = generator(config.run.seed, "pairs", k)
+        contexts = encoded.draw_contexts(rng, size)
+        prompts = encoded.prompts(contexts, device)
+        responses = []
+        for _ in range(2):
+            with runner.runtime.autocast():
+                y, mask = sample(
+                    sft,
+                    prompts.ids,
+                    prompts.mask,
+                    max_new_tokens=length,
+                    eos_id=codec.eos_id,
+                    pad_id=codec.pad_id,
+                    generator=rng,
+                )
+            pad = length - y.shape[1]
+            y, mask = nn.functional.pad(y, (0, pad), value=codec.pad_id), nn.functional.pad(mask, (0, pad))
+            responses.append(corrupt(y, mask, rng, config.data.corrupt, encoded))
+        # Label: the annotators prefer y with probability P_noisy[x, cat(y), cat(y')].
+        first = [task.parse(t) for t in codec.decode_batch(responses[0][0])]
+        second = [task.parse(t) for t in codec.decode_batch(responses[1][0])]
+        p_true = torch.tensor(noisy[contexts, first, second], dtype=torch.float32)
+        label = (torch.rand(size, generator=rng) < p_true).float()
+        values = (torch.tensor(contexts), *responses[0], *responses[1], label, p_true)
+        for key, v in zip(PAIR_KEYS, values, strict=True):
+            parts[key].append(v.cpu())
+    data = {k: torch.cat(v) for k, v in parts.items()}
+    if runner.runtime.main:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(data, str(path.with_name("pairs.tmp")))
+        path.with_name("pairs.tmp").replace(path)
+    runner.barrier()
+    return {k: v.to(device) for k, v in data.items()}
+
+
+def corrupt(
+    y: torch.Tensor, mask: torch.Tensor, rng: torch.Generator, fraction: float, encoded: EncodedTask
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Replace one random token of a ``fraction`` of the responses by a random token.
+
+    Near misses (``maybe medium``, ``short``, a missing EOS) teach the judges that text which is
+    almost an answer still loses; the mask is recomputed up to the first EOS.
+    """
+    codec = encoded.codec
+    B, T = y.shape
+    bad = torch.rand(B, generator=rng) < fraction
+    pos = (torch.rand(B, generator=rng) * mask.sum(dim=1).clamp(min=1).cpu()).long().clamp(max=T - 1)
+    tok = torch.randint(0, codec.vocab_size, (B,), generator=rng)
+    y = y.clone()
+    rows = torch.nonzero(bad).squeeze(-1)
+    y[rows.to(y.device), pos[rows].to(y.device)] = tok[rows].to(y.device)
+    eos = (y == codec.eos_id).long()
+    before = eos.cumsum(dim=1) - eos  # EOS seen strictly before this position
+    mask = (before == 0).long()
+    return torch.where(mask.bool(), y, torch.full_like(y, codec.pad_id)), mask

@@ -1,0 +1,280 @@
+"""The infrastructure around the training loops: run directory, metrics log, stop vote, shards, stages.
+
+The loops of :mod:`nlhf_core.llm.trainer` read top to bottom; what every loop needs lives here.
+
+* :class:`Runner` (one per run): the :class:`~nlhf_core.llm.runtime.Runtime` (device, DDP ranks), the
+  run directory (a fresh run refuses a used directory; a resumed one must have the same settings),
+  :meth:`Runner.log` (``metrics.jsonl`` and the callback), :meth:`Runner.should_stop` (the stop vote:
+  every rank takes part, every step, so all ranks stop at the same step), the shards of a step and
+  the time each stage took.
+* :class:`Stage` (one per stage): AdamW with a warm-up (and optionally linear decay), the DDP wrapper,
+  resume from the stage's latest checkpoint (weights, optimizer, scheduler, RNG states), the progress
+  bar, checkpoints every ``run.checkpoint_every`` steps or when stopped, and the final weights.
+
+Shards: a step's global batch is split into ``run.shards`` shards, each with its own generator;
+rank ``r`` of ``W`` computes shards ``r, r + W, ...`` and DDP averages the gradients, so each
+shard's loss is scaled by ``W / shards`` and the update is the mean over all shards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nlhf_core.errors import ParameterError
+from nlhf_core.files import atomic_write_text
+from nlhf_core.llm.checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
+from nlhf_core.llm.config import TrainingConfig, load_config, to_toml
+from nlhf_core.llm.runtime import Runtime, rng_state, set_rng_state, setup_runtime
+from nlhf_core.llm.summary import StageTiming
+
+Callback = Callable[[dict[str, Any]], None]
+#: Steps of linear learning-rate warm-up at the start of every stage.
+WARMUP = 10
+
+
+class Stopped(Exception):
+    """The run was asked to stop; every stage's progress is checkpointed and ``--resume`` continues it."""
+
+
+@dataclass
+class Runner:
+    """One run's process-level services (see the module docstring)."""
+
+    runtime: Runtime
+    run_dir: Path
+    checkpoint_every: int
+    resume: bool = False
+    callback: Callback | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    progress: bool = False
+    timing: dict[str, StageTiming] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        config: TrainingConfig,
+        run_dir: Path,
+        *,
+        resume: bool,
+        callback: Callback | None,
+        stop_event: threading.Event | None,
+        progress: bool,
+    ) -> Runner:
+        """Select the device, join the process group and claim ``run_dir`` for ``config``."""
+        runner = cls(
+            setup_runtime(config.run),
+            run_dir,
+            config.run.checkpoint_every,
+            resume,
+            callback,
+            stop_event or threading.Event(),
+            progress,
+        )
+        runner._claim_run_dir(config)
+        return runner
+
+    def _claim_run_dir(self, config: TrainingConfig) -> None:
+        """Write ``config.toml``; a used directory needs ``resume`` and the same settings."""
+        stored = self.run_dir / "config.toml"
+        if stored.exists():
+            if not self.resume:
+                raise ParameterError(
+                    f"{self.run_dir} already holds a run; pass --resume to continue it or choose a new --out directory."
+                )
+            changed = load_config(stored).differences(config)
+            if changed:
+                raise ParameterError(
+                    f"The run in {self.run_dir} was started with different settings ({', '.join(changed)}); resume it "
+                    f"with the same config or start a new --out directory."
+                )
+        self.barrier()  # every rank has looked before rank 0 writes
+        if self.runtime.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(stored, to_toml(config))
+        self.barrier()
+
+    # ------------------------------------------------------------------ ranks and shards
+    def barrier(self) -> None:
+        self.runtime.barrier()
+
+    @property
+    def local_shards(self) -> list[int]:
+        """The shards this rank computes: ``rank, rank + world, ...``."""
+        return list(range(self.runtime.rank, self.runtime.shards, self.runtime.world))
+
+    @property
+    def shard_loss_scale(self) -> float:
+        """Per-shard loss factor: DDP averages over ranks, so ``world / shards`` gives the mean over all shards."""
+        return self.runtime.world / self.runtime.shards
+
+    def shards(self, model: nn.Module) -> Iterator[tuple[int, contextlib.AbstractContextManager]]:
+        """``(shard, gradient-sync context)`` for each local shard; DDP syncs only on the last one."""
+        local = self.local_shards
+        for k, shard in enumerate(local):
+            if isinstance(model, nn.parallel.DistributedDataParallel) and k < len(local) - 1:
+                yield shard, model.no_sync()
+            else:
+                yield shard, contextlib.nullcontext()
+
+    # ------------------------------------------------------------------ records and the stop vote
+    def log(self, record: Mapping[str, Any]) -> None:
+        """Append ``record`` to ``metrics.jsonl`` and pass it to the callback (rank 0 only)."""
+        record = {k: (float(v) if isinstance(v, np.floating | torch.Tensor) else v) for k, v in record.items()}
+        if self.runtime.main:
+            with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+            if self.callback is not None:
+                self.callback(record)
+
+    def should_stop(self) -> bool:
+        """Whether any rank was asked to stop (an all-reduce: every rank must call it at the same step)."""
+        flag = self.stop_event.is_set()
+        if self.runtime.distributed:
+            vote = torch.tensor([1.0 if flag else 0.0], device=self.runtime.device)
+            torch.distributed.all_reduce(vote, op=torch.distributed.ReduceOp.MAX)
+            flag = bool(vote.item() > 0)
+        return flag
+
+    def stage(
+        self,
+        name: str,
+        module: nn.Module,
+        *,
+        steps: int,
+        lr: float,
+        decay: bool = True,
+        extras: dict[str, nn.Module] | None = None,
+    ) -> Stage:
+        """Open stage ``name`` training ``module`` (and saving ``extras`` with it) for ``steps`` steps."""
+        return Stage(self, name, module, steps=steps, lr=lr, decay=decay, extras=extras or {})
+
+
+class Stage:
+    """A stage's optimizer, schedule, resume point, checkpoints and progress (see the module docstring).
+
+    ``done`` is the ``done.json`` record when the stage had already finished (its weights are then
+    loaded and nothing else is set up); otherwise iterate :meth:`steps` and call :meth:`start_step`,
+    :meth:`optimizer_step` and :meth:`end_step` in each, then :meth:`finish`.
+    """
+
+    def __init__(
+        self,
+        runner: Runner,
+        name: str,
+        module: nn.Module,
+        *,
+        steps: int,
+        lr: float,
+        decay: bool,
+        extras: dict[str, nn.Module],
+    ) -> None:
+        self.runner, self.name, self.module, self.total = runner, name, module, steps
+        self.folder = runner.run_dir / "checkpoints" / name
+        self.modules = {"model": module, **extras}
+        self.done = load_final(self.folder, self.modules)
+        if self.done is not None:
+            runner.timing[name] = self.done["timing"]
+            return
+        runtime = runner.runtime
+        self.model: nn.Module = module
+        if runtime.distributed:
+            ids = [runtime.device.index] if runtime.device.type == "cuda" else None
+            self.model = nn.parallel.DistributedDataParallel(module, device_ids=ids)
+        self.optimizer = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=0.0)
+
+        def schedule(step: int) -> float:  # a plain function: LambdaLR keeps it out of the checkpoint
+            warm = min(1.0, (step + 1) / WARMUP)
+            return warm * (max(0.0, 1.0 - step / max(1, steps)) if decay else 1.0)
+
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
+        self.start = 0
+        latest = latest_checkpoint(self.folder) if runner.resume else None
+        if latest is not None:
+            state = load_checkpoint(latest, self.modules)
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            set_rng_state(state["rng"])
+            self.start = int(state["step"])
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            total=steps,
+            initial=self.start,
+            desc=name,
+            disable=not (runner.progress and runtime.main),
+            file=sys.stderr,
+            leave=False,
+            dynamic_ncols=True,
+        )
+        self.started = time.perf_counter()
+        self.last_record: Mapping[str, Any] = {}
+
+    def steps(self) -> range:
+        """The step indices still to run (all of them unless resumed)."""
+        return range(self.start, self.total)
+
+    def start_step(self) -> float:
+        """Training mode and zero gradients; returns this step's learning rate."""
+        self.module.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(self.scheduler.get_last_lr()[0])
+
+    def optimizer_step(self) -> None:
+        """Apply the accumulated gradients and advance the schedule."""
+        self.optimizer.step()
+        self.scheduler.step()
+
+    def end_step(self, step: int, record: Mapping[str, Any]) -> None:
+        """Log the step, vote on stopping, checkpoint on the cadence (or when stopping) and raise :class:`Stopped`."""
+        self.runner.log(record)
+        self.last_record = record
+        self.bar.update(1)
+        self.bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k in ("loss", "win_vs_sft", "kl_to_nash")})
+        stop = self.runner.should_stop()  # every rank takes part in the vote, every step
+        done = step + 1
+        if done < self.total and (done % self.runner.checkpoint_every == 0 or stop):
+            self._checkpoint(done)
+            if stop:
+                self.bar.close()
+                raise Stopped(f"stopped in stage {self.name!r} after step {done}")
+
+    def _checkpoint(self, step: int) -> None:
+        if self.runner.runtime.main:
+            state = {
+                "step": step,
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "rng": rng_state(),
+            }
+            write_checkpoint(self.folder, step, self.modules, state)
+        self.runner.barrier()
+
+    def finish(self, samples_per_step: int) -> dict[str, Any]:
+        """Write the final weights and ``done.json`` (with the stage's timing and last record); return that record."""
+        self.bar.close()
+        seconds = time.perf_counter() - self.started
+        ran = self.total - self.start
+        timing: StageTiming = {
+            "steps": ran,
+            "seconds": seconds,
+            "steps_per_s": ran / seconds if seconds > 0 else 0.0,
+            "samples_per_s": ran * samples_per_step / seconds if seconds > 0 else 0.0,
+        }
+        done = {"stage": self.name, "timing": timing, "final": self.last_record}
+        if self.runner.runtime.main:
+            write_final(self.folder, self.modules, done)
+        self.runner.barrier()
+        self.runner.timing[self.name] = timing
+        return done

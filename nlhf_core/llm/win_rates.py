@@ -1,0 +1,74 @@
+"""Win-rate matrices of trained policies: exact under the true game, and under the learned preference model.
+
+* **True game (exact).** Every policy's answer-category distribution ``a_x`` is exact (teacher
+  forcing, :mod:`nlhf_core.llm.evaluation`), hence so is ``W[A, B] = P(A ≻ B) = sum_x rho(x) a_x^T
+  P_ext(x) b_x``, with ``W + W^T = 1`` and ``W[A, A] = 1/2``.
+* **Learned preference model.** The same formula with ``P_ext`` replaced by the preference model's
+  category matrix ``Q(x)[i, j] = sigmoid(f(x, a_i, a_j) - f(x, a_j, a_i))`` over the valid answers
+  (antisymmetric by construction, so ``Q + Q^T = 1``); the malformed category keeps its true row (it
+  loses to every answer and ties itself) because malformed text is a set of strings with no single
+  model score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nlhf_core.llm.config import TrainingConfig
+from nlhf_core.llm.summary import TrainingSummary
+from nlhf_core.llm.task import AnswerTask
+
+
+def distributions(summary: TrainingSummary) -> dict[str, np.ndarray]:
+    """``(C, n+1)`` exact answer distributions of every policy of a run."""
+    prompts, labels = summary.prompts, summary.labels
+    return {
+        m: np.array([[d[x][lab] for lab in labels] for x in prompts], dtype=float)
+        for m, d in summary.answer_distributions.items()
+    }
+
+
+def win_matrix(dists: Sequence[np.ndarray], P: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``W[a, b] = sum_x rho(x) d_a(x)^T P(x) d_b(x)``, made exactly complementary (``W + W^T = 1``).
+
+    ``P`` is ``(C, k, k)`` with ``P + P^T = 1`` per context; the upper triangle is computed and
+    the lower one set to ``1 - W^T`` so rounding never breaks the identity; the diagonal is 1/2.
+    """
+    D = np.stack(dists)  # (M, C, k)
+    W = np.einsum("c,aci,cij,bcj->ab", rho, D, P, D)
+    upper = np.triu(W, 1)
+    W = upper + np.tril(1.0 - upper.T, -1)
+    np.fill_diagonal(W, 0.5)
+    return W
+
+
+def preference_model_matrices(run_dir: Path, config: TrainingConfig, task: AnswerTask) -> np.ndarray | None:
+    """``(C, n+1, n+1)``: the trained preference model's ``P(i ≻ j | x)`` on the valid answers, true malformed rows.
+
+    ``None`` when the run trained no preference model (``preference_model.steps = 0``).
+    """
+    path = run_dir / "checkpoints" / "preference-model" / "model.safetensors"
+    if not path.exists():
+        return None
+    import torch
+
+    from nlhf_core.llm.judges import PreferenceModelJudge
+    from nlhf_core.llm.models import PreferenceModel, load_codec
+    from nlhf_core.llm.runtime import load_weights
+
+    codec = load_codec(config.model.source, task.words())
+    size = config.preference_model
+    model = PreferenceModel(codec.vocab_size, size.n_layer, size.n_embd, codec.eos_id, codec.pad_id)
+    load_weights(model, path)
+    model.eval()
+    judge = PreferenceModelJudge(model, codec, torch.device("cpu"))
+    n = task.n
+    Q = task.extended_matrices().copy()
+    for c, prompt in enumerate(task.prompts):
+        a = [task.answers[i] for i in range(n) for _ in range(n)]
+        b = [task.answers[j] for _ in range(n) for j in range(n)]
+        Q[c, :n, :n] = np.asarray(judge([prompt] * (n * n), a, b), dtype=float).reshape(n, n)
+    return Q
