@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.algorithms import run_algorithm
-from nlhf_core.algorithms.nash_md import nash_md_step, theorem_kl_bound, theorem_step
+from nlhf_core.algorithms.engine import PreferenceOracle
+from nlhf_core.algorithms.nash_md import NashMD, nash_md_step, theorem_kl_bound, theorem_step
 from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import ParameterError, PolicyError
 from nlhf_core.games.game import PreferenceGame
@@ -28,8 +29,31 @@ def test_one_step_matches_the_paper_formula(P, data, tau, w):
     mix /= mix.sum()
     expected = mix * np.exp(eta * P @ mix)
     expected /= expected.sum()
-    got = np.exp(nash_md_step(P, np.log(pi), np.log(mu), eta, tau))
+    got = np.exp(nash_md_step(np.log(pi), np.log(mu), eta, tau, PreferenceOracle(P)))
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-300)
+
+
+def test_the_solver_steps_with_the_function_the_formula_test_checks(monkeypatch):
+    """NashMD.step is nash_md_step: replacing the function changes the solver (no private copy)."""
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return nash_md_step(*args)
+
+    monkeypatch.setattr("nlhf_core.algorithms.nash_md.nash_md_step", spy)
+    game = get_preset("biased-cycle")
+    pi, mu, tau, eta = np.array([0.2, 0.5, 0.3]), np.array([0.6, 0.3, 0.1]), 0.5, 1.2
+    traj = run_algorithm("nash-md", game, iterations=1, init=pi, reference=mu, tau=tau, eta=eta)
+    assert len(calls) == 1
+    mix = pi ** (1 - eta * tau) * mu ** (eta * tau)
+    mix /= mix.sum()
+    expected = mix * np.exp(eta * game.matrix @ mix)
+    np.testing.assert_allclose(traj.last_policies[-1, 0], expected / expected.sum(), rtol=1e-12)
+    solver = NashMD({"tau": tau, "eta": eta, "schedule": "constant"}, np.log(mu)[None])
+    solver.start(np.log(pi)[None])
+    solver.step(0, PreferenceOracle(game.matrices))
+    np.testing.assert_array_equal(np.exp(solver.log_policy()), traj.last_policies[-1])
 
 
 def test_theorem_schedule_values():

@@ -18,6 +18,7 @@ from nlhf_core.games.presets import get_preset
 from nlhf_core.policy_gradient import (
     PG_ALGORITHMS,
     FeatureSoftmaxPolicy,
+    leave_one_out_baseline,
     one_hot_features,
     random_features,
     regularized_pg_loss,
@@ -45,6 +46,20 @@ def condorcet_contexts() -> PreferenceGame:
 
 
 # ----------------------------------------------------------------------------- the loss kernel
+def test_leave_one_out_baseline_is_the_mean_of_the_others():
+    values = torch.tensor([1.0, 2.0, 4.0, 8.0, 16.0], dtype=DTYPE)
+    loop = torch.tensor([(values.sum() - v) / 4 for v in values], dtype=DTYPE)
+    torch.testing.assert_close(leave_one_out_baseline(values), loop, rtol=0, atol=1e-15)
+    groups = torch.tensor([0, 1, 0, 0, 2])  # group 2 has one sample: baseline 0
+    expected = torch.tensor([(1.0 + 4.0 + 8.0 - 1.0) / 2, 0.0, (1.0 + 8.0) / 2, (1.0 + 4.0) / 2, 0.0])
+    torch.testing.assert_close(leave_one_out_baseline(values, groups), expected.to(DTYPE), rtol=0, atol=1e-15)
+    torch.testing.assert_close(leave_one_out_baseline(values[:1]), torch.zeros(1, dtype=DTYPE))
+    # b_i never depends on values_i: the estimator r_i - b_i stays unbiased
+    bumped = values.clone()
+    bumped[2] += 100.0
+    assert leave_one_out_baseline(bumped, groups)[2] == leave_one_out_baseline(values, groups)[2]
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 10_000))
 def test_reward_to_go_matches_a_loop(batch, length, seed):

@@ -21,6 +21,7 @@ _WHERE = {
     "get_pg_algorithm": "registry",
     "pg_params": "registry",
     "stationary_point": "estimators",
+    "leave_one_out_baseline": "losses",
     "regularized_pg_loss": "losses",
     "reward_to_go": "losses",
     "sequence_kl_estimate": "losses",

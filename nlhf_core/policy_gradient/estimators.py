@@ -22,7 +22,8 @@ import torch
 from scipy import optimize
 
 from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
-from nlhf_core.policy_gradient.losses import regularized_pg_loss
+from nlhf_core.numerics import log_normalize
+from nlhf_core.policy_gradient.losses import leave_one_out_baseline, regularized_pg_loss
 from nlhf_core.policy_gradient.policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
 from nlhf_core.policy_gradient.registry import MAX_STATIONARY_SIZE, PGAlgorithm
 
@@ -40,13 +41,6 @@ def alternative_log_probs(
         if algo.alternative == "ema":
             return torch.log_softmax(policy.features @ ema_theta + policy.log_init, dim=-1)
     return None
-
-
-def leave_one_out_baseline(values: torch.Tensor) -> torch.Tensor:
-    """``b_i = mean_{j != i} values_j``: independent of sample ``i``, so the estimator stays unbiased."""
-    if values.shape[0] < 2:
-        return torch.zeros_like(values)
-    return (values.sum() - values) / (values.shape[0] - 1)
 
 
 def sampled_loss(
@@ -134,18 +128,13 @@ def _mixture_fixed_point(P: np.ndarray, tau: float, beta: float, log_mu: np.ndar
     """
 
     def mapping(z: np.ndarray) -> np.ndarray:
-        mix = np.exp(_log_softmax((1 - beta) * z + beta * log_mu))
-        return _log_softmax(log_mu + P @ mix / tau)
+        mix = np.exp(log_normalize((1 - beta) * z + beta * log_mu))
+        return log_normalize(log_mu + P @ mix / tau)
 
     if len(log_mu) > MAX_STATIONARY_SIZE:
         return None
     solution = optimize.root(lambda z: z - mapping(z), log_start, method="hybr", options={"xtol": 1e-14})
-    z = _log_softmax(solution.x)
+    z = log_normalize(solution.x)
     if not np.all(np.isfinite(z)) or np.max(np.abs(np.exp(mapping(z)) - np.exp(z))) > 1e-12:
         return None
     return np.exp(mapping(z))
-
-
-def _log_softmax(v: np.ndarray) -> np.ndarray:
-    v = v - v.max(-1, keepdims=True)
-    return v - np.log(np.exp(v).sum(-1, keepdims=True))

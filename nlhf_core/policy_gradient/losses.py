@@ -3,7 +3,8 @@
 Every estimator here works on *per-token* log-probabilities, so one function serves the
 tabular case (a response is one token, ``T = 1``) and language models (``T`` tokens).
 Shapes: ``logp`` and ``ref_logp`` are ``(B, T)`` (``logp`` carries the gradient), ``mask`` is
-``(B, T)`` with 1 on real tokens and 0 on padding, ``signal`` is ``(B,)``.
+``(B, T)`` with 1 on real tokens and 0 on padding, ``signal`` is ``(B,)``. The reward signal's
+baseline is :func:`leave_one_out_baseline`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,32 @@ def reward_to_go(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``out[b, t] = sum_{s >= t} mask[b, s] * values[b, s]`` (suffix sums over the token axis)."""
     masked = values * mask
     return torch.flip(torch.cumsum(torch.flip(masked, dims=[1]), dim=1), dims=[1])
+
+
+def leave_one_out_baseline(values: torch.Tensor, groups: torch.Tensor | None = None) -> torch.Tensor:
+    """``b_i = mean_{j != i, g(j) = g(i)} values_j``: the mean of the *other* samples of ``i``'s group.
+
+    ``b_i`` does not depend on sample ``i``, so ``signal_i = r_i - b_i`` leaves the policy
+    gradient unbiased (``E[grad log pi(y_i) b_i] = 0``) while removing most of the reward's
+    common level (the RLHF signal ``r(y) - b`` of Munos et al. 2024, Section 8's baseline;
+    RLOO, Ahmadian et al. 2024). A sample alone in its group gets ``b_i = 0``.
+
+    Args:
+        values: ``(B,)`` per-sample values (rewards).
+        groups: ``(B,)`` integer group of each sample (e.g. its prompt); None puts the whole
+            batch in one group.
+
+    Returns:
+        ``(B,)`` baselines, same dtype as ``values``.
+    """
+    if groups is None:
+        if values.shape[0] < 2:
+            return torch.zeros_like(values)
+        return (values.sum() - values) / (values.shape[0] - 1)
+    onehot = torch.nn.functional.one_hot(groups, int(groups.max()) + 1).to(values.dtype)
+    sums, counts = onehot.T @ values, onehot.sum(dim=0)
+    others = (counts[groups] - 1).clamp(min=1)
+    return torch.where(counts[groups] > 1, (sums[groups] - values) / others, torch.zeros_like(values))
 
 
 def regularized_pg_loss(

@@ -23,7 +23,7 @@ from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.metrics import context_average, kl_divergence, win_rate
+from nlhf_core.games.metrics import context_average, context_win_rate, kl_divergence
 from nlhf_core.games.policies import as_context_policies, as_reference
 from nlhf_core.policy_gradient.estimators import alternative_log_probs, exact_loss, sampled_loss, stationary_point
 from nlhf_core.policy_gradient.policies import DTYPE, FeatureSoftmaxPolicy, one_hot_features, random_features
@@ -131,9 +131,9 @@ def train_policy_gradient(
     P, w = game.matrices, game.weights
     curves = {
         "kl_to_reference": context_average(kl_divergence(recorded, mu), w),
-        "win_rate_vs_reference": context_average(win_rate(P, recorded, mu), w),
-        "win_rate_vs_rlhf": context_average(win_rate(P, recorded, rlhf), w),
-        "win_rate_vs_nash": context_average(win_rate(P, recorded, nash), w),
+        "win_rate_vs_reference": context_win_rate(P, recorded, mu, w),
+        "win_rate_vs_rlhf": context_win_rate(P, recorded, rlhf, w),
+        "win_rate_vs_nash": context_win_rate(P, recorded, nash, w),
     }
     if target is not None:
         curves = {"kl_to_target": context_average(kl_divergence(target, recorded), w), **curves}
