@@ -78,7 +78,7 @@ def test_playground_shows_the_first_preset_and_its_equilibria(app):
     assert len(trajectory["frames"]) >= 100  # the animation has frames
     expected = run_algorithm("nash-md", game, iterations=2000, record_every=10)
     final = trajectory["frames"][-1]["data"][0]
-    np.testing.assert_allclose([final["a"][0], final["b"][0], final["c"][0]], expected.final_policy, **DISPLAY)
+    np.testing.assert_allclose([final["a"][0], final["b"][0], final["c"][0]], expected.final_policy[0], **DISPLAY)
     assert {t["name"] for t in convergence["data"]} >= {"exploitability", "regularized gap", "kl to equilibrium"}
     assert game.story in [i.value for i in app.info]
 
@@ -260,7 +260,7 @@ def test_policy_gradient_overlay_matches_the_core(app):
     tau = get_algorithm("nash-md").param("tau").default
     expected = train_policy_gradient(get_preset("biased-cycle"), "nash-md-pg", tau=tau, record_every=1000 // 120)
     path = trace(figures(app)[0], "Nash-MD-PG (sampled)")
-    np.testing.assert_allclose([path["a"][-1], path["b"][-1], path["c"][-1]], expected.final_policy, **DISPLAY)
+    np.testing.assert_allclose([path["a"][-1], path["b"][-1], path["c"][-1]], expected.final_policy[0], **DISPLAY)
     assert len(path["a"]) == len(expected.trajectory.steps)
     curves = {t["name"] for t in figures(app)[2]["data"]}
     assert {"kl to target", "kl to equilibrium", "win rate vs rlhf"} - curves == {"win rate vs rlhf"}

@@ -86,7 +86,7 @@ def test_theorem_schedule_converges_to_the_regularized_nash(P, tau, seed):
     game = PreferenceGame.from_matrix(P)
     traj = run_algorithm("nash-md", game, tau=tau, schedule="theorem", iterations=2000, reference=mu)
     target = regularized_nash(game, tau, mu).policy
-    assert kl_divergence(target, traj.final_policy) <= 8 / (tau**2 * 2001)
+    assert kl_divergence(target, traj.final_policy[0]) <= 8 / (tau**2 * 2001)
     assert traj.metrics["kl_to_equilibrium"][-1] <= traj.metrics["kl_to_equilibrium"][1] + 1e-15
 
 
@@ -96,7 +96,7 @@ def test_constant_step_converges_to_its_own_fixed_point():
     P, tau, mu = game.matrix, 0.1, np.array([0.5, 0.3, 0.2])
     errors = []
     for eta in (2.0, 0.5):
-        pi = run_algorithm("nash-md", game, tau=tau, eta=eta, iterations=3000, reference=mu).final_policy
+        pi = run_algorithm("nash-md", game, tau=tau, eta=eta, iterations=3000, reference=mu).final_policy[0]
         mix = pi ** (1 - eta * tau) * mu ** (eta * tau)
         mix /= mix.sum()
         fixed = mu * np.exp(P @ mix / tau)
@@ -127,7 +127,7 @@ def test_trajectory_records_steps_and_queries():
     traj = run_algorithm("nash-md", get_preset("rock-paper-scissors"), iterations=10, record_every=4)
     np.testing.assert_array_equal(traj.steps, [0, 4, 8, 10])
     np.testing.assert_array_equal(traj.queries, [0, 4, 8, 10])  # one query per iteration
-    assert traj.policies.shape == (4, 1, 3) and traj.final_policy.shape == (3,)
+    assert traj.policies.shape == (4, 1, 3) and traj.final_policy.shape == (1, 3)  # (C, n) with C = 1
     assert traj.iterations == 10 and traj.total_queries == 10
     assert set(traj.metrics) == {"exploitability", "regularized_gap", "kl_to_equilibrium"}
     default = run_algorithm("nash-md", get_preset("rock-paper-scissors"), iterations=5000)

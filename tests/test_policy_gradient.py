@@ -197,7 +197,7 @@ def test_nash_md_pg_reaches_the_fixed_point_of_tabular_nash_md_with_eta_beta_ove
     beta = 0.125
     tabular = run_algorithm("nash-md", game, eta=beta / TAU, tau=TAU, iterations=3000).final_policy
     run = train_policy_gradient(game, "nash-md-pg", tau=TAU, beta=beta, steps=2000, gradient="exact")
-    np.testing.assert_allclose(run.target[0], tabular, atol=1e-10)
+    np.testing.assert_allclose(run.target, tabular, atol=1e-10)  # both (C, n)
     assert run.final_metrics()["kl_to_target"] < 1e-9
     # ... which is near, not at, pi*_tau; annealing beta to 0 reaches pi*_tau.
     regularized = regularized_nash(game, TAU).policy
@@ -246,7 +246,7 @@ def test_custom_rewards_are_used():
     rewards = np.array([[1.0, 0.0, -1.0]])
     run = train_policy_gradient(game, "rlhf-pg", tau=1.0, steps=800, gradient="exact", rewards=rewards, lr=2.0)
     np.testing.assert_allclose(
-        run.final_policy, kl_regularized_optimum(rewards, 1.0, np.full((1, 3), 1 / 3))[0], atol=1e-5
+        run.final_policy, kl_regularized_optimum(rewards, 1.0, np.full((1, 3), 1 / 3)), atol=1e-5
     )
 
 

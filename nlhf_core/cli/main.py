@@ -32,6 +32,7 @@ from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import NLHFError, ParameterError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, exploitability, win_rate
+from nlhf_core.games.policies import plain_view
 from nlhf_core.games.presets import list_presets, open_game
 from nlhf_core.policy_gradient.registry import PG_ALGORITHMS, pg_params
 
@@ -220,7 +221,7 @@ def _cmd_solve(args: argparse.Namespace) -> None:
         "iterations": traj.iterations,
         "queries": traj.total_queries,
         "iterate": traj.iterate,
-        "policy": traj.final_policy,
+        "policy": plain_view(traj.final_policy, game),
         "metrics": metrics,
     }
     if args.samples:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from nlhf_core.games.policies import plain_view
 from nlhf_core.games.presets import open_game
 
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace, emit: Any, print_summary: Any, parse_params: A
         "iterations": traj.iterations,
         "queries": traj.total_queries,
         "iterate": "last",
-        "policy": traj.final_policy,
+        "policy": _squeeze(game, traj.final_policy),
         "metrics": metrics,
         "target": _squeeze(game, run_.target),
         "regularized_nash": _squeeze(game, run_.regularized),
@@ -70,6 +71,4 @@ def run(args: argparse.Namespace, emit: Any, print_summary: Any, parse_params: A
 
 
 def _squeeze(game: Any, policy: Any) -> Any:
-    if policy is None:
-        return None
-    return policy[0] if not game.has_contexts else policy
+    return None if policy is None else plain_view(policy, game)

@@ -33,7 +33,7 @@ from nlhf_core.feedback.annotators import (
 )
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, context_win_rate, exploitability, kl_divergence
-from nlhf_core.games.policies import as_reference
+from nlhf_core.games.policies import as_reference, context_rows
 from nlhf_core.numerics import log_normalize
 
 
@@ -75,7 +75,7 @@ def run_pipeline(
     train, test = data.split(held_out, seed) if size >= 5 else (data, data.take(np.array([], dtype=np.int64)))
     preference = fit_preference_model(train, game)
     reward = fit_reward_model(train, game)
-    nlhf = regularized_nash(preference.game, tau, mu).policy.reshape(mu.shape)
+    nlhf = context_rows(regularized_nash(preference.game, tau, mu).policy, game)
     rlhf = kl_regularized_optimum(reward.rewards, tau, mu)
     true_P = game.matrices
     expl = {
@@ -158,7 +158,7 @@ def sampling_effect(
         fit = fit_bradley_terry(game, spec, reference)
         rewards[name] = fit.scores
         policies[name] = kl_regularized_optimum(fit.scores, tau, mu)
-    nlhf = regularized_nash(game, tau, mu).policy.reshape(mu.shape)
+    nlhf = context_rows(regularized_nash(game, tau, mu).policy, game)
     return SamplingEffect(list(samplings), rewards, policies, nlhf)
 
 
@@ -194,7 +194,7 @@ def online_nash_md(
     rng = np.random.default_rng(seed)
     mu = as_reference(reference, game)
     log_mu = np.log(mu)
-    target = regularized_nash(game, tau, mu).policy.reshape(mu.shape)
+    target = context_rows(regularized_nash(game, tau, mu).policy, game)
     groups = population.group_matrices()
     C, n = mu.shape
     w = eta * tau
@@ -222,4 +222,4 @@ def online_nash_md(
 
 def nash_of(game: PreferenceGame) -> np.ndarray:
     """The exact (maximum-entropy) Nash policy of every context, shape ``(C, n)``."""
-    return nash_equilibrium(game).policy.reshape(game.num_contexts, game.n)
+    return context_rows(nash_equilibrium(game).policy, game)

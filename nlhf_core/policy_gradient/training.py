@@ -24,7 +24,7 @@ from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, context_win_rate, kl_divergence
-from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.games.policies import as_context_policies, as_reference, context_rows
 from nlhf_core.policy_gradient.estimators import alternative_log_probs, exact_loss, sampled_loss, stationary_point
 from nlhf_core.policy_gradient.policies import DTYPE, FeatureSoftmaxPolicy, one_hot_features, random_features
 from nlhf_core.policy_gradient.registry import PGAlgorithm, get_pg_algorithm, pg_params
@@ -61,6 +61,7 @@ class PGRun:
 
     @property
     def final_policy(self) -> np.ndarray:
+        """The trained policy at the last step, shape ``(C, n)``."""
         return self.trajectory.final_policy
 
     def final_metrics(self) -> dict[str, float]:
@@ -121,8 +122,8 @@ def train_policy_gradient(
         recorded = _optimize(algo, p, policy, game, mu, rewards, steps)
 
     tau = p["tau"]
-    regularized = regularized_nash(game, tau, mu).policy.reshape(C, n)
-    nash = nash_equilibrium(game).policy.reshape(C, n)
+    regularized = context_rows(regularized_nash(game, tau, mu).policy, game)
+    nash = context_rows(nash_equilibrium(game).policy, game)
     bt = fit_bradley_terry(game, "uniform", mu).scores
     rlhf = kl_regularized_optimum(bt, tau, mu)
     target = stationary_point(algo, game.matrices, tau, p.get("beta", 0.0), mu, rewards, regularized)
