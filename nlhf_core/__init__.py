@@ -13,6 +13,10 @@ The packages follow the data flow (``docs/architecture.md``):
 * :mod:`nlhf_core.cli` — the ``nlhf`` command.
 """
 
+# Both method families register themselves in nlhf_core.registry when imported; importing them here
+# makes nlhf_core.registry.list_algorithms() complete whichever module a program imports first.
+import nlhf_core.algorithms
+import nlhf_core.policy_gradient.registry  # noqa: F401  (the policy-gradient methods; no torch)
 from nlhf_core.games.game import PreferenceGame
 
 __version__ = "0.1.0"

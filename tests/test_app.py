@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
+from nlhf_core.algorithms import get_algorithm, list_solvers, run_algorithm
 from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
@@ -268,7 +268,7 @@ def test_policy_gradient_overlay_matches_the_core(app):
     shown = dict(zip(table["metric"], table["final value"], strict=True))
     for k, v in expected.final_metrics().items():
         assert shown[k.replace("_", " ")] == pytest.approx(v, rel=1e-9), k
-    app.selectbox(key="pg-algo").set_value("self-play-pg").run()
+    app.selectbox(key="pg-algo").set_value("self-play").run()
     assert not app.exception
     assert "Self-play PG (online IPO) (sampled)" in {t.get("name") for t in figures(app)[0]["data"]}
 
@@ -287,7 +287,7 @@ def test_chart_wrapper_hands_streamlit_the_spec_unchanged():
 
 
 # ---------------------------------------------------------------------- every solver on every page that takes one
-SOLVERS = [s.name for s in list_algorithms()]
+SOLVERS = [s.name for s in list_solvers()]
 #: Presets with 3, 4 and 9 responses: the simplex view, bars, and a larger game.
 SIZED_PRESETS = ["biased-cycle", "clone-rps", "random-tournament"]
 
@@ -341,7 +341,7 @@ def test_race_runs_every_registered_solver(preset):
     assert {t["name"] for t in figures(at)[0]["data"]} <= titles
 
 
-SWEEPABLE = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
+SWEEPABLE = [s.name for s in list_solvers() if {"eta", "tau"} & {p.name for p in s.params}]
 
 
 @pytest.mark.parametrize("preset", SIZED_PRESETS)

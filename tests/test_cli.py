@@ -221,7 +221,7 @@ def test_size_limit_in_the_cli(capsys, tmp_path, monkeypatch):
     assert code == 2 and out == "" and "4 responses, more than the limit of 3" in err
 
 
-@pytest.mark.parametrize("algorithm", [s.name for s in __import__("nlhf_core.algorithms").algorithms.list_algorithms()])
+@pytest.mark.parametrize("algorithm", [s.name for s in __import__("nlhf_core.algorithms").algorithms.list_solvers()])
 def test_solve_accepts_every_registered_algorithm(capsys, algorithm):
     data = run_json(capsys, "solve", "preset:biased-cycle", "-a", algorithm, "-n", "50")
     assert data["algorithm"] == algorithm and data["iterate"] in ("last", "average")

@@ -92,7 +92,7 @@ def test_tau_outside_the_range_is_refused(tau):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.sampled_from(["nash-md-pg", "nash-ema-pg", "self-play-pg", "rlhf-pg"]),
+    st.sampled_from(["nash-md-pg", "nash-ema-pg", "self-play", "rlhf"]),
     st.floats(-3, 3),
     st.floats(-5, 1),
     st.floats(0, 1),

@@ -15,15 +15,17 @@ solves ``pi ∝ mu exp(P pi^mu / tau)``), at distance ``O(eta)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from nlhf_core.algorithms.common_params import TAU, eta, require_mixture_weight
 from nlhf_core.algorithms.engine import PreferenceOracle, Solver
-from nlhf_core.algorithms.registry import AlgorithmSpec, ParamSpec, register
+from nlhf_core.algorithms.registry import AlgorithmSpec
 from nlhf_core.numerics import log_normalize
+from nlhf_core.params import ParamSpec
+from nlhf_core.registry import KLBound, register
 
 CITATION = "Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 5, Eqs. 3–5 (Nash-MD) and Theorem 1"
 
@@ -73,6 +75,20 @@ class NashMD(Solver):
     def step(self, t: int, oracle: PreferenceOracle) -> None:
         eta = self.eta if self.schedule == "constant" else theorem_step(t, self.tau)
         self.log_pi = nash_md_step(self.log_pi, self.log_mu, eta, self.tau, oracle)
+
+
+def theorem_1_bound(params: Mapping[str, Any], steps: np.ndarray) -> KLBound | None:
+    """Theorem 1's ``KL(pi*_tau, pi_T) <= 8 / (tau^2 (T + 1))``: it covers the theorem schedule only."""
+    if params["schedule"] != "theorem":
+        return None
+    return KLBound("Theorem 1 bound 8/(τ²(T+1)) on KL", theorem_kl_bound(params["tau"], steps))
+
+
+def constant_step(params: dict[str, Any]) -> dict[str, Any]:
+    """The theorem schedule frozen at the given step, capped at ``1 / tau`` (the schedule's first step)."""
+    if params["schedule"] != "theorem":
+        return params
+    return {**params, "schedule": "constant", "eta": min(float(params["eta"]), 1.0 / float(params["tau"]))}
 
 
 class NashEMA(Solver):
@@ -130,6 +146,9 @@ NASH_MD = register(
         queries_per_iteration=1,
         citation=CITATION,
         solver=NashMD,
+        mixes_reference=True,
+        theorem_bound=theorem_1_bound,
+        time_invariant=constant_step,
         latex=r"\pi_t^{\mu} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau}, \qquad \pi_{t+1}(y) \propto \pi_t^{\mu}(y)\, e^{\eta\, P(y \succ \pi_t^{\mu})}",  # noqa: E501
     )
 )
@@ -155,6 +174,7 @@ NASH_EMA = register(
         queries_per_iteration=1,
         citation="Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 7 (Nash-EMA-PG), tabular form",
         solver=NashEMA,
+        mixes_reference=True,
         latex=r"\pi_{t+1}(y) \propto \pi_t(y)^{1-\eta\tau}\mu(y)^{\eta\tau} e^{\eta P(y \succ \bar\pi_t)}, \quad \log\bar\pi_{t+1} = \beta\log\bar\pi_t + (1-\beta)\log\pi_{t+1}",  # noqa: E501
     )
 )

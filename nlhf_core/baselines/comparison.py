@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from nlhf_core.algorithms import list_algorithms, run_algorithm
+from nlhf_core.algorithms import run_algorithm
+from nlhf_core.algorithms.registry import get_solver, list_solvers
 from nlhf_core.baselines.bradley_terry import (
     BradleyTerryFit,
     best_of_n,
@@ -129,12 +130,11 @@ def compare_solutions(
         "regularized Nash": context_rows(regularized_nash(game, tau, mu).policy, game),
         "Nash": context_rows(nash_equilibrium(game).policy, game),
     }
-    for spec in list_algorithms() if solvers is None else [s for s in list_algorithms() if s.name in solvers]:
-        params = {"tau": tau} if "tau" in {p.name for p in spec.params} else {}
-        if spec.name in ("nash-md", "nash-ema", "omd", "egpo"):
-            params["eta"] = min(spec.param("eta").default, 1.0 / tau)
-        traj = run_algorithm(spec.name, game, iterations=iterations, reference=mu, **params)
-        policies[spec.name] = traj.final_policy
+    wanted = None if solvers is None else {get_solver(name).name for name in solvers}
+    for spec in list_solvers():
+        if wanted is None or spec.name in wanted:
+            traj = run_algorithm(spec.name, game, iterations=iterations, reference=mu, **spec.defaults_for_tau(tau))
+            policies[spec.name] = traj.final_policy
     names = list(policies)
     _, W = head_to_head(game.matrices, policies, game.weights)
     expl = {k: float(context_average(exploitability(game.matrices, v), game.weights)) for k, v in policies.items()}

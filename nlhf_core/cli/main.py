@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
+from nlhf_core.algorithms import AlgorithmSpec, get_algorithm, list_algorithms, run_algorithm
 from nlhf_core.algorithms.sweep import parse_grid, sweep
 from nlhf_core.baselines.comparison import compare_solutions, rlhf_solution
 from nlhf_core.cli import feedback as cli_feedback
@@ -34,7 +34,6 @@ from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, exploitability, win_rate
 from nlhf_core.games.policies import plain_view
 from nlhf_core.games.presets import list_presets, open_game
-from nlhf_core.policy_gradient.registry import PG_ALGORITHMS, pg_params
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -133,21 +132,19 @@ def _cmd_presets(args: argparse.Namespace) -> None:
 def _cmd_algorithms(args: argparse.Namespace) -> None:
     specs = list_algorithms()
     if args.json:
-        _emit_json({"algorithms": [s.as_dict() for s in specs] + [a.as_dict() for a in PG_ALGORITHMS.values()]})
+        _emit_json({"algorithms": [s.as_dict() for s in specs]})
         return
     for s in specs:
         params = ", ".join(f"{p.name}={p.default}" for p in s.params)
-        print(f"{s.name}: {s.title} — {s.summary}")
-        print(f"    update: {s.update}")
-        print(f"    converges to: {s.target} ({s.iterate} iterate); {s.queries_per_iteration} query/iteration")
+        if isinstance(s, AlgorithmSpec):
+            print(f"{s.name}: {s.title} — {s.summary}")
+            print(f"    update: {s.update}")
+            print(f"    converges to: {s.target} ({s.iterate} iterate); {s.queries_per_iteration} query/iteration")
+        else:
+            print(f"{s.name}: {s.title} (parametric, `nlhf pg`) — {s.summary}")
+            print(f"    converges to: {s.target}")
         print(f"    parameters: {params}")
         print(f"    cite: {s.citation}\n")
-    for a in PG_ALGORITHMS.values():
-        params = ", ".join(f"{p.name}={p.default}" for p in pg_params(a))
-        print(f"{a.name}: {a.title} (parametric, `nlhf pg`) — {a.summary}")
-        print(f"    converges to: {a.target}")
-        print(f"    parameters: {params}")
-        print(f"    cite: {a.citation}\n")
 
 
 def _cmd_equilibrium(args: argparse.Namespace) -> None:

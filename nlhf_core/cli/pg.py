@@ -1,4 +1,4 @@
-"""``nlhf pg``: train a softmax policy with a parametric algorithm (Nash-MD-PG, Nash-EMA-PG, self-play, RLHF PG).
+"""``nlhf pg``: train a softmax policy with a policy-gradient method (Nash-MD-PG, Nash-EMA-PG, self-play, RLHF).
 
 Prints the same keys as ``nlhf solve`` (``labels``, ``algorithm``, ``params``, ``iterations``,
 ``queries``, ``policy``, ``metrics``) plus the algorithm's stationary point and true win rates.
@@ -15,10 +15,10 @@ from nlhf_core.games.presets import open_game
 
 def add_parser(sub: Any, game_help: str, common: Any) -> None:
     """Register ``pg`` on the main parser's subparsers."""
-    p = sub.add_parser("pg", help="policy-gradient NLHF on a softmax policy (nash-md-pg, nash-ema-pg, ...)")
+    p = sub.add_parser("pg", help="policy-gradient NLHF on a softmax policy (nash-md-pg, nash-ema-pg, self-play, rlhf)")
     p.add_argument("game", metavar="GAME", help=game_help)
     p.add_argument(
-        "--algorithm", "-a", default="nash-md-pg", help="nash-md-pg (default), nash-ema-pg, self-play-pg or rlhf-pg"
+        "--algorithm", "-a", default="nash-md-pg", help="nash-md-pg (default), nash-ema-pg, self-play or rlhf"
     )
     p.add_argument("--tau", type=float, help="KL-regularization strength (default 0.1)")
     p.add_argument("--beta", type=float, help="mixture coefficient (nash-md-pg) or EMA coefficient (nash-ema-pg)")
