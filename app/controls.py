@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from nlhf_core.algorithms import AlgorithmSpec, get_algorithm, list_algorithms
-from nlhf_core.algorithms.registry import ParamSpec
+from nlhf_core.algorithms import AlgorithmSpec, get_solver, list_solvers
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.editing import normalize_weights
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import policy_from_text, policy_to_text
+from nlhf_core.params import ParamSpec
 
 from .safe_text import literal
 
@@ -88,7 +88,7 @@ def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
 
 def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str = "") -> tuple[AlgorithmSpec, dict]:
     """Algorithm selectbox and its parameter controls; returns the spec and the parameter values."""
-    names = [s.name for s in list_algorithms()]
+    names = [s.name for s in list_solvers()]
     name = st.selectbox(
         "Algorithm",
         names,
@@ -96,7 +96,7 @@ def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str
         bind="query-params",
         **initial(key, index=names.index(default)),
     )
-    spec = get_algorithm(name)
+    spec = get_solver(name)
     st.caption(f"**{spec.title}** — {spec.summary} Converges to: {spec.target}. Cite: {spec.citation}.")
     params = {p.name: param_widget(p, key_prefix) for p in spec.params}
     return spec, params

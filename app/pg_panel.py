@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from nlhf_core.policy_gradient.registry import PG_ALGORITHMS
+from nlhf_core.policy_gradient.registry import get_pg_algorithm, pg_algorithms
 
 STEP_CHOICES = (250, 500, 1000, 2000, 4000)
 BATCH_CHOICES = (8, 16, 64, 256, 1024)
@@ -24,9 +24,9 @@ def pg_controls(tau: float) -> tuple[str, dict[str, Any]] | None:
     """Widgets for the overlay; returns ``(algorithm, params)`` or None when it is off."""
     if not st.toggle("Overlay a policy-gradient run", key="pg-on", help="Train a softmax policy by sampled gradients"):
         return None
-    names = list(PG_ALGORITHMS)
-    name = st.selectbox("Parametric algorithm", names, key="pg-algo", format_func=lambda n: PG_ALGORITHMS[n].title)
-    algo = PG_ALGORITHMS[name]
+    names = [a.name for a in pg_algorithms()]
+    name = st.selectbox("Parametric algorithm", names, key="pg-algo", format_func=lambda n: get_pg_algorithm(n).title)
+    algo = get_pg_algorithm(name)
     st.latex(r"g=\nabla\log\pi(y)\,\Big[s-\tau\log\frac{\pi(y)}{\mu(y)}\Big]")
     st.latex(algo.latex)
     params: dict[str, Any] = {"tau": tau}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlhf_core.algorithms import get_algorithm, run_algorithm
+from nlhf_core.algorithms import get_solver, run_algorithm
 from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
 from nlhf_core.games.game import PreferenceGame
 
@@ -48,7 +48,7 @@ OURS_PANEL = (
 # ------------------------------------------------------------------ per-iteration cost
 def ours_engine(name: str, P: np.ndarray, iterations: int, params: dict) -> None:
     """Our solver's iterations alone: the registry's solver stepped by the engine, no metrics."""
-    spec = get_algorithm(name)
+    spec = get_solver(name)
     log_mu = np.log(np.full((1, len(P)), 1.0 / len(P)))
     run_solver(
         spec.solver(spec.resolve_params(params), log_mu), PreferenceOracle(P[None]), log_mu, np.array([0, iterations])
@@ -172,7 +172,7 @@ def settle_index(curve: np.ndarray, tolerance: float) -> int | None:
 
 
 def ours_queries(name: str, P: np.ndarray, budget: int, params: dict) -> dict:
-    spec = get_algorithm(name)
+    spec = get_solver(name)
     per_iteration = 2 if name in ("nash-mp", "egpo") else 1
     iterations = budget // per_iteration
     traj = run_algorithm(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
+from nlhf_core.algorithms import get_solver, list_solvers, run_algorithm
 from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.games.game import PreferenceGame
@@ -51,7 +51,7 @@ def queries_to_tolerance(traj) -> int | None:
 
 def engine_seconds(name: str, game: PreferenceGame, params: dict, iterations: int) -> float:
     """Wall time of the iterations alone (no target, no metrics): the engine's cost."""
-    spec = get_algorithm(name)
+    spec = get_solver(name)
     resolved = spec.resolve_params(params)
     log_mu = np.log(np.full((1, game.n), 1.0 / game.n))
     oracle = PreferenceOracle(game.matrices)
@@ -64,7 +64,7 @@ def solver_rows(sizes: list[int], iterations: dict[int, int]) -> list[dict]:
     rows = []
     for n in sizes:
         game = random_game(n, n)
-        for spec in list_algorithms():
+        for spec in list_solvers():
             params = {"tau": TAU} if "tau" in {p.name for p in spec.params} else {}
             T = iterations[n]
             traj = run_algorithm(spec.name, game, iterations=T, record_every=max(1, T // 500), **params)

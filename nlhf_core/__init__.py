@@ -13,8 +13,11 @@ The packages follow the data flow (``docs/architecture.md``):
 * :mod:`nlhf_core.cli` — the ``nlhf`` command.
 """
 
+# The policy-gradient family registers itself in nlhf_core.registry when imported (the tabular one comes
+# with nlhf_core.algorithms below): list_algorithms() is then complete whatever a program imports first.
 from typing import Any
 
+import nlhf_core.policy_gradient.registry  # noqa: F401  (no torch)
 from nlhf_core.algorithms import run_algorithm
 from nlhf_core.baselines.bradley_terry import fit_bradley_terry
 from nlhf_core.baselines.comparison import compare_solutions

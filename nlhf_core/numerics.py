@@ -1,4 +1,8 @@
-"""Log-space helpers shared by the tabular solvers (no ``0 * log 0``, iterates stay on the simplex)."""
+"""The one home of shared numerics: normalizing in log space, softmax, geometric mixtures, safe logs.
+
+Used by the solvers, the metrics, the baselines and the policy-gradient code alike (no
+``0 * log 0``, iterates stay on the simplex); torch code uses ``torch.log_softmax``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,15 @@ def log_normalize(log_p: np.ndarray) -> np.ndarray:
     """Subtract ``logsumexp`` along the last axis so ``exp`` of the result sums to 1."""
     m = log_p.max(axis=-1, keepdims=True)
     return log_p - (m + np.log(np.exp(log_p - m).sum(axis=-1, keepdims=True)))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """``exp(v) / sum exp(v)`` along the last axis, shifted by the maximum so nothing overflows.
+
+    ``-inf`` logits (log of a zero probability) give exactly 0.
+    """
+    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
 
 
 def geometric_mixture(log_p: np.ndarray, log_q: np.ndarray, weight: np.ndarray | float) -> np.ndarray:

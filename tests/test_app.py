@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nlhf_core.algorithms import get_algorithm, list_algorithms, run_algorithm
+from nlhf_core.algorithms import get_algorithm, list_solvers, run_algorithm
 from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
@@ -78,7 +78,7 @@ def test_playground_shows_the_first_preset_and_its_equilibria(app):
     assert len(trajectory["frames"]) >= 100  # the animation has frames
     expected = run_algorithm("nash-md", game, iterations=2000, record_every=10)
     final = trajectory["frames"][-1]["data"][0]
-    np.testing.assert_allclose([final["a"][0], final["b"][0], final["c"][0]], expected.final_policy, **DISPLAY)
+    np.testing.assert_allclose([final["a"][0], final["b"][0], final["c"][0]], expected.final_policy[0], **DISPLAY)
     assert {t["name"] for t in convergence["data"]} >= {"exploitability", "regularized gap", "KL to equilibrium"}
     assert game.story in [i.value for i in app.info]
 
@@ -260,7 +260,7 @@ def test_policy_gradient_overlay_matches_the_core(app):
     tau = get_algorithm("nash-md").param("tau").default
     expected = train_policy_gradient(get_preset("biased-cycle"), "nash-md-pg", tau=tau, record_every=1000 // 120)
     path = trace(figures(app)[0], "Nash-MD-PG (sampled)")
-    np.testing.assert_allclose([path["a"][-1], path["b"][-1], path["c"][-1]], expected.final_policy, **DISPLAY)
+    np.testing.assert_allclose([path["a"][-1], path["b"][-1], path["c"][-1]], expected.final_policy[0], **DISPLAY)
     assert len(path["a"]) == len(expected.trajectory.steps)
     curves = {t["name"] for t in figures(app)[2]["data"]}
     assert {"KL to target", "KL to equilibrium", "win rate vs rlhf"} - curves == {"win rate vs rlhf"}
@@ -268,13 +268,13 @@ def test_policy_gradient_overlay_matches_the_core(app):
     shown = dict(zip(table["metric"], table["final value"], strict=True))
     for k, v in expected.final_metrics().items():
         assert shown[k.replace("_", " ")] == pytest.approx(v, rel=1e-9), k
-    app.selectbox(key="pg-algo").set_value("self-play-pg").run()
+    app.selectbox(key="pg-algo").set_value("self-play").run()
     assert not app.exception
     assert "Self-play PG (online IPO) (sampled)" in {t.get("name") for t in figures(app)[0]["data"]}
 
 
 # ---------------------------------------------------------------------- every solver on every page that takes one
-SOLVERS = [s.name for s in list_algorithms()]
+SOLVERS = [s.name for s in list_solvers()]
 #: Presets with 3, 4 and 9 responses: the simplex view, bars, and a larger game.
 SIZED_PRESETS = ["biased-cycle", "clone-rps", "random-tournament"]
 
@@ -328,7 +328,7 @@ def test_race_runs_every_registered_solver(preset):
     assert {t["name"] for t in figures(at)[0]["data"]} <= titles
 
 
-SWEEPABLE = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
+SWEEPABLE = [s.name for s in list_solvers() if {"eta", "tau"} & {p.name for p in s.params}]
 
 
 @pytest.mark.parametrize("preset", SIZED_PRESETS)

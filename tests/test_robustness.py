@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nlhf_core.algorithms import list_algorithms, run_algorithm
+from nlhf_core.algorithms import list_solvers, run_algorithm
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.equilibria import TAU_MAX, TAU_MIN, nash_equilibrium, regularized_nash
 from nlhf_core.errors import NLHFError
@@ -19,7 +19,7 @@ from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
 from tests.helpers import preference_matrices, random_matrix
 
 EXTREME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SOLVERS = [s.name for s in list_algorithms()]
+SOLVERS = [s.name for s in list_solvers()]
 
 
 @st.composite
@@ -50,7 +50,7 @@ def assert_policies_ok(policies: np.ndarray) -> None:
 def test_every_solver_stays_finite_or_refuses(name, log_tau, log_eta, P, data):
     game = PreferenceGame.from_matrix(P)
     mu = data.draw(references(game.n))
-    spec = {s.name: s for s in list_algorithms()}[name]
+    spec = {s.name: s for s in list_solvers()}[name]
     params = {}
     if any(p.name == "tau" for p in spec.params):
         params["tau"] = 10**log_tau
@@ -91,7 +91,7 @@ def test_tau_outside_the_range_is_refused(tau):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.sampled_from(["nash-md-pg", "nash-ema-pg", "self-play-pg", "rlhf-pg"]),
+    st.sampled_from(["nash-md-pg", "nash-ema-pg", "self-play", "rlhf"]),
     st.floats(-3, 3),
     st.floats(-5, 1),
     st.floats(0, 1),

@@ -12,7 +12,6 @@ from app.controls import algorithm_picker, params_key, policy_editor, run_option
 from app.pg_panel import EXPLANATION, pg_controls
 from app.safe_text import literal
 from nlhf_core.algorithms.export import metrics_to_json, trajectory_to_csv
-from nlhf_core.algorithms.nash_md import theorem_kl_bound
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.editing import add_response, apply_cell_edits, remove_response, rename_response
 from nlhf_core.viz import bar_animation, convergence_figure, policy_heatmap, simplex_animation
@@ -193,9 +192,7 @@ else:
     st.caption("The policy over time: each row is a response, each column a recorded step.")
 
 st.subheader("Convergence")
-bound = None
-if spec.name == "nash-md" and params.get("schedule") == "theorem":
-    bound = ("Theorem 1 bound 8/(τ²(T+1)) on KL", theorem_kl_bound(tau, traj.steps))
+bound = spec.kl_bound(params, traj.steps)  # a theorem's bound on the KL, where one applies
 chart(convergence_figure(traj.queries, traj.metrics, bound), key="convergence")
 target_name = {
     "regularized": f"the regularized Nash π*_τ (τ = {tau:g})",

@@ -9,7 +9,7 @@ from app import state
 from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values, params_key
 from app.safe_text import literal
-from nlhf_core.algorithms import get_algorithm, list_algorithms
+from nlhf_core.algorithms import get_solver, list_solvers
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import race_figure
@@ -21,7 +21,7 @@ st.markdown(
     "every y): which solver gets closest to its target first? Extragradient methods spend two queries per "
     "iteration, so the race is fair only on the queries axis."
 )
-names = [s.name for s in list_algorithms()]
+names = [s.name for s in list_solvers()]
 racers = st.multiselect(
     "Solvers",
     names,
@@ -48,12 +48,8 @@ tolerance = st.select_slider(
 
 runs, rows = {}, []
 for name in racers:
-    spec = get_algorithm(name)
-    params = {}
-    if "tau" in {p.name for p in spec.params}:
-        params["tau"] = tau
-    if name in ("nash-md", "nash-ema", "omd", "egpo"):
-        params["eta"] = min(spec.param("eta").default, 1.0 / tau)
+    spec = get_solver(name)
+    params = spec.defaults_for_tau(tau)  # the step lowered to 1/tau where eta × tau is a mixture weight
     iterations = max(1, budget // spec.queries_per_iteration)  # the same budget of queries for everyone
     try:
         traj = state.run(

@@ -9,7 +9,7 @@ from app import state
 from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values
 from app.safe_text import literal
-from nlhf_core.algorithms import get_algorithm, list_algorithms
+from nlhf_core.algorithms import get_algorithm, list_solvers
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import sweep_heatmap
@@ -23,7 +23,7 @@ st.markdown(
     "How do the step size η and the KL strength τ shape a solver? Every cell is a full run; the whole grid "
     "advances together as one batched computation, so a 12 × 12 sweep takes about as long as a few runs."
 )
-candidates = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
+candidates = [s.name for s in list_solvers() if {"eta", "tau"} & {p.name for p in s.params}]
 name = st.selectbox(
     "Solver",
     candidates,

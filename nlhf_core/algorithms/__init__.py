@@ -16,13 +16,15 @@ import numpy as np
 
 from nlhf_core.algorithms import classical, extragradient, mirror_descent, nash_md  # noqa: F401  (register the solvers)
 from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
-from nlhf_core.algorithms.registry import AlgorithmSpec, ParamSpec, get_algorithm, list_algorithms, register
+from nlhf_core.algorithms.registry import AlgorithmSpec, get_solver, list_solvers
 from nlhf_core.algorithms.targets import solver_target
 from nlhf_core.algorithms.trajectory import Trajectory, check_recording_size, recording_steps, trajectory_metrics
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_context_policies, as_reference
 from nlhf_core.numerics import safe_log
+from nlhf_core.params import ParamSpec
+from nlhf_core.registry import get_algorithm, list_algorithms, register
 
 #: Largest number of iterations one run may ask for.
 MAX_ITERATIONS = 1_000_000
@@ -34,7 +36,9 @@ __all__ = [
     "ParamSpec",
     "Trajectory",
     "get_algorithm",
+    "get_solver",
     "list_algorithms",
+    "list_solvers",
     "register",
     "run_algorithm",
 ]
@@ -61,7 +65,7 @@ def run_algorithm(
     ``samples = m`` every preference query is answered by ``m`` simulated comparisons
     per response (seeded by ``seed``) instead of exactly.
     """
-    spec = get_algorithm(name)
+    spec = get_solver(name)
     resolved = spec.resolve_params(params)
     iterations = check_iterations(iterations)
     samples = check_samples(samples)

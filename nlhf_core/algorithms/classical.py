@@ -22,8 +22,9 @@ import numpy as np
 
 from nlhf_core.algorithms.common_params import TAU, eta
 from nlhf_core.algorithms.engine import PreferenceOracle, Solver
-from nlhf_core.algorithms.registry import AlgorithmSpec, register
+from nlhf_core.algorithms.registry import AlgorithmSpec
 from nlhf_core.numerics import log_normalize, safe_log
+from nlhf_core.registry import register
 
 
 class OptimisticMWU(Solver):

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from nlhf_core.algorithms.registry import ParamSpec
 from nlhf_core.errors import ParameterError
+from nlhf_core.params import ParamSpec
 
 TAU = ParamSpec("tau", 0.1, "KL-regularization strength towards the reference.", low=1e-3, high=10.0, log_scale=True)
 

@@ -18,8 +18,9 @@ import numpy as np
 
 from nlhf_core.algorithms.common_params import TAU, eta, require_mixture_weight
 from nlhf_core.algorithms.engine import PreferenceOracle, Solver
-from nlhf_core.algorithms.registry import AlgorithmSpec, register
+from nlhf_core.algorithms.registry import AlgorithmSpec
 from nlhf_core.numerics import log_normalize
+from nlhf_core.registry import register
 
 
 class NashMirrorProx(Solver):
@@ -80,6 +81,7 @@ register(
         queries_per_iteration=2,
         citation="Zhou et al., Extragradient Preference Optimization (EGPO), 2025",
         solver=ExtragradientPO,
+        mixes_reference=True,
         latex=r"\pi_{t+\frac12} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau} e^{\eta P\pi_t}, \quad \pi_{t+1} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau} e^{\eta P\pi_{t+1/2}}",  # noqa: E501
     )
 )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nlhf_core.algorithms.engine import PreferenceOracle
-from nlhf_core.algorithms.registry import get_algorithm
+from nlhf_core.algorithms.registry import get_solver
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_reference
 from nlhf_core.numerics import safe_log
@@ -36,14 +36,12 @@ def update_field(
 ) -> np.ndarray:
     """The policy one iteration of ``name`` reaches from each of ``points`` (shape ``(m, n)``).
 
-    A step schedule is frozen at its constant step (Theorem 1's schedule changes with time,
-    so its field would too).
+    A step schedule is frozen at a constant step (Theorem 1's schedule changes with time, so
+    its field would too): the spec's :meth:`~nlhf_core.algorithms.registry.AlgorithmSpec.frozen_for_field`.
     """
-    spec = get_algorithm(name)
-    resolved = spec.resolve_params(params)
-    if resolved.get("schedule") == "theorem":
-        resolved = {**resolved, "schedule": "constant", "eta": min(resolved["eta"], 1.0 / resolved["tau"])}
-    mu = as_reference(reference, game)[context][None, :]
+    spec = get_solver(name)
+    resolved = spec.frozen_for_field(params)
+    mu = as_reference(reference, game)[context : context + 1]  # (1, n): the one context's row
     solver = spec.solver(resolved, safe_log(mu))
     solver.start(safe_log(np.asarray(points, dtype=float))[:, None, :])
     solver.step(0, PreferenceOracle(game.matrices[context : context + 1]))

@@ -25,8 +25,10 @@ import numpy as np
 
 from nlhf_core.algorithms.common_params import TAU, eta, require_mixture_weight
 from nlhf_core.algorithms.engine import PreferenceOracle, Solver
-from nlhf_core.algorithms.registry import AlgorithmSpec, ParamSpec, register
+from nlhf_core.algorithms.registry import AlgorithmSpec
 from nlhf_core.numerics import log_normalize
+from nlhf_core.params import ParamSpec
+from nlhf_core.registry import register
 
 
 class OnlineMirrorDescent(Solver):
@@ -78,6 +80,7 @@ register(
             "(online mirror descent remark)"
         ),
         solver=OnlineMirrorDescent,
+        mixes_reference=True,
         latex=r"\pi_{t+1}(y) \propto \pi_t(y)^{1-\eta\tau}\,\mu(y)^{\eta\tau}\, e^{\eta P(y \succ \pi_t)}",
     )
 )

@@ -15,14 +15,17 @@ solves ``pi ∝ mu exp(P pi^mu / tau)``), at distance ``O(eta)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from nlhf_core.algorithms.common_params import TAU, eta, require_mixture_weight
 from nlhf_core.algorithms.engine import PreferenceOracle, Solver
-from nlhf_core.algorithms.registry import AlgorithmSpec, ParamSpec, register
-from nlhf_core.numerics import batched_matvec, log_normalize
+from nlhf_core.algorithms.registry import AlgorithmSpec
+from nlhf_core.numerics import log_normalize
+from nlhf_core.params import ParamSpec
+from nlhf_core.registry import KLBound, register
 
 CITATION = "Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 5, Eqs. 3–5 (Nash-MD) and Theorem 1"
 
@@ -39,15 +42,25 @@ def theorem_kl_bound(tau: float, steps: np.ndarray) -> np.ndarray:
         return np.where(T >= 1, 8.0 / (tau**2 * (T + 1.0)), np.inf)
 
 
-def nash_md_step(P: np.ndarray, log_pi: np.ndarray, log_mu: np.ndarray, eta: Any, tau: Any) -> np.ndarray:
-    """One Nash-MD iteration in log space (one preference query ``P pi^mu``).
+def nash_md_step(
+    log_pi: np.ndarray, log_mu: np.ndarray, eta: Any, tau: Any, query: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """One Nash-MD iteration in log space (Eqs. 4–5), with one preference query.
 
-    ``log_pi`` and ``log_mu`` must be finite (full support, which the runner enforces), so
-    the geometric mixture is a plain weighted sum of logs.
+    ``pi_mix ∝ pi^(1 - eta tau) mu^(eta tau)``, then ``pi' ∝ pi_mix exp(eta P(y ≻ pi_mix))``.
+
+    Args:
+        log_pi, log_mu: log-probabilities of the current policy and the reference, finite
+            (full support, which the runner enforces), so the mixture is a weighted sum of logs.
+        eta, tau: step size and regularization (scalars, or arrays broadcasting for sweeps).
+        query: answers ``P(y ≻ pi)`` for every ``y`` (a :class:`PreferenceOracle`, exact or sampled).
+
+    Returns:
+        ``log pi'``, normalized along the last axis.
     """
     w = eta * tau
     log_mix = log_normalize((1.0 - w) * log_pi + w * log_mu)
-    return log_normalize(log_mix + eta * batched_matvec(P, np.exp(log_mix)))
+    return log_normalize(log_mix + eta * query(np.exp(log_mix)))
 
 
 class NashMD(Solver):
@@ -61,9 +74,21 @@ class NashMD(Solver):
 
     def step(self, t: int, oracle: PreferenceOracle) -> None:
         eta = self.eta if self.schedule == "constant" else theorem_step(t, self.tau)
-        w = eta * self.tau
-        log_mix = log_normalize((1.0 - w) * self.log_pi + w * self.log_mu)
-        self.log_pi = log_normalize(log_mix + eta * oracle(np.exp(log_mix)))
+        self.log_pi = nash_md_step(self.log_pi, self.log_mu, eta, self.tau, oracle)
+
+
+def theorem_1_bound(params: Mapping[str, Any], steps: np.ndarray) -> KLBound | None:
+    """Theorem 1's ``KL(pi*_tau, pi_T) <= 8 / (tau^2 (T + 1))``: it covers the theorem schedule only."""
+    if params["schedule"] != "theorem":
+        return None
+    return KLBound("Theorem 1 bound 8/(τ²(T+1)) on KL", theorem_kl_bound(params["tau"], steps))
+
+
+def constant_step(params: dict[str, Any]) -> dict[str, Any]:
+    """The theorem schedule frozen at the given step, capped at ``1 / tau`` (the schedule's first step)."""
+    if params["schedule"] != "theorem":
+        return params
+    return {**params, "schedule": "constant", "eta": min(float(params["eta"]), 1.0 / float(params["tau"]))}
 
 
 class NashEMA(Solver):
@@ -121,6 +146,9 @@ NASH_MD = register(
         queries_per_iteration=1,
         citation=CITATION,
         solver=NashMD,
+        mixes_reference=True,
+        theorem_bound=theorem_1_bound,
+        time_invariant=constant_step,
         latex=r"\pi_t^{\mu} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau}, \qquad \pi_{t+1}(y) \propto \pi_t^{\mu}(y)\, e^{\eta\, P(y \succ \pi_t^{\mu})}",  # noqa: E501
     )
 )
@@ -146,6 +174,7 @@ NASH_EMA = register(
         queries_per_iteration=1,
         citation="Munos et al., Nash Learning from Human Feedback, ICML 2024, Section 7 (Nash-EMA-PG), tabular form",
         solver=NashEMA,
+        mixes_reference=True,
         latex=r"\pi_{t+1}(y) \propto \pi_t(y)^{1-\eta\tau}\mu(y)^{\eta\tau} e^{\eta P(y \succ \bar\pi_t)}, \quad \log\bar\pi_{t+1} = \beta\log\bar\pi_t + (1-\beta)\log\pi_{t+1}",  # noqa: E501
     )
 )

@@ -1,139 +1,96 @@
-"""The algorithm registry: what each solver computes, its parameters and their valid ranges.
+"""The tabular family of the method registry: what each solver computes, its parameters and rules.
 
-The app and the command line build their controls and help from these entries, so a
-new solver becomes available everywhere by registering one :class:`AlgorithmSpec`.
+The app and the command line build their controls and help from these entries, so a new
+solver becomes available everywhere by registering one :class:`AlgorithmSpec` in
+:mod:`nlhf_core.registry`. The spec also answers the questions callers used to settle by
+the solver's name: the mixture weight ``eta × tau`` and the largest step it allows
+(:meth:`AlgorithmSpec.max_eta`), a theorem's KL bound, and the time-invariant form of a
+step schedule for drawing the update field.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, cast
 
-from nlhf_core.errors import ParameterError
+import numpy as np
 
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One solver parameter.
-
-    ``kind`` is ``"float"``, ``"int"`` or ``"choice"``; numbers must lie in
-    ``[low, high]``; ``log_scale`` tells the app to use a logarithmic slider.
-    """
-
-    name: str
-    default: Any
-    description: str
-    kind: str = "float"
-    low: float | None = None
-    high: float | None = None
-    log_scale: bool = False
-    choices: tuple[str, ...] = ()
-
-    def validate(self, value: Any) -> Any:
-        """Return ``value`` converted to the parameter's type, or raise with its range."""
-        if self.kind == "choice":
-            text = str(value).strip().lower()
-            if text not in self.choices:
-                raise ParameterError(
-                    f"{self.name} = {value!r} is not one of {', '.join(self.choices)}; pick one of those."
-                )
-            return text
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(
-                f"{self.name} must be a number, not {value!r}; the default is {self.default}."
-            ) from None
-        if not math.isfinite(number):
-            raise ParameterError(
-                f"{self.name} = {number} is not a finite number; use a value in [{self.low:g}, {self.high:g}]."
-            )
-        if self.kind == "int":
-            if number != int(number):
-                raise ParameterError(f"{self.name} = {number:g} must be a whole number.")
-            number = int(number)
-        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
-            raise ParameterError(
-                f"{self.name} = {number:g} is outside its valid range [{self.low:g}, "
-                f"{self.high:g}]; {self.description[0].lower()}{self.description[1:]}".rstrip(".")
-                + "."
-            )
-        return number
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly description (for ``nlhf algorithms --json`` and the app)."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "kind": self.kind,
-            "default": self.default,
-            "description": self.description,
-        }
-        if self.kind == "choice":
-            out["choices"] = list(self.choices)
-        else:
-            out.update(low=self.low, high=self.high, log_scale=self.log_scale)
-        return out
+from nlhf_core.registry import KLBound, MethodSpec, get_algorithm, list_algorithms
 
 
-@dataclass(frozen=True)
-class AlgorithmSpec:
-    """A registered iterative solver.
+def _regularized(params: Mapping[str, Any]) -> str:
+    return "regularized"
 
-    Attributes:
-        name: stable command-line name (lowercase, hyphens).
-        title: display name.
-        summary: one sentence on what it does.
+
+@dataclass(frozen=True, kw_only=True)
+class AlgorithmSpec(MethodSpec):
+    """A registered tabular solver (family ``"tabular"``).
+
+    Attributes (besides :class:`~nlhf_core.registry.MethodSpec`'s):
         update: the update rule, as a formula.
-        params: its parameters (``iterations`` is common to all and not listed).
-        target: what the iterates converge to.
         iterate: ``"last"`` or ``"average"``: which iterate converges.
         queries_per_iteration: preference queries (``P pi`` evaluations) per iteration.
-        citation: paper and equation/algorithm number.
         solver: builds the :class:`~nlhf_core.algorithms.engine.Solver` from the validated
             parameters and the log reference policy.
         converges_to: the kind of target for given parameters: ``"regularized"``
             (``pi*_tau``), ``"nash"`` (the unregularized Nash), ``"reference-best-response"``
             or ``"none"``; the runner measures the KL to that target.
-        latex: the update rule in LaTeX, for the app.
+        mixes_reference: the update plays against (or steps from) the geometric mixture
+            ``pi^(1 - eta tau) mu^(eta tau)`` (Munos et al. 2024, Eq. 4), so ``eta × tau`` is a
+            weight and must not exceed 1.
+        theorem_bound: for parameters a theorem covers, its bound on ``KL(target || pi_t)``.
+        time_invariant: the parameters with any step schedule frozen to a constant step.
     """
 
-    name: str
-    title: str
-    summary: str
+    family: ClassVar[str] = "tabular"
+
     update: str
-    params: tuple[ParamSpec, ...]
-    target: str
     iterate: str
     queries_per_iteration: int
-    citation: str
     solver: Callable[..., Any] = field(repr=False)
-    converges_to: Callable[[dict[str, Any]], str] = field(default=lambda params: "regularized", repr=False)
-    latex: str = ""
+    converges_to: Callable[[Mapping[str, Any]], str] = field(default=_regularized, repr=False)
+    mixes_reference: bool = False
+    theorem_bound: Callable[[Mapping[str, Any], np.ndarray], KLBound | None] | None = field(default=None, repr=False)
+    time_invariant: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, repr=False)
 
-    def param(self, name: str) -> ParamSpec:
-        """The spec of one parameter."""
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise ParameterError(
-            f"{self.title} has no parameter {name!r}; its parameters are {', '.join(p.name for p in self.params)}."
-        )
+    def mixture_weight(self, params: Mapping[str, Any]) -> Any:
+        """``eta × tau``, the reference's weight in the geometric mixture; None without a constant one.
 
-    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Defaults overridden by ``given`` (``None`` means default), each validated."""
-        unknown = [k for k, v in given.items() if v is not None and k not in {p.name for p in self.params}]
-        if unknown:
-            raise ParameterError(
-                f"{self.title} has no parameter {unknown[0]!r}; its parameters are "
-                f"{', '.join(p.name for p in self.params)}."
-            )
-        out = {}
-        for p in self.params:
-            value = given.get(p.name)
-            out[p.name] = p.validate(p.default if value is None else value)
-        return out
+        None for solvers with no geometric mixture and for a step schedule (Theorem 1's
+        ``eta_t tau = 2 / (t + 2)`` changes every step and never exceeds 1). Works on arrays
+        (one weight per setting of a sweep).
+        """
+        if not self.mixes_reference or params.get("schedule", "constant") != "constant":
+            return None
+        return params["eta"] * params["tau"]
+
+    def max_eta(self, tau: float) -> float | None:
+        """The largest step size allowed at ``tau``: ``1 / tau`` when ``eta × tau`` is a mixture weight, else None."""
+        return 1.0 / tau if self.mixes_reference else None
+
+    def defaults_for_tau(self, tau: float) -> dict[str, Any]:
+        """The default parameters with this ``tau`` (if the solver has one) and the step lowered to :meth:`max_eta`.
+
+        The settings a comparison at one ``tau`` runs each solver with.
+        """
+        params = self.resolve_params({"tau": tau} if self.has_param("tau") else {})
+        cap = self.max_eta(tau)
+        if cap is not None:
+            params["eta"] = min(float(self.param("eta").default), cap)
+        return params
+
+    def kl_bound(self, params: Mapping[str, Any], steps: np.ndarray) -> KLBound | None:
+        """The proven bound on ``KL(target || pi_t)`` at ``steps`` for these parameters, or None."""
+        return None if self.theorem_bound is None else self.theorem_bound(self.resolve_params(params), steps)
+
+    def frozen_for_field(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated parameters whose step does not change with time (a schedule frozen to a constant step).
+
+        The update field draws one step from many points; a time-varying schedule has no single field.
+        """
+        resolved = self.resolve_params(params)
+        return resolved if self.time_invariant is None else self.time_invariant(resolved)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly description."""
@@ -147,48 +104,19 @@ class AlgorithmSpec:
             "iterate": self.iterate,
             "queries_per_iteration": self.queries_per_iteration,
             "citation": self.citation,
+            "family": self.family,
         }
 
 
-_REGISTRY: dict[str, AlgorithmSpec] = {}
+def get_solver(name: str) -> AlgorithmSpec:
+    """The tabular solver called ``name``: the registry's entry, typed.
+
+    Raises:
+        ParameterError: unknown name, or a method of another family (the message lists the solvers).
+    """
+    return cast(AlgorithmSpec, get_algorithm(name, family=AlgorithmSpec.family))
 
 
-def register(spec: AlgorithmSpec) -> AlgorithmSpec:
-    """Add a solver to the registry (names are unique)."""
-    if spec.name in _REGISTRY:
-        raise ValueError(f"algorithm {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def get_algorithm(name: str) -> AlgorithmSpec:
-    """The registered solver called ``name``, or a :class:`ParameterError` listing them."""
-    key = str(name).strip().lower()
-    if key not in _REGISTRY:
-        raise ParameterError(
-            f"There is no algorithm {name!r}; choose one of "
-            f"{', '.join(s.name for s in list_algorithms())} (`nlhf algorithms` lists them)."
-        )
-    return _REGISTRY[key]
-
-
-#: Display order: the paper's algorithm, its variants, then its peers, then classics.
-DISPLAY_ORDER = (
-    "nash-md",
-    "nash-ema",
-    "omd",
-    "mwu",
-    "nash-mp",
-    "egpo",
-    "mmd",
-    "omwu",
-    "fictitious-play",
-    "replicator",
-    "best-response",
-)
-
-
-def list_algorithms() -> list[AlgorithmSpec]:
-    """All registered solvers, in :data:`DISPLAY_ORDER` (others after, by name)."""
-    rank = {name: k for k, name in enumerate(DISPLAY_ORDER)}
-    return sorted(_REGISTRY.values(), key=lambda s: (rank.get(s.name, len(rank)), s.name))
+def list_solvers() -> list[AlgorithmSpec]:
+    """The tabular solvers, in listing order."""
+    return cast(list[AlgorithmSpec], list_algorithms(AlgorithmSpec.family))

@@ -15,7 +15,7 @@ import numpy as np
 
 from nlhf_core.algorithms import check_iterations
 from nlhf_core.algorithms.engine import PreferenceOracle, run_solver
-from nlhf_core.algorithms.registry import get_algorithm
+from nlhf_core.algorithms.registry import get_solver
 from nlhf_core.algorithms.targets import solver_target
 from nlhf_core.algorithms.trajectory import trajectory_metrics
 from nlhf_core.errors import ParameterError
@@ -25,8 +25,6 @@ from nlhf_core.numerics import safe_log
 
 #: Largest number of settings in one sweep.
 MAX_SETTINGS = 10_000
-#: Solvers whose eta × tau is a mixture weight (cells with eta × tau > 1 are reported as NaN).
-_MIXTURE_WEIGHT = {"nash-md", "nash-ema", "omd", "egpo"}
 
 
 @dataclass(frozen=True)
@@ -89,14 +87,14 @@ def sweep(
     **fixed: Any,
 ) -> SweepResult:
     """Run ``name`` for every ``(tau, eta)`` in the grid, batched; return the final metrics."""
-    spec = get_algorithm(name)
+    spec = get_solver(name)
     names = {p.name for p in spec.params}
     if etas is not None and "eta" not in names:
         raise ParameterError(f"{spec.title} has no step size eta to sweep; leave etas out.")
     if taus is not None and "tau" not in names:
         raise ParameterError(f"{spec.title} has no tau to sweep; leave taus out.")
-    eta_list = [spec.param("eta").validate(e) for e in etas] if etas is not None else [None]
-    tau_list = [spec.param("tau").validate(t) for t in taus] if taus is not None else [None]
+    eta_list: list[float | None] = [float(spec.param("eta").validate(e)) for e in etas] if etas is not None else [None]
+    tau_list: list[float | None] = [float(spec.param("tau").validate(t)) for t in taus] if taus is not None else [None]
     if len(eta_list) * len(tau_list) > MAX_SETTINGS:
         raise ParameterError(
             f"The grid has {len(eta_list) * len(tau_list):,} settings, more than {MAX_SETTINGS:,}; use fewer values."
@@ -115,8 +113,9 @@ def sweep(
         params["tau"] = tau_grid.reshape(S, 1, 1)
     if "eta" in names:
         eta_flat = eta_grid.reshape(S).copy()
-        if spec.name in _MIXTURE_WEIGHT and not (spec.name == "nash-md" and base.get("schedule") == "theorem"):
-            valid = eta_flat * tau_grid.reshape(S) <= 1.0 + 1e-12
+        weight = spec.mixture_weight({**base, "eta": eta_flat, "tau": tau_grid.reshape(S)})
+        if weight is not None:  # cells with a mixture weight eta × tau > 1 are reported as NaN
+            valid = weight <= 1.0 + 1e-12
             eta_flat = np.where(valid, eta_flat, 1.0 / tau_grid.reshape(S))  # run, then blank out
         params["eta"] = eta_flat.reshape(S, 1, 1)
 

@@ -63,9 +63,8 @@ class Trajectory:
 
     @property
     def final_policy(self) -> np.ndarray:
-        """The final converging iterate: ``(n,)`` for one context, else ``(C, n)``."""
-        last = self.policies[-1]
-        return last[0] if last.shape[0] == 1 else last
+        """The final converging iterate, shape ``(C, n)`` (``C = 1`` for a plain game)."""
+        return self.policies[-1]
 
     @property
     def iterations(self) -> int:

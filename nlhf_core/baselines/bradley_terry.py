@@ -35,6 +35,7 @@ from scipy.special import expit, log_expit
 from nlhf_core.errors import PolicyError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.numerics import softmax
 
 #: Ridge used when the data are separable (documented finite fallback).
 SEPARABLE_RIDGE = 1e-3
@@ -225,10 +226,7 @@ def _centre(s: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 def kl_regularized_optimum(rewards: np.ndarray, tau: float, mu: np.ndarray) -> np.ndarray:
     """``pi ∝ mu exp(r / tau)``: the RLHF (and DPO) optimum, per context, shape like ``mu``."""
-    v = np.log(mu) + rewards / tau
-    v = v - v.max(axis=-1, keepdims=True)
-    w = np.exp(v)
-    return w / w.sum(axis=-1, keepdims=True)
+    return softmax(np.log(mu) + rewards / tau)
 
 
 def ipo_optimum(game: PreferenceGame, tau: float, mu: np.ndarray, sampling_policy: np.ndarray) -> np.ndarray:

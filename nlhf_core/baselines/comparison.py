@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from nlhf_core.algorithms import list_algorithms, run_algorithm
+from nlhf_core.algorithms import run_algorithm
+from nlhf_core.algorithms.registry import get_solver, list_solvers
 from nlhf_core.baselines.bradley_terry import (
     BradleyTerryFit,
     best_of_n,
@@ -30,7 +31,7 @@ from nlhf_core.equilibria import check_tau, nash_equilibrium, regularized_nash
 from nlhf_core.errors import PolicyError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, exploitability, head_to_head
-from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.games.policies import as_context_policies, as_reference, context_rows
 
 
 @dataclass(frozen=True)
@@ -120,22 +121,20 @@ def compare_solutions(
     tau = check_tau(tau)
     mu = as_reference(reference, game)
     rl = rlhf_solution(game, tau, reference, sampling, best_of)
-    shape = (game.num_contexts, game.n)
     policies: dict[str, np.ndarray] = {
         "reference": mu,
         "RLHF": rl.rlhf,
         "DPO": rl.rlhf,
         "IPO": rl.ipo,
         f"best-of-{best_of}": rl.best_of_n,
-        "regularized Nash": regularized_nash(game, tau, mu).policy.reshape(shape),
-        "Nash": nash_equilibrium(game).policy.reshape(shape),
+        "regularized Nash": context_rows(regularized_nash(game, tau, mu).policy, game),
+        "Nash": context_rows(nash_equilibrium(game).policy, game),
     }
-    for spec in list_algorithms() if solvers is None else [s for s in list_algorithms() if s.name in solvers]:
-        params = {"tau": tau} if "tau" in {p.name for p in spec.params} else {}
-        if spec.name in ("nash-md", "nash-ema", "omd", "egpo"):
-            params["eta"] = min(spec.param("eta").default, 1.0 / tau)
-        traj = run_algorithm(spec.name, game, iterations=iterations, reference=mu, **params)
-        policies[spec.name] = traj.policies[-1]
+    wanted = None if solvers is None else {get_solver(name).name for name in solvers}
+    for spec in list_solvers():
+        if wanted is None or spec.name in wanted:
+            traj = run_algorithm(spec.name, game, iterations=iterations, reference=mu, **spec.defaults_for_tau(tau))
+            policies[spec.name] = traj.final_policy
     names = list(policies)
     _, W = head_to_head(game.matrices, policies, game.weights)
     expl = {k: float(context_average(exploitability(game.matrices, v), game.weights)) for k, v in policies.items()}

@@ -1,13 +1,13 @@
-"""``nlhf algorithms``: every registered solver, tabular (``nlhf solve``) and parametric (``nlhf pg``)."""
+"""``nlhf algorithms``: every registered method, tabular (``nlhf solve``) and policy-gradient (``nlhf pg``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from nlhf_core.algorithms.registry import AlgorithmSpec, list_algorithms
+from nlhf_core.algorithms.registry import AlgorithmSpec
 from nlhf_core.cli.arguments import Subparsers, add_json_flag
 from nlhf_core.cli.output import emit_json
-from nlhf_core.policy_gradient.registry import PG_ALGORITHMS, PGAlgorithm, pg_params
+from nlhf_core.registry import MethodSpec, list_algorithms
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -17,15 +17,16 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Print each algorithm's update, target, parameters with defaults, and citation."""
+    """Print each method's update, target, parameters with defaults, and citation (both families, one list)."""
     specs = list_algorithms()
     if args.json:
-        emit_json({"algorithms": [s.as_dict() for s in specs] + [a.as_dict() for a in PG_ALGORITHMS.values()]})
+        emit_json({"algorithms": [s.as_dict() for s in specs]})
         return
     for spec in specs:
-        _print_tabular(spec)
-    for algo in PG_ALGORITHMS.values():
-        _print_parametric(algo)
+        if isinstance(spec, AlgorithmSpec):
+            _print_tabular(spec)
+        else:
+            _print_parametric(spec)
 
 
 def _print_tabular(spec: AlgorithmSpec) -> None:
@@ -37,9 +38,9 @@ def _print_tabular(spec: AlgorithmSpec) -> None:
     print(f"    cite: {spec.citation}\n")
 
 
-def _print_parametric(algo: PGAlgorithm) -> None:
-    params = ", ".join(f"{p.name}={p.default}" for p in pg_params(algo))
-    print(f"{algo.name}: {algo.title} (parametric, `nlhf pg`) — {algo.summary}")
-    print(f"    converges to: {algo.target}")
+def _print_parametric(spec: MethodSpec) -> None:
+    params = ", ".join(f"{p.name}={p.default}" for p in spec.params)
+    print(f"{spec.name}: {spec.title} (parametric, `nlhf pg`) — {spec.summary}")
+    print(f"    converges to: {spec.target}")
     print(f"    parameters: {params}")
-    print(f"    cite: {algo.citation}\n")
+    print(f"    cite: {spec.citation}\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from nlhf_core.algorithms.registry import get_algorithm
+from nlhf_core.algorithms.registry import get_solver
 from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.cli.arguments import (
     SAMPLING_HELP,
@@ -77,5 +77,5 @@ def _solver_names(text: str | None) -> list[str] | None:
         return None
     names = [s.strip() for s in text.split(",") if s.strip()]
     for name in names:
-        get_algorithm(name)
+        get_solver(name)
     return names

@@ -33,7 +33,7 @@ def add_parser(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("pg", help="policy-gradient NLHF on a softmax policy (nash-md-pg, nash-ema-pg, ...)")
     add_game_argument(p)
     p.add_argument(
-        "--algorithm", "-a", default="nash-md-pg", help="nash-md-pg (default), nash-ema-pg, self-play-pg or rlhf-pg"
+        "--algorithm", "-a", default="nash-md-pg", help="nash-md-pg (default), nash-ema-pg, self-play or rlhf"
     )
     p.add_argument("--tau", type=float, help="KL-regularization strength (default 0.1)")
     p.add_argument("--beta", type=float, help="mixture coefficient (nash-md-pg) or EMA coefficient (nash-ema-pg)")
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> None:
         "iterations": traj.iterations,
         "queries": traj.total_queries,
         "iterate": "last",
-        "policy": traj.final_policy,
+        "policy": per_context(game, traj.final_policy),
         "metrics": metrics,
         "target": per_context(game, result.target),
         "regularized_nash": per_context(game, result.regularized),

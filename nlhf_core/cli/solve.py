@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from nlhf_core.algorithms import run_algorithm
-from nlhf_core.algorithms.registry import AlgorithmSpec, get_algorithm
+from nlhf_core.algorithms.registry import AlgorithmSpec, get_solver
 from nlhf_core.cli.arguments import (
     Subparsers,
     add_game_argument,
@@ -20,7 +20,7 @@ from nlhf_core.cli.arguments import (
     add_reference_argument,
     parse_params,
 )
-from nlhf_core.cli.output import emit_json, game_fields, print_summary
+from nlhf_core.cli.output import emit_json, game_fields, per_context, print_summary
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.presets import open_game
 
@@ -58,7 +58,7 @@ def add_parser(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> None:
     """Run the solver; print its final policy and metrics (and the trajectory with ``--trajectory-every``)."""
     game = open_game(args.game)
-    spec = get_algorithm(args.algorithm)
+    spec = get_solver(args.algorithm)
     traj = run_algorithm(
         spec.name,
         game,
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
         "iterations": traj.iterations,
         "queries": traj.total_queries,
         "iterate": traj.iterate,
-        "policy": traj.final_policy,
+        "policy": per_context(game, traj.final_policy),
         "metrics": metrics,
     }
     if args.samples:

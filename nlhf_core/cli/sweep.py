@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from nlhf_core.algorithms.registry import get_algorithm
+from nlhf_core.algorithms.registry import get_solver
 from nlhf_core.algorithms.sweep import SweepResult, sweep
 from nlhf_core.cli.arguments import (
     Subparsers,
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> None:
 
 def _check_swept_flags(args: argparse.Namespace) -> None:
     """Refuse ``--eta``/``--tau`` for a solver without that parameter, naming the flag to drop."""
-    spec = get_algorithm(args.algorithm)
+    spec = get_solver(args.algorithm)
     names = {p.name for p in spec.params}
     if args.eta and "eta" not in names:
         raise ParameterError(f"{spec.title} has no step size eta to sweep; drop --eta.")

@@ -31,7 +31,7 @@ from scipy.stats import beta as beta_dist
 from nlhf_core.baselines.bradley_terry import SEPARABLE_RIDGE, is_separable, newton_bradley_terry, pair_distribution
 from nlhf_core.errors import GameValidationError, ParameterError
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.policies import as_reference
+from nlhf_core.games.policies import as_reference, context_rows
 
 #: Largest simulated dataset (rows).
 MAX_COMPARISONS = 5_000_000
@@ -302,7 +302,7 @@ def _simulate_adaptive(population, game, size, reference, rng, tau, rounds) -> C
         parts.append(_draw(population, game, W, chunk, rng))
         data = _concat(parts)
         model = fit_preference_model(data, game)
-        policy = regularized_nash(model.game, tau, reference).policy.reshape(game.num_contexts, game.n)
+        policy = context_rows(regularized_nash(model.game, tau, reference).policy, game)
         policy = 0.9 * policy + 0.1 / game.n  # keep exploring every pair
     return _concat(parts)
 

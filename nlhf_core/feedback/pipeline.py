@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from nlhf_core.algorithms.engine import PreferenceOracle
+from nlhf_core.algorithms.nash_md import nash_md_step
 from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
 from nlhf_core.equilibria import check_tau, nash_equilibrium, regularized_nash
 from nlhf_core.feedback.annotators import (
@@ -30,8 +32,8 @@ from nlhf_core.feedback.annotators import (
     simulate_comparisons,
 )
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.metrics import context_average, exploitability, kl_divergence, win_rate
-from nlhf_core.games.policies import as_reference
+from nlhf_core.games.metrics import context_average, context_win_rate, exploitability, kl_divergence
+from nlhf_core.games.policies import as_reference, context_rows
 from nlhf_core.numerics import log_normalize
 
 
@@ -73,7 +75,7 @@ def run_pipeline(
     train, test = data.split(held_out, seed) if size >= 5 else (data, data.take(np.array([], dtype=np.int64)))
     preference = fit_preference_model(train, game)
     reward = fit_reward_model(train, game)
-    nlhf = regularized_nash(preference.game, tau, mu).policy.reshape(mu.shape)
+    nlhf = context_rows(regularized_nash(preference.game, tau, mu).policy, game)
     rlhf = kl_regularized_optimum(reward.rewards, tau, mu)
     true_P = game.matrices
     expl = {
@@ -87,7 +89,7 @@ def run_pipeline(
         nlhf_policy=nlhf,
         rlhf_policy=rlhf,
         true_exploitability=expl,
-        nlhf_beats_rlhf=float(context_average(win_rate(true_P, nlhf, rlhf), game.weights)),
+        nlhf_beats_rlhf=float(context_win_rate(true_P, nlhf, rlhf, game.weights)),
         held_out_log_likelihood={
             "preference model": held_out_log_likelihood(preference.matrix, test),
             "reward model": held_out_log_likelihood(reward.predicted(), test),
@@ -156,7 +158,7 @@ def sampling_effect(
         fit = fit_bradley_terry(game, spec, reference)
         rewards[name] = fit.scores
         policies[name] = kl_regularized_optimum(fit.scores, tau, mu)
-    nlhf = regularized_nash(game, tau, mu).policy.reshape(mu.shape)
+    nlhf = context_rows(regularized_nash(game, tau, mu).policy, game)
     return SamplingEffect(list(samplings), rewards, policies, nlhf)
 
 
@@ -192,16 +194,15 @@ def online_nash_md(
     rng = np.random.default_rng(seed)
     mu = as_reference(reference, game)
     log_mu = np.log(mu)
-    target = regularized_nash(game, tau, mu).policy.reshape(mu.shape)
+    target = context_rows(regularized_nash(game, tau, mu).policy, game)
     groups = population.group_matrices()
     C, n = mu.shape
     w = eta * tau
     log_online = log_exact = log_mu.copy()
+    exact_preferences = PreferenceOracle(game.matrices)
     online_kl, exact_kl = [], []
     for _ in range(iterations):
-        # exact Nash-MD
-        mix = log_normalize((1 - w) * log_exact + w * log_mu)
-        log_exact = log_normalize(mix + eta * np.einsum("cij,cj->ci", game.matrices, np.exp(mix)))
+        log_exact = nash_md_step(log_exact, log_mu, eta, tau, exact_preferences)
         # online Nash-MD from annotator comparisons
         mix = log_normalize((1 - w) * log_online + w * log_mu)
         estimate = np.empty((C, n))
@@ -221,4 +222,4 @@ def online_nash_md(
 
 def nash_of(game: PreferenceGame) -> np.ndarray:
     """The exact (maximum-entropy) Nash policy of every context, shape ``(C, n)``."""
-    return nash_equilibrium(game).policy.reshape(game.num_contexts, game.n)
+    return context_rows(nash_equilibrium(game).policy, game)

@@ -13,7 +13,9 @@ Conventions follow Munos et al. (2024):
   ``2 [tau log sum_y mu(y) exp(P(y ≻ pi) / tau) + tau KL(pi||mu) - 1/2]``
   (0 iff ``pi = pi*_tau``).
 
-For contextual games use :func:`context_average` to weigh per-context values by ``rho``.
+Policies of a game are ``(C, n)`` (``C = 1`` for a plain game) and the per-context values
+are averaged with the context weights ``rho`` by :func:`context_average`; the win rate of a
+contextual game, ``E_{x ~ rho} P(pi(.|x) ≻ pi'(.|x))``, is :func:`context_win_rate`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+
+from nlhf_core.numerics import log_normalize
 
 
 def win_rate(P: np.ndarray, pi: np.ndarray, pi_other: np.ndarray) -> np.ndarray:
@@ -39,9 +43,16 @@ def exploitability(P: np.ndarray, pi: np.ndarray) -> np.ndarray:
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """``KL(p || q) = sum_y p(y) log(p(y) / q(y))`` with ``0 log 0 = 0``; ``inf`` if ``p`` ⊄ ``q``.
+    """``KL(p || q) = sum_y p(y) log(p(y) / q(y))`` along the last axis: the library's one KL.
 
-    Both arguments must be probability vectors (see :func:`kl_from_logs` for the method).
+    Exact conventions, no clipping: ``0 log(0 / q) = 0`` (also for ``q = 0``) and ``+inf``
+    where ``q(y) = 0 < p(y)``; it equals ``scipy.stats.entropy(p, q)`` on probability vectors.
+
+    Args:
+        p, q: probability vectors (or stacks of them, broadcasting), each summing to 1.
+
+    Returns:
+        ``KL(p || q) >= 0`` over the leading axes (see :func:`kl_from_logs` for the method).
     """
     p = np.asarray(p, dtype=float)
     q = np.asarray(q, dtype=float)
@@ -88,16 +99,7 @@ def regularized_best_response(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.
 
 def _log_regularized_best_response(P: np.ndarray, pi: np.ndarray, tau, mu: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        v = np.log(mu) + preference_against(P, pi) / _per_policy(tau)
-    return v - _logsumexp(v)
-
-
-def _logsumexp(v: np.ndarray) -> np.ndarray:
-    """``log sum exp`` over the last axis, kept (NumPy only; scipy's costs ~0.3 ms a call on tiny arrays)."""
-    m = v.max(axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        return m + np.log(np.exp(v - m).sum(axis=-1, keepdims=True))
+        return log_normalize(np.log(mu) + preference_against(P, pi) / _per_policy(tau))
 
 
 def _per_policy(tau) -> np.ndarray | float:
@@ -127,6 +129,22 @@ def context_average(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.asarray(values) @ np.asarray(weights)
 
 
+def context_win_rate(P: np.ndarray, pi: np.ndarray, pi_other: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``P(pi ≻ pi') = sum_x rho(x) sum_{y, y'} pi(y|x) P(y ≻ y'|x) pi'(y'|x)`` (Munos et al. 2024, Section 3).
+
+    The win rate of a contextual game: per-context :func:`win_rate` averaged with ``rho``.
+
+    Args:
+        P: ``(C, n, n)`` preference matrices, one per context.
+        pi, pi_other: policies ``(..., C, n)`` (broadcasting against each other).
+        weights: the context weights ``rho``, shape ``(C,)``.
+
+    Returns:
+        The win rates over the leading axes, ``(...)``.
+    """
+    return context_average(win_rate(P, pi, pi_other), weights)
+
+
 def head_to_head(
     P: np.ndarray,
     policies: Mapping[str, np.ndarray],
@@ -134,13 +152,16 @@ def head_to_head(
 ) -> tuple[list[str], np.ndarray]:
     """Win-rate table ``W[a, b] = P(pi_a ≻ pi_b)`` for named policies (``W + W.T = 1``).
 
-    For a contextual game pass ``P`` of shape ``(C, n, n)``, policies of shape ``(C, n)``
-    (or ``(n,)``, the same in every context) and the context weights ``rho``.
+    Args:
+        P: ``(C, n, n)`` matrices of a game, or one ``(n, n)`` matrix.
+        policies: name -> policy ``(C, n)`` (or ``(n,)``, the same in every context).
+        weights: the context weights ``rho`` (default: uniform).
+
+    Returns:
+        The names and the table of :func:`context_win_rate` values.
     """
     names = list(policies)
-    stack = np.stack([np.broadcast_to(np.asarray(policies[k], float), P.shape[:-1]) for k in names])
-    if P.ndim == 2:
-        return names, stack @ P @ stack.T
-    per_context = np.einsum("axi,xij,bxj->abx", stack, P, stack)
-    w = np.full(P.shape[0], 1.0 / P.shape[0]) if weights is None else np.asarray(weights)
-    return names, per_context @ w
+    matrices = P if P.ndim == 3 else P[None]
+    stack = np.stack([np.broadcast_to(np.asarray(policies[k], float), matrices.shape[:-1]) for k in names])
+    rho = np.full(len(matrices), 1.0 / len(matrices)) if weights is None else np.asarray(weights)
+    return names, context_win_rate(matrices, stack[:, None], stack[None, :], rho)

@@ -1,7 +1,9 @@
 """Policies over a game's responses: validation, the uniform policy, and policy files.
 
-A policy is a probability vector over the ``n`` responses (one per context for a
-contextual game, shape ``(C, n)``). User-facing inputs are accepted as ``"uniform"``, a
+A policy is a probability vector over the ``n`` responses, one per context: the library
+always holds a game's policies as ``(C, n)`` arrays, ``C = 1`` for a plain game
+(:func:`context_rows`); only what is printed or saved drops the context axis of a plain
+game (:func:`plain_view`). User-facing inputs are accepted as ``"uniform"``, a
 list of numbers, a ``{label: probability}`` mapping, or a file (JSON list/mapping, or
 CSV/text of numbers or ``label,probability`` lines). Every problem raises
 :class:`~nlhf_core.errors.PolicyError` with one sentence naming it and the fix.
@@ -100,6 +102,34 @@ def as_context_policies(
             )
     single = as_policy(spec, game.labels, what=what, full_support=full_support)
     return np.broadcast_to(single, (C, game.n)).copy()
+
+
+def context_rows(policy: Any, game: PreferenceGame) -> np.ndarray:
+    """A game's policy in the library's shape ``(C, n)`` (``C = 1`` for a plain game).
+
+    Args:
+        policy: ``(C, n)``, or a plain game's ``(n,)`` (as printed, or as an exact
+            equilibrium of a plain game returns it).
+        game: the game the policy is over.
+
+    Returns:
+        A float array of shape ``(game.num_contexts, game.n)``.
+    """
+    return np.reshape(np.asarray(policy, dtype=float), (game.num_contexts, game.n))
+
+
+def plain_view(policies: np.ndarray, game: PreferenceGame) -> np.ndarray:
+    """Policies ``(..., C, n)`` as printed and saved: a plain game's drop the context axis, ``(..., n)``.
+
+    Args:
+        policies: one policy ``(C, n)`` or a stack ``(..., C, n)``.
+        game: the game they are over.
+
+    Returns:
+        ``policies`` itself for a contextual game; ``policies[..., 0, :]`` for a plain one.
+    """
+    policies = np.asarray(policies)
+    return policies if game.has_contexts else policies[..., 0, :]
 
 
 def as_reference(spec: Any, game: PreferenceGame) -> np.ndarray:

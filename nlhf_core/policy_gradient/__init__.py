@@ -3,7 +3,8 @@
 * :mod:`.losses` — the estimator as a surrogate loss on per-token log-probabilities (shared
   with the language-model trainer);
 * :mod:`.policies` — the sample/log-prob interface and a torch softmax over features;
-* :mod:`.registry` — the algorithms, their parameters and targets (no torch needed);
+* :mod:`.registry` — the methods' entries in the one registry (:mod:`nlhf_core.registry`):
+  ``nash-md-pg``, ``nash-ema-pg``, ``self-play``, ``rlhf``, their parameters and targets (no torch);
 * :mod:`.estimators` — alternative responses, sampled and exact losses, stationary points;
 * :mod:`.training` — the training loop with metrics against the exact solutions.
 
@@ -16,10 +17,9 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "PG_ALGORITHMS": "registry",
-    "PGAlgorithm": "registry",
+    "PolicyGradientSpec": "registry",
     "get_pg_algorithm": "registry",
-    "pg_params": "registry",
+    "pg_algorithms": "registry",
     "stationary_point": "estimators",
     "leave_one_out_baseline": "losses",
     "regularized_pg_loss": "losses",

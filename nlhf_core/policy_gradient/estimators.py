@@ -6,8 +6,9 @@ signal ``s`` is held fixed while differentiating:
 * ``nash-md-pg``:  ``s(x, y) = P(y ≻ y' | x) - 1/2`` with ``y' ~ pi_beta ∝ pi^(1-beta) mu^beta`` (stop-gradient);
 * ``nash-ema-pg``: the same with ``y'`` drawn from the policy at an exponential moving average of
   past parameters, ``theta_ema <- beta theta_ema + (1 - beta) theta``;
-* ``self-play-pg``: ``y' ~ pi`` itself (``beta = 0``; online IPO has the same stationary point);
-* ``rlhf-pg``: ``s(x, y) = r(x, y) - b`` for a Bradley–Terry reward ``r`` (KL-regularized RLHF).
+* ``self-play``: ``y' ~ pi`` itself (``beta = 0``; online IPO has the same stationary point);
+* ``rlhf``: ``s(x, y) = r(x, y) - b`` for a Bradley–Terry reward ``r`` (KL-regularized RLHF), ``b`` the
+  leave-one-out mean reward of the batch.
 
 :func:`sampled_loss` draws a batch and returns the surrogate of
 :func:`~nlhf_core.policy_gradient.losses.regularized_pg_loss`; :func:`exact_loss` is ``-J``
@@ -24,12 +25,16 @@ from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.policy_gradient.losses import leave_one_out_baseline, regularized_pg_loss
 from nlhf_core.policy_gradient.policies import FeatureSoftmaxPolicy, geometric_mixture, sample_categorical
-from nlhf_core.policy_gradient.registry import PGAlgorithm
+from nlhf_core.policy_gradient.registry import PolicyGradientSpec
 from nlhf_core.policy_gradient.resting_point import nash_md_pg_resting_point
 
 
 def alternative_log_probs(
-    algo: PGAlgorithm, policy: FeatureSoftmaxPolicy, log_mu: torch.Tensor, beta: float, ema_theta: torch.Tensor | None
+    algo: PolicyGradientSpec,
+    policy: FeatureSoftmaxPolicy,
+    log_mu: torch.Tensor,
+    beta: float,
+    ema_theta: torch.Tensor | None,
 ) -> torch.Tensor | None:
     """``(C, n)`` log-probabilities of the opponent ``y'`` is drawn from (no gradient), or None for RLHF."""
     with torch.no_grad():
@@ -44,7 +49,7 @@ def alternative_log_probs(
 
 
 def sampled_loss(
-    algo: PGAlgorithm,
+    algo: PolicyGradientSpec,
     policy: FeatureSoftmaxPolicy,
     alternative: torch.Tensor | None,
     log_mu: torch.Tensor,
@@ -74,7 +79,7 @@ def sampled_loss(
 
 
 def exact_loss(
-    algo: PGAlgorithm,
+    algo: PolicyGradientSpec,
     policy: FeatureSoftmaxPolicy,
     alternative: torch.Tensor | None,
     log_mu: torch.Tensor,
@@ -92,7 +97,7 @@ def exact_loss(
 
 
 def stationary_point(
-    algo: PGAlgorithm,
+    algo: PolicyGradientSpec,
     matrices: np.ndarray,
     tau: float,
     beta: float,
@@ -102,7 +107,7 @@ def stationary_point(
 ) -> np.ndarray | None:
     """Where the expected update is zero for a tabular policy, shape ``(C, n)``.
 
-    ``self-play-pg`` and ``nash-ema-pg``: ``pi*_tau`` (given as ``regularized``). ``rlhf-pg``:
+    ``self-play`` and ``nash-ema-pg``: ``pi*_tau`` (given as ``regularized``). ``rlhf``:
     ``pi ∝ mu exp(r / tau)``. ``nash-md-pg``: the gradient vanishes where
     ``pi ∝ mu exp(P pi_beta / tau)`` with ``pi_beta ∝ pi^(1-beta) mu^beta``, i.e. (closed form, see
     :mod:`.resting_point`) ``pi = BR_tau(pi*_{tau/(1-beta)})``; it is ``pi*_tau`` at ``beta = 0`` and

@@ -23,11 +23,11 @@ from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.metrics import context_average, kl_divergence, win_rate
-from nlhf_core.games.policies import as_context_policies, as_reference
+from nlhf_core.games.metrics import context_average, context_win_rate, kl_divergence
+from nlhf_core.games.policies import as_context_policies, as_reference, context_rows
 from nlhf_core.policy_gradient.estimators import alternative_log_probs, exact_loss, sampled_loss, stationary_point
 from nlhf_core.policy_gradient.policies import DTYPE, FeatureSoftmaxPolicy, one_hot_features, random_features
-from nlhf_core.policy_gradient.registry import PGAlgorithm, get_pg_algorithm, pg_params
+from nlhf_core.policy_gradient.registry import PolicyGradientSpec, get_pg_algorithm
 
 #: Largest ``steps * batch_size`` one run may ask for (about a minute of CPU).
 MAX_SAMPLES_PER_RUN = 50_000_000
@@ -46,10 +46,10 @@ class PGRun:
             ``kl_to_reference``, ``win_rate_vs_reference``, ``win_rate_vs_rlhf``, ``win_rate_vs_nash``.
         regularized: ``pi*_tau`` ``(C, n)``; ``target``: the stationary point (None if not found);
             ``rlhf``: the RLHF optimum ``pi ∝ mu exp(r / tau)``; ``nash``: the exact Nash.
-        rewards: the Bradley–Terry rewards used by ``rlhf-pg`` and for the RLHF policy.
+        rewards: the Bradley–Terry rewards used by ``rlhf`` and for the RLHF policy.
     """
 
-    algorithm: PGAlgorithm
+    algorithm: PolicyGradientSpec
     params: dict[str, Any]
     trajectory: Trajectory
     curves: dict[str, np.ndarray]
@@ -61,6 +61,7 @@ class PGRun:
 
     @property
     def final_policy(self) -> np.ndarray:
+        """The trained policy at the last step, shape ``(C, n)``."""
         return self.trajectory.final_policy
 
     def final_metrics(self) -> dict[str, float]:
@@ -68,16 +69,9 @@ class PGRun:
         return {**self.trajectory.final_metrics(), **{k: float(v[-1]) for k, v in self.curves.items()}}
 
 
-def resolve_pg_params(algo: PGAlgorithm, given: dict[str, Any]) -> dict[str, Any]:
-    """Registry-style defaults overridden by ``given`` (None = default), each validated with its range."""
-    specs = pg_params(algo)
-    names = {p.name for p in specs}
-    unknown = [k for k, v in given.items() if v is not None and k not in names]
-    if unknown:
-        raise ParameterError(
-            f"{algo.title} has no parameter {unknown[0]!r}; its parameters are {', '.join(sorted(names))}."
-        )
-    out = {p.name: p.validate(p.default if given.get(p.name) is None else given[p.name]) for p in specs}
+def resolve_pg_params(algo: PolicyGradientSpec, given: dict[str, Any]) -> dict[str, Any]:
+    """The registry's defaults overridden by ``given`` (None = default), each validated, within the run budget."""
+    out = algo.resolve_params(given)
     if out["steps"] * out["batch_size"] > MAX_SAMPLES_PER_RUN:
         raise ParameterError(
             f"steps × batch_size = {out['steps'] * out['batch_size']:,} samples is more than {MAX_SAMPLES_PER_RUN:,}; "
@@ -99,9 +93,10 @@ def train_policy_gradient(
     """Train ``pi_theta`` with a parametric algorithm (see :mod:`~nlhf_core.policy_gradient.estimators`).
 
     ``reference`` is ``mu`` (default uniform); ``init`` the initial policy (default ``mu``, as
-    the SFT policy in the paper); ``rewards`` ``(C, n)`` the reward for ``rlhf-pg`` (default:
+    the SFT policy in the paper); ``rewards`` ``(C, n)`` the reward for ``rlhf`` (default:
     the Bradley–Terry maximum-likelihood fit of the game under uniformly sampled pairs).
-    ``params`` override the defaults of :func:`~nlhf_core.policy_gradient.estimators.pg_params`.
+    ``params`` override the defaults of the method's registry entry (``algorithm`` is its name,
+    or a former name such as ``rlhf-pg``).
     """
     algo = get_pg_algorithm(algorithm)
     p = resolve_pg_params(algo, params)
@@ -121,8 +116,8 @@ def train_policy_gradient(
         recorded = _optimize(algo, p, policy, game, mu, rewards, steps)
 
     tau = p["tau"]
-    regularized = regularized_nash(game, tau, mu).policy.reshape(C, n)
-    nash = nash_equilibrium(game).policy.reshape(C, n)
+    regularized = context_rows(regularized_nash(game, tau, mu).policy, game)
+    nash = context_rows(nash_equilibrium(game).policy, game)
     bt = fit_bradley_terry(game, "uniform", mu).scores
     rlhf = kl_regularized_optimum(bt, tau, mu)
     target = stationary_point(algo, game.matrices, tau, p.get("beta", 0.0), mu, rewards, regularized)
@@ -131,9 +126,9 @@ def train_policy_gradient(
     P, w = game.matrices, game.weights
     curves = {
         "kl_to_reference": context_average(kl_divergence(recorded, mu), w),
-        "win_rate_vs_reference": context_average(win_rate(P, recorded, mu), w),
-        "win_rate_vs_rlhf": context_average(win_rate(P, recorded, rlhf), w),
-        "win_rate_vs_nash": context_average(win_rate(P, recorded, nash), w),
+        "win_rate_vs_reference": context_win_rate(P, recorded, mu, w),
+        "win_rate_vs_rlhf": context_win_rate(P, recorded, rlhf, w),
+        "win_rate_vs_nash": context_win_rate(P, recorded, nash, w),
     }
     if target is not None:
         curves = {"kl_to_target": context_average(kl_divergence(target, recorded), w), **curves}
@@ -180,7 +175,7 @@ def _features(p: dict[str, Any], C: int, n: int) -> torch.Tensor:
 
 
 def _optimize(
-    algo: PGAlgorithm,
+    algo: PolicyGradientSpec,
     p: dict[str, Any],
     policy: FeatureSoftmaxPolicy,
     game: PreferenceGame,

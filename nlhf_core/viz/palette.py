@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
-from nlhf_core.algorithms import list_algorithms
+from nlhf_core.algorithms import list_solvers
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def normalize(name: str) -> str:
 def solver_roles() -> tuple[Role, ...]:
     """One role per registered solver (registry display order), aliased by its name, title and methods."""
     roles = []
-    for k, spec in enumerate(list_algorithms()):
+    for k, spec in enumerate(list_solvers()):
         aliases = (normalize(spec.name), normalize(spec.title), *SOLVER_ALIASES.get(spec.name, ()))
         roles.append(Role(spec.name, SOLVER_COLOURS[k % len(SOLVER_COLOURS)], "circle", aliases))
     return tuple(roles)

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.algorithms import run_algorithm
-from nlhf_core.algorithms.nash_md import nash_md_step, theorem_kl_bound, theorem_step
+from nlhf_core.algorithms.engine import PreferenceOracle
+from nlhf_core.algorithms.nash_md import NashMD, nash_md_step, theorem_kl_bound, theorem_step
 from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import ParameterError, PolicyError
 from nlhf_core.games.game import PreferenceGame
@@ -27,8 +28,31 @@ def test_one_step_matches_the_paper_formula(P, data, tau, w):
     mix /= mix.sum()
     expected = mix * np.exp(eta * P @ mix)
     expected /= expected.sum()
-    got = np.exp(nash_md_step(P, np.log(pi), np.log(mu), eta, tau))
+    got = np.exp(nash_md_step(np.log(pi), np.log(mu), eta, tau, PreferenceOracle(P)))
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-300)
+
+
+def test_the_solver_steps_with_the_function_the_formula_test_checks(monkeypatch):
+    """NashMD.step is nash_md_step: replacing the function changes the solver (no private copy)."""
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return nash_md_step(*args)
+
+    monkeypatch.setattr("nlhf_core.algorithms.nash_md.nash_md_step", spy)
+    game = get_preset("biased-cycle")
+    pi, mu, tau, eta = np.array([0.2, 0.5, 0.3]), np.array([0.6, 0.3, 0.1]), 0.5, 1.2
+    traj = run_algorithm("nash-md", game, iterations=1, init=pi, reference=mu, tau=tau, eta=eta)
+    assert len(calls) == 1
+    mix = pi ** (1 - eta * tau) * mu ** (eta * tau)
+    mix /= mix.sum()
+    expected = mix * np.exp(eta * game.matrix @ mix)
+    np.testing.assert_allclose(traj.last_policies[-1, 0], expected / expected.sum(), rtol=1e-12)
+    solver = NashMD({"tau": tau, "eta": eta, "schedule": "constant"}, np.log(mu)[None])
+    solver.start(np.log(pi)[None])
+    solver.step(0, PreferenceOracle(game.matrices))
+    np.testing.assert_array_equal(np.exp(solver.log_policy()), traj.last_policies[-1])
 
 
 def test_theorem_schedule_values():
@@ -61,7 +85,7 @@ def test_theorem_schedule_converges_to_the_regularized_nash(P, tau, seed):
     game = PreferenceGame.from_matrix(P)
     traj = run_algorithm("nash-md", game, tau=tau, schedule="theorem", iterations=2000, reference=mu)
     target = regularized_nash(game, tau, mu).policy
-    assert kl_divergence(target, traj.final_policy) <= 8 / (tau**2 * 2001)
+    assert kl_divergence(target, traj.final_policy[0]) <= 8 / (tau**2 * 2001)
     assert traj.metrics["kl_to_equilibrium"][-1] <= traj.metrics["kl_to_equilibrium"][1] + 1e-15
 
 
@@ -71,7 +95,7 @@ def test_constant_step_converges_to_its_own_fixed_point():
     P, tau, mu = game.matrix, 0.1, np.array([0.5, 0.3, 0.2])
     errors = []
     for eta in (2.0, 0.5):
-        pi = run_algorithm("nash-md", game, tau=tau, eta=eta, iterations=3000, reference=mu).final_policy
+        pi = run_algorithm("nash-md", game, tau=tau, eta=eta, iterations=3000, reference=mu).final_policy[0]
         mix = pi ** (1 - eta * tau) * mu ** (eta * tau)
         mix /= mix.sum()
         fixed = mu * np.exp(P @ mix / tau)
@@ -102,7 +126,7 @@ def test_trajectory_records_steps_and_queries():
     traj = run_algorithm("nash-md", get_preset("rock-paper-scissors"), iterations=10, record_every=4)
     np.testing.assert_array_equal(traj.steps, [0, 4, 8, 10])
     np.testing.assert_array_equal(traj.queries, [0, 4, 8, 10])  # one query per iteration
-    assert traj.policies.shape == (4, 1, 3) and traj.final_policy.shape == (3,)
+    assert traj.policies.shape == (4, 1, 3) and traj.final_policy.shape == (1, 3)  # (C, n) with C = 1
     assert traj.iterations == 10 and traj.total_queries == 10
     assert set(traj.metrics) == {"exploitability", "regularized_gap", "kl_to_equilibrium"}
     default = run_algorithm("nash-md", get_preset("rock-paper-scissors"), iterations=5000)

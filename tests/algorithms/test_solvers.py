@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nlhf_core.algorithms import list_algorithms, run_algorithm
+from nlhf_core.algorithms import list_solvers, run_algorithm
 from nlhf_core.algorithms.engine import PreferenceOracle
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import ParameterError
@@ -112,7 +112,7 @@ def test_best_response_is_one_query_then_constant():
 
 
 def test_queries_are_counted_by_the_oracle():
-    for spec in list_algorithms():
+    for spec in list_solvers():
         traj = run_algorithm(spec.name, GAME3, iterations=10)
         expected = 1 if spec.name == "best-response" else 10 * spec.queries_per_iteration
         assert traj.total_queries == expected, spec.name
@@ -246,7 +246,7 @@ def test_invalid_sample_sizes(samples):
         run_algorithm("nash-md", GAME3, iterations=5, samples=samples)
 
 
-@given(st.sampled_from([s.name for s in list_algorithms()]), st.integers(0, 2**31 - 1))
+@given(st.sampled_from([s.name for s in list_solvers()]), st.integers(0, 2**31 - 1))
 def test_every_solver_stays_on_the_simplex_with_sampled_feedback(name, seed):
     game = PreferenceGame.from_matrix(random_matrix(5, seed, "sharp"))
     traj = run_algorithm(name, game, iterations=30, samples=3, seed=seed, init="uniform")

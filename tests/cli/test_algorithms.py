@@ -15,8 +15,10 @@ def test_algorithms_json_lists_the_registry(capsys):
 def test_algorithms_lists_the_parametric_ones(capsys):
     data = run_json(capsys, "algorithms")
     names = [a["name"] for a in data["algorithms"]]
-    assert {"nash-md-pg", "nash-ema-pg", "self-play-pg", "rlhf-pg"} <= set(names)
+    assert {"nash-md-pg", "nash-ema-pg", "self-play", "rlhf"} <= set(names)
+    assert not {"self-play-pg", "rlhf-pg"} & set(names)  # former names resolve but are not listed
     assert names.index("nash-md") < names.index("nash-md-pg")
+    assert {a["family"] for a in data["algorithms"]} == {"tabular", "policy-gradient"}
 
 
 def test_algorithms_readable_output(capsys):

@@ -21,9 +21,8 @@ def run_json(capsys, *argv: str) -> dict:
 
 
 def test_pg_json_contract_and_convergence(capsys):
-    data = run_json(
-        capsys, "pg", "preset:biased-cycle", "--algorithm", "self-play-pg", "--tau", "0.1", "--steps", "1500"
-    )
+    data = run_json(capsys, "pg", "preset:biased-cycle", "--algorithm", "self-play", "--tau", "0.1", "--steps", "1500")
+    assert data["algorithm"] == "self-play"
     assert set(data) >= {"labels", "algorithm", "params", "iterations", "queries", "policy", "metrics"}
     assert data["labels"] == list(get_preset("biased-cycle").labels)
     assert data["iterations"] == 1500 and data["queries"] == 1500 * 64
@@ -44,6 +43,7 @@ def test_pg_defaults_converge_and_trajectory(capsys):
 
 def test_pg_contextual_game(capsys):
     data = run_json(capsys, "pg", "preset:two-prompts", "-a", "rlhf-pg", "--steps", "300", "--param", "lr=2")
+    assert data["algorithm"] == "rlhf"  # the former name still runs, under the new one
     assert np.array(data["policy"]).shape == (2, 3)
     assert data["contexts"] == ["tell a joke", "state a fact"]
 
@@ -52,7 +52,8 @@ def test_pg_contextual_game(capsys):
     ("argv", "fragment"),
     [
         (["--beta", "3"], "beta = 3 is outside"),
-        (["-a", "nash-md"], "no parametric algorithm"),
+        (["-a", "nash-md"], "nash-md is a tabular method, not a policy-gradient one"),
+        (["-a", "nash-xx"], "no policy-gradient method 'nash-xx'"),
         (["--param", "batch_size=0"], "batch_size"),
         (["--param", "features=lstm"], "one-hot"),
     ],

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nlhf_core.algorithms.registry import list_algorithms
+from nlhf_core.algorithms.registry import list_solvers
 
 from .runner import assert_refused, run_cli, run_json
 
@@ -55,7 +55,7 @@ def test_solve_accepts_generic_params(capsys):
     assert "trajectory" not in data
 
 
-@pytest.mark.parametrize("algorithm", [s.name for s in list_algorithms()])
+@pytest.mark.parametrize("algorithm", [s.name for s in list_solvers()])
 def test_solve_accepts_every_registered_algorithm(capsys, algorithm):
     data = run_json(capsys, "solve", "preset:biased-cycle", "-a", algorithm, "-n", "50")
     assert data["algorithm"] == algorithm and data["iterate"] in ("last", "average")

@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import logsumexp
+from scipy.stats import entropy
 
 from nlhf_core.games.metrics import (
     context_average,
+    context_win_rate,
     exploitability,
     head_to_head,
     kl_divergence,
@@ -40,6 +42,51 @@ def test_kl_closed_form_and_conventions():
     assert kl_divergence(p, q) == pytest.approx(0.5 * np.log(2) + 0.5 * np.log(2 / 3))
     assert kl_divergence(np.array([1.0, 0.0]), q) == pytest.approx(np.log(4))  # 0 log 0 = 0
     assert kl_divergence(q, np.array([1.0, 0.0])) == np.inf
+
+
+@pytest.mark.parametrize("zeros", ["none", "p", "q", "both"])
+def test_kl_is_scipy_entropy_on_random_inputs(zeros):
+    """The one KL equals scipy.stats.entropy(p, q), including 0 log 0 = 0 and +inf where q = 0 < p."""
+    rng = np.random.default_rng(len(zeros))
+    for _ in range(200):
+        n = int(rng.integers(1, 12))
+        p, q = rng.dirichlet(np.full(n, 0.5)), rng.dirichlet(np.full(n, 0.5))
+        if zeros in ("p", "both") and n > 1:
+            p[rng.integers(n)] = 0.0
+        if zeros in ("q", "both") and n > 1:
+            q[rng.integers(n)] = 0.0
+        p, q = p / p.sum(), q / q.sum()
+        expected = entropy(p, q)
+        got = kl_divergence(p, q)
+        if np.isinf(expected):
+            assert got == np.inf
+        else:
+            assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_kl_edge_cases():
+    assert kl_divergence(np.array([0.0, 1.0]), np.array([0.0, 1.0])) == 0.0  # 0 log(0/0) = 0
+    assert kl_divergence(np.array([0.5, 0.5]), np.array([1.0, 0.0])) == np.inf  # q = 0 < p
+    assert kl_divergence(np.array([1.0, 0.0]), np.array([0.5, 0.5])) == pytest.approx(np.log(2))
+    assert kl_divergence(np.array([1.0]), np.array([1.0])) == 0.0
+    tiny = np.array([1 - 1e-300, 1e-300])  # q too small to change the sum, still finite and exact
+    assert kl_divergence(np.array([0.5, 0.5]), tiny) == pytest.approx(entropy([0.5, 0.5], tiny), rel=1e-12)
+    stack_p = np.array([[[0.5, 0.5], [1.0, 0.0]]])  # (1, 2, 2): broadcasts over the leading axes
+    np.testing.assert_allclose(
+        kl_divergence(stack_p, np.array([0.25, 0.75])), [[entropy([0.5, 0.5], [0.25, 0.75]), np.log(4)]]
+    )
+
+
+def test_context_win_rate_is_the_paper_definition():
+    """P(pi ≻ pi') = E_{x ~ rho} sum_{y, y'} pi(y|x) P(y ≻ y'|x) pi'(y'|x), computed by a loop."""
+    rng = np.random.default_rng(3)
+    P = np.stack([RPS, RPS.T, np.full((3, 3), 0.5)])
+    rho = np.array([0.2, 0.5, 0.3])
+    pi, other = rng.dirichlet(np.ones(3), size=3), rng.dirichlet(np.ones(3), size=3)
+    loop = sum(rho[x] * pi[x, i] * P[x, i, j] * other[x, j] for x in range(3) for i in range(3) for j in range(3))
+    assert context_win_rate(P, pi, other, rho) == pytest.approx(loop, rel=1e-14)
+    _, W = head_to_head(P, {"a": pi, "b": other}, rho)
+    assert W[0, 1] == pytest.approx(loop, rel=1e-14) and W[1, 0] == pytest.approx(1 - loop, rel=1e-14)
 
 
 @given(preference_matrices(max_n=7), st.data())

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlhf_core.algorithms import run_algorithm
+from nlhf_core.algorithms import get_algorithm, run_algorithm
 from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
 from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import ParameterError
@@ -16,9 +16,11 @@ from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, kl_divergence, win_rate
 from nlhf_core.games.presets import get_preset
 from nlhf_core.policy_gradient import (
-    PG_ALGORITHMS,
     FeatureSoftmaxPolicy,
+    get_pg_algorithm,
+    leave_one_out_baseline,
     one_hot_features,
+    pg_algorithms,
     random_features,
     regularized_pg_loss,
     reward_to_go,
@@ -45,6 +47,20 @@ def condorcet_contexts() -> PreferenceGame:
 
 
 # ----------------------------------------------------------------------------- the loss kernel
+def test_leave_one_out_baseline_is_the_mean_of_the_others():
+    values = torch.tensor([1.0, 2.0, 4.0, 8.0, 16.0], dtype=DTYPE)
+    loop = torch.tensor([(values.sum() - v) / 4 for v in values], dtype=DTYPE)
+    torch.testing.assert_close(leave_one_out_baseline(values), loop, rtol=0, atol=1e-15)
+    groups = torch.tensor([0, 1, 0, 0, 2])  # group 2 has one sample: baseline 0
+    expected = torch.tensor([(1.0 + 4.0 + 8.0 - 1.0) / 2, 0.0, (1.0 + 8.0) / 2, (1.0 + 4.0) / 2, 0.0])
+    torch.testing.assert_close(leave_one_out_baseline(values, groups), expected.to(DTYPE), rtol=0, atol=1e-15)
+    torch.testing.assert_close(leave_one_out_baseline(values[:1]), torch.zeros(1, dtype=DTYPE))
+    # b_i never depends on values_i: the estimator r_i - b_i stays unbiased
+    bumped = values.clone()
+    bumped[2] += 100.0
+    assert leave_one_out_baseline(bumped, groups)[2] == leave_one_out_baseline(values, groups)[2]
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 10_000))
 def test_reward_to_go_matches_a_loop(batch, length, seed):
@@ -129,7 +145,7 @@ def _setup(game, features, seed=3):
 
 @pytest.mark.parametrize(
     ("name", "bernoulli"),
-    [(name, False) for name in sorted(PG_ALGORITHMS)] + [("nash-md-pg", True), ("nash-ema-pg", True)],
+    [(a.name, False) for a in pg_algorithms()] + [("nash-md-pg", True), ("nash-ema-pg", True)],
 )
 @pytest.mark.parametrize("feature_kind", ["one-hot", "random"])
 def test_sampled_gradient_is_unbiased(name, feature_kind, bernoulli):
@@ -143,7 +159,7 @@ def _check_unbiased(name, feature_kind, bernoulli):
     C, n = game.num_contexts, game.n
     features = one_hot_features(C, n) if feature_kind == "one-hot" else random_features(C, n, 3, seed=1)
     policy, log_mu, rewards = _setup(game, features)
-    algo = PG_ALGORITHMS[name]
+    algo = get_pg_algorithm(name)
     ema = policy.theta.detach() * 0.5 if algo.alternative == "ema" else None
     alternative = alternative_log_probs(algo, policy, log_mu, 0.3, ema)
     P = torch.tensor(game.matrices, dtype=DTYPE)
@@ -168,10 +184,10 @@ def _check_unbiased(name, feature_kind, bernoulli):
 def test_self_play_and_ema_reach_the_regularized_nash():
     game = get_preset("biased-cycle")
     exact = regularized_nash(game, TAU).policy
-    for name in ("self-play-pg", "nash-ema-pg"):
+    for name in ("self-play", "nash-ema-pg"):
         run = train_policy_gradient(game, name, tau=TAU, steps=1500, gradient="exact", lr_schedule="constant")
         assert kl_divergence(exact, run.final_policy) < 1e-7, name
-    sampled = train_policy_gradient(game, "self-play-pg", tau=TAU, steps=2000, seed=0)
+    sampled = train_policy_gradient(game, "self-play", tau=TAU, steps=2000, seed=0)
     assert kl_divergence(exact, sampled.final_policy) < 2e-3  # measured 6.5e-4
     assert sampled.trajectory.metrics["kl_to_equilibrium"][0] > 50 * sampled.final_metrics()["kl_to_equilibrium"]
 
@@ -180,9 +196,13 @@ def test_nash_md_pg_reaches_the_fixed_point_of_tabular_nash_md_with_eta_beta_ove
     """Nash-MD-PG with mixture beta has the stationary point of tabular Nash-MD with eta = beta / tau."""
     game = get_preset("biased-cycle")
     beta = 0.125
-    tabular = run_algorithm("nash-md", game, eta=beta / TAU, tau=TAU, iterations=3000).final_policy
+    eta = beta / TAU  # the step at which tabular Nash-MD mixes with the same weight as the alternative
+    assert get_algorithm("nash-md").mixture_weight({"eta": eta, "tau": TAU}) == pytest.approx(
+        get_pg_algorithm("nash-md-pg").mixture_weight({"beta": beta})
+    )
+    tabular = run_algorithm("nash-md", game, eta=eta, tau=TAU, iterations=3000).final_policy
     run = train_policy_gradient(game, "nash-md-pg", tau=TAU, beta=beta, steps=2000, gradient="exact")
-    np.testing.assert_allclose(run.target[0], tabular, atol=1e-10)
+    np.testing.assert_allclose(run.target, tabular, atol=1e-10)  # both (C, n)
     assert run.final_metrics()["kl_to_target"] < 1e-9
     # ... which is near, not at, pi*_tau; annealing beta to 0 reaches pi*_tau.
     regularized = regularized_nash(game, TAU).policy
@@ -203,7 +223,7 @@ def test_stationary_point_properties():
     game = get_preset("paper-three-annotators")
     mu = np.array([[0.5, 0.3, 0.2]])
     reg = regularized_nash(game, 0.05, mu[0]).policy[None]
-    algo = PG_ALGORITHMS["nash-md-pg"]
+    algo = get_pg_algorithm("nash-md-pg")
     assert stationary_point(algo, game.matrices, 0.05, 0.0, mu, None, reg) is reg
     for beta in (0.05, 0.5, 1.0):
         x = stationary_point(algo, game.matrices, 0.05, beta, mu, None, reg)
@@ -219,9 +239,9 @@ def test_rlhf_pg_reaches_the_rlhf_optimum():
     game = get_preset("condorcet-winner")
     rewards = fit_bradley_terry(game, "uniform").scores
     optimum = kl_regularized_optimum(rewards, 0.5, np.full((1, 3), 1 / 3))
-    exact = train_policy_gradient(game, "rlhf-pg", tau=0.5, steps=1500, gradient="exact", lr=2.0)
+    exact = train_policy_gradient(game, "rlhf", tau=0.5, steps=1500, gradient="exact", lr=2.0)
     assert kl_divergence(optimum[0], exact.final_policy) < 1e-8
-    sampled = train_policy_gradient(game, "rlhf-pg", tau=0.5, steps=1500, seed=2, lr=2.0)
+    sampled = train_policy_gradient(game, "rlhf", tau=0.5, steps=1500, seed=2, lr=2.0)
     assert kl_divergence(optimum[0], sampled.final_policy) < 2e-3
     np.testing.assert_allclose(sampled.rlhf, optimum)
 
@@ -229,9 +249,9 @@ def test_rlhf_pg_reaches_the_rlhf_optimum():
 def test_custom_rewards_are_used():
     game = get_preset("rock-paper-scissors")
     rewards = np.array([[1.0, 0.0, -1.0]])
-    run = train_policy_gradient(game, "rlhf-pg", tau=1.0, steps=800, gradient="exact", rewards=rewards, lr=2.0)
+    run = train_policy_gradient(game, "rlhf", tau=1.0, steps=800, gradient="exact", rewards=rewards, lr=2.0)
     np.testing.assert_allclose(
-        run.final_policy, kl_regularized_optimum(rewards, 1.0, np.full((1, 3), 1 / 3))[0], atol=1e-5
+        run.final_policy, kl_regularized_optimum(rewards, 1.0, np.full((1, 3), 1 / 3)), atol=1e-5
     )
 
 
@@ -245,7 +265,7 @@ def test_nash_md_pg_beats_rlhf_pg_with_shared_features(seed):
     game = condorcet_contexts()
     kw = {"tau": 0.05, "steps": 600, "features": "random", "feature_dim": 6, "seed": seed}
     nash = train_policy_gradient(game, "nash-md-pg", **kw)
-    rlhf = train_policy_gradient(game, "rlhf-pg", **kw)
+    rlhf = train_policy_gradient(game, "rlhf", **kw)
     head_to_head = context_average(
         win_rate(game.matrices, nash.trajectory.policies[-1], rlhf.trajectory.policies[-1]), game.weights
     )
@@ -284,8 +304,16 @@ def test_bad_parameters_get_one_sentence(params, fragment):
 
 
 def test_unknown_algorithm_lists_the_choices():
-    with pytest.raises(ParameterError, match="nash-md-pg"):
+    with pytest.raises(ParameterError, match="not a policy-gradient one; choose one of nash-md-pg"):
         train_policy_gradient(get_preset("rock-paper-scissors"), "nash-md")
+
+
+def test_former_names_still_train():
+    game = get_preset("rock-paper-scissors")
+    old = train_policy_gradient(game, "rlhf-pg", steps=20, seed=3)
+    new = train_policy_gradient(game, "rlhf", steps=20, seed=3)
+    assert old.algorithm.name == "rlhf" and old.trajectory.algorithm == "rlhf"
+    np.testing.assert_array_equal(old.trajectory.policies, new.trajectory.policies)
 
 
 def test_leave_one_out_baseline_by_group_and_over_the_batch():

@@ -13,7 +13,7 @@ from nlhf_core.equilibria import regularized_nash
 from nlhf_core.errors import ParameterError
 from nlhf_core.feedback.annotators import AnnotatorPopulation
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.policy_gradient import PG_ALGORITHMS, stationary_point, train_policy_gradient
+from nlhf_core.policy_gradient import get_pg_algorithm, stationary_point, train_policy_gradient
 from nlhf_core.policy_gradient.resting_point import (
     nash_md_pg_resting_point,
     nash_md_pg_resting_points,
@@ -132,7 +132,7 @@ def test_batch_equals_one_at_a_time(contexts):
 def test_stationary_point_of_the_trainer_uses_the_closed_form():
     game, mu = random_game(50, contexts=2)
     reg = regularized_nash(game, 0.1, mu).policy
-    algo = PG_ALGORITHMS["nash-md-pg"]
+    algo = get_pg_algorithm("nash-md-pg")
     got = stationary_point(algo, game.matrices, 0.1, 0.3, mu, None, reg)
     np.testing.assert_allclose(got, nash_md_pg_resting_point(game, 0.1, 0.3, mu).policy, atol=1e-14)
 

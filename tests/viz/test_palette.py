@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from nlhf_core.algorithms import list_algorithms
+from nlhf_core.algorithms import list_solvers
 from nlhf_core.llm.config import METHODS
-from nlhf_core.policy_gradient.registry import PG_ALGORITHMS
+from nlhf_core.policy_gradient.registry import pg_algorithms
 from nlhf_core.viz import role, role_of
 from nlhf_core.viz.palette import (
     SOLVER_COLOURS,
@@ -57,7 +57,7 @@ def test_cielab_matches_known_values():
 
 def test_every_solver_has_its_own_colour_perceptually_apart():
     solvers = solver_roles()
-    assert [r.key for r in solvers] == [s.name for s in list_algorithms()]
+    assert [r.key for r in solvers] == [s.name for s in list_solvers()]
     assert len(SOLVER_COLOURS) >= len(solvers), "extend SOLVER_COLOURS for the new solver"
     for a, b in itertools.combinations(solvers, 2):
         assert delta_e(a.colour, b.colour) > 20, (a.key, b.key)
@@ -103,9 +103,9 @@ def test_names_without_a_role(name):
 
 
 def test_every_method_name_has_a_role():
-    names = [*METHODS, "sft", "preference-model", "reward-model", "best response", *PG_ALGORITHMS]
-    names += [s.name for s in list_algorithms()] + [s.title for s in list_algorithms()]
-    names += [spec.title for spec in PG_ALGORITHMS.values()]
+    names = [*METHODS, "sft", "preference-model", "reward-model", "best response", *(s.name for s in pg_algorithms())]
+    names += [s.name for s in list_solvers()] + [s.title for s in list_solvers()]
+    names += [spec.title for spec in pg_algorithms()]
     assert all(role_of(n) is not None for n in names), [n for n in names if role_of(n) is None]
 
 

@@ -1,0 +1,120 @@
+"""Declarative parameter specs: one system for every method's parameters (tabular, policy-gradient, LM).
+
+A :class:`ParamSpec` names a parameter, its default, a one-line description, its kind
+(``"float"``, ``"int"`` or ``"choice"``) and valid range or choices. From it the command line
+builds its help, the app its widgets (``log_scale`` asks for a logarithmic slider), and
+:meth:`ParamSpec.validate` turns user input into a checked value, or raises one sentence
+naming the range. The same spec can sit on a dataclass field (:meth:`ParamSpec.as_field`)
+so a typed config validates and documents itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from nlhf_core.errors import ParameterError
+
+#: A parameter's value once validated.
+ParamValue = float | int | str
+
+#: The kinds of parameter a spec can describe.
+KINDS = ("float", "int", "choice")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: name, default, description, kind and valid values.
+
+    Attributes:
+        name: the parameter's name (as in ``--param name=value`` and the link).
+        default: its value when none is given.
+        description: one sentence on what it does (shown as help).
+        kind: ``"float"``, ``"int"`` or ``"choice"``.
+        low, high: inclusive range of a number (``None``: unbounded on that side).
+        log_scale: a positive number best chosen on a logarithmic scale.
+        choices: the allowed values of a ``"choice"`` (lowercase).
+    """
+
+    name: str
+    default: ParamValue
+    description: str
+    kind: str = "float"
+    low: float | None = None
+    high: float | None = None
+    log_scale: bool = False
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"ParamSpec {self.name!r}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.kind == "choice" and self.default not in self.choices:
+            raise ValueError(f"ParamSpec {self.name!r}: the default {self.default!r} is not among its choices")
+
+    def validate(self, value: object) -> ParamValue:
+        """``value`` converted to the parameter's type and checked against its range or choices.
+
+        Args:
+            value: user input (a number, or text such as ``"0.5"`` or ``"Theorem"``).
+
+        Returns:
+            A ``float``, an ``int`` or a lowercase choice.
+
+        Raises:
+            ParameterError: one sentence naming the valid values.
+        """
+        if self.kind == "choice":
+            text = str(value).strip().lower()
+            if text not in self.choices:
+                raise ParameterError(
+                    f"{self.name} = {value!r} is not one of {', '.join(self.choices)}; pick one of those."
+                )
+            return text
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"{self.name} must be a number, not {value!r}; the default is {self.default}."
+            ) from None
+        if not math.isfinite(number):
+            raise ParameterError(f"{self.name} = {number} is not a finite number; use a value in {self._range()}.")
+        if self.kind == "int":
+            if number != int(number):
+                raise ParameterError(f"{self.name} = {number:g} must be a whole number.")
+            number = int(number)
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            raise ParameterError(
+                f"{self.name} = {number:g} is outside its valid range {self._range()}; "
+                f"{self.description[0].lower()}{self.description[1:]}".rstrip(".")
+                + "."
+            )
+        return number
+
+    def _range(self) -> str:
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"[{low}, {high}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly description (for ``nlhf algorithms --json`` and the app)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "default": self.default,
+            "description": self.description,
+        }
+        if self.kind == "choice":
+            out["choices"] = list(self.choices)
+        else:
+            out.update(low=self.low, high=self.high, log_scale=self.log_scale)
+        return out
+
+    def as_field(self) -> Any:
+        """A dataclass field with this default that carries the spec as ``metadata["param"]``.
+
+        Returns:
+            ``dataclasses.field(default=..., metadata={"param": self})``, for typed configs.
+        """
+        return dataclasses.field(default=self.default, metadata={"param": self})
