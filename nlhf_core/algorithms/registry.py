@@ -14,6 +14,20 @@ from typing import Any
 from nlhf_core.errors import ParameterError
 
 
+def lower_first(text: str) -> str:
+    """``text`` continuing a sentence: its first letter lower-cased unless it starts an acronym
+    (``"Number of steps"`` → ``"number of steps"``, ``"KL-regularization"`` stays)."""
+    if len(text) >= 2 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def short_number(value: float) -> str:
+    """A number in short form with a plain exponent, for messages: ``0.001``, ``1e9`` (not ``1e+09``)."""
+    mantissa, _, exponent = f"{value:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """One solver parameter.
@@ -46,9 +60,10 @@ class ParamSpec:
             raise ParameterError(
                 f"{self.name} must be a number, not {value!r}; the default is {self.default}."
             ) from None
+        show = self.show
         if not math.isfinite(number):
             raise ParameterError(
-                f"{self.name} = {number} is not a finite number; use a value in [{self.low:g}, {self.high:g}]."
+                f"{self.name} = {number} is not a finite number; use a value in [{show(self.low)}, {show(self.high)}]."
             )
         if self.kind == "int":
             if number != int(number):
@@ -56,11 +71,20 @@ class ParamSpec:
             number = int(number)
         if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
             raise ParameterError(
-                f"{self.name} = {number:g} is outside its valid range [{self.low:g}, "
-                f"{self.high:g}]; {self.description[0].lower()}{self.description[1:]}".rstrip(".")
+                f"{self.name} = {show(number)} is outside its valid range [{show(self.low)}, "
+                f"{show(self.high)}]; {lower_first(self.description)}".rstrip(".")
                 + "."
             )
         return number
+
+    def show(self, value: float | None) -> str:
+        """A value as a message shows it: whole-number parameters in digits (``1000000000``, not
+        ``1e+09``), others in short form with a plain exponent (``0.001``, ``1e9``, ``2.5e-7``)."""
+        if value is None:
+            return "none"
+        if self.kind == "int" and abs(value) < 1e15:
+            return str(int(value))
+        return short_number(value)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly description (for ``nlhf algorithms --json`` and the app)."""
