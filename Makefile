@@ -36,7 +36,7 @@ test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 app: $(STAMP)
-	$(BIN)/streamlit run app/main.py $(ARGS)
+	$(BIN)/streamlit run app/serve.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt

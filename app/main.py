@@ -1,4 +1,4 @@
-"""NLHF Explorer: `streamlit run app/main.py` (or `make app`)."""
+"""NLHF Explorer's navigation and pages; `make app` serves it behind the host guard (`app/serve.py`)."""
 
 from __future__ import annotations
 

@@ -102,7 +102,10 @@ def game_from_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) 
     """
     shown = repr(str(name)[:80])
     if len(data) > max_bytes:
-        raise GameValidationError(f"The file {shown} is larger than {max_bytes / 2**20:g} MiB; upload a smaller game.")
+        raise GameValidationError(
+            f"The file {shown} is larger than {max_bytes / 2**20:g} MiB ({len(data):,} bytes, the limit is "
+            f"{max_bytes:,}); upload a smaller game."
+        )
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError:
