@@ -11,6 +11,7 @@ import streamlit as st
 from app import state
 from app.controls import nice_values
 from app.safe_text import literal
+from nlhf_core.budget import check_budget, feedback_lab_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
@@ -28,6 +29,7 @@ from nlhf_core.viz import (
 )
 
 SIZES = [100, 300, 1000, 3000, 10000, 30000]
+CURVE_SIZES, CURVE_SEEDS = [30, 100, 300, 1000, 3000], range(5)
 
 game = state.current_game()
 st.title("Feedback lab")
@@ -78,7 +80,9 @@ def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int
     )
 
 
-try:
+try:  # the whole page's work, the online run at its largest batch
+    page = dict(curve_sizes=CURVE_SIZES, seeds=len(CURVE_SEEDS), online_iterations=300, online_batch=512)
+    check_budget(feedback_lab_work(game, size=size, adaptive=sampling == "adaptive", **page))
     truth, result, pm, rm, ll_pm, ll_rm = lab(link, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
     st.error(literal(err))
@@ -128,9 +132,7 @@ st.subheader("4. More data")
 @st.cache_data(show_spinner="Repeating over dataset sizes and seeds…", max_entries=16)
 def curves(link: str, sampling: str, noise: float, tau: float, ref: str):
     truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
-    return pipeline_curves(
-        truth, [30, 100, 300, 1000, 3000], seeds=range(5), tau=tau, sampling=sampling, reference=_reference(ref)
-    )
+    return pipeline_curves(truth, CURVE_SIZES, seeds=CURVE_SEEDS, tau=tau, sampling=sampling, reference=_reference(ref))
 
 
 cv = curves(link, sampling, noise, tau, ref)

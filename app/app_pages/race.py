@@ -10,6 +10,7 @@ from app.controls import ITERATION_CHOICES, nice_values, params_key
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
+from nlhf_core.budget import check_budget, race_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import race_figure
 
@@ -45,8 +46,16 @@ tolerance = st.select_slider(
     "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, key="race_tol", bind="query-params"
 )
 
+try:
+    per_iteration = [get_algorithm(r).queries_per_iteration for r in racers]
+    check_budget(race_work(game, budget_queries=budget, queries_per_iteration=per_iteration))
+except NLHFError as err:
+    st.error(literal(err))
+    st.stop()
 runs, rows = {}, []
-for name in racers:
+progress = st.progress(0.0, text="Racing…")
+for k, name in enumerate(racers):
+    progress.progress(k / len(racers), text=f"Running {get_algorithm(name).title} ({k + 1} of {len(racers)})…")
     spec = get_algorithm(name)
     params = {}
     if "tau" in {p.name for p in spec.params}:
@@ -85,6 +94,7 @@ for name in racers:
             "final exploitability": traj.final_metrics()["exploitability"],
         }
     )
+progress.empty()
 if runs:
     st.plotly_chart(race_figure(runs, metric), key="race")
     st.caption(
