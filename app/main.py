@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `streamlit run app/main.py` puts app/ first; the pages import app.*
     sys.path.insert(0, str(HERE.parent))
 
+from app.admission import release as release_compute_slot  # noqa: E402
 from app.sidebar import render_share_box, render_sidebar  # noqa: E402
 from app.state import init_state, sync_url  # noqa: E402
 
@@ -45,5 +46,6 @@ render_sidebar()
 try:
     navigation.run()
 finally:
+    release_compute_slot()  # a heavy request's slot (app/admission.py) ends with its script run
     sync_url()
 render_share_box()

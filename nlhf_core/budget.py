@@ -209,10 +209,13 @@ def race_work(game: GameSize, *, budget_queries: int, queries_per_iteration: Seq
     return WorkEstimate(request, work.seconds, "race fewer solvers, lower the budget of queries, or use a smaller game")
 
 
-def sweep_work(game: GameSize, *, settings: int, iterations: int, taus: int) -> WorkEstimate:
+def sweep_work(
+    game: GameSize, *, settings: int, iterations: int, taus: int, queries_per_iteration: int = 1
+) -> WorkEstimate:
     """A batched sweep of ``settings`` (η, τ) cells, with one regularized Nash per distinct τ."""
     C, n = game.num_contexts, float(game.n)
-    ns = iterations * (SWEEP_ITERATION_NS + settings * C * (n * n * EXACT_CELL_NS + n * SWEEP_VECTOR_NS))
+    per_setting = queries_per_iteration * n * n * EXACT_CELL_NS + n * SWEEP_VECTOR_NS
+    ns = iterations * queries_per_iteration * SWEEP_ITERATION_NS + iterations * settings * C * per_setting
     ns += settings * C * n * n * RECORD_CELL_NS
     work = WorkEstimate("", _ns(ns), "") + equilibria_work(game, regularized=max(1, taus))
     request = f"This sweep ({settings} settings × {iterations:,} iterations, {game.n:,} responses)"

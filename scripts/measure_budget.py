@@ -89,14 +89,15 @@ def race(n: int, queries: int, solvers: int):
     return f"race n={n} {solvers} solvers x {queries} queries", estimate, work
 
 
-def sweeps(n: int, iterations: int):
+def sweeps(n: int, iterations: int, algorithm: str = "nash-md"):
     game = random_game(n)
     etas, taus = list(np.geomspace(0.01, 10, 12)), list(np.geomspace(0.01, 1, 12))
-    estimate = budget.sweep_work(game, settings=144, iterations=iterations, taus=12)
+    q = get_algorithm(algorithm).queries_per_iteration
+    estimate = budget.sweep_work(game, settings=144, iterations=iterations, taus=12, queries_per_iteration=q)
     return (
-        f"sweep n={n} 144 settings x {iterations}",
+        f"sweep n={n} {algorithm} 144 settings x {iterations}",
         estimate,
-        lambda: sweep("nash-md", game, etas=etas, taus=taus, iterations=iterations),
+        lambda: sweep(algorithm, game, etas=etas, taus=taus, iterations=iterations),
     )
 
 
@@ -148,6 +149,7 @@ QUICK = [
     lambda: playground(100, 2000, 10, "nash-mp"),
     lambda: race(12, 5000, 10),
     lambda: sweeps(30, 1000),
+    lambda: sweeps(12, 5000, "egpo"),
     lambda: feedback(12, 30000, "adaptive"),
     lambda: comparison(300),
     lambda: overlay(12, 1000, 256),

@@ -20,12 +20,13 @@ import pytest
 import websockets
 from streamlit.testing.v1 import AppTest
 
-from app import jobs
+from app import admission, jobs
 from app.host_guard import ENV_ALLOWED_HOSTS, allowed_hosts, host_is_allowed, host_name
 from nlhf_core import budget
 from nlhf_core.algorithms.registry import ParamSpec, lower_first, short_number
 from nlhf_core.algorithms.trajectory import recording_steps
 from nlhf_core.budget import (
+    WorkEstimate,
     check_budget,
     comparison_work,
     describe_seconds,
@@ -330,6 +331,38 @@ def test_a_session_s_end_stops_its_job_and_deletes_its_run_directories():
     assert jobs.active_jobs() == 0
 
 
+def test_heavy_requests_wait_for_a_compute_slot_and_light_ones_never_do():
+    heavy, light = WorkEstimate("a heavy request", 2.0, "x"), WorkEstimate("an edit", 0.01, "x")
+    go = threading.Event()
+    done: list[str] = []
+
+    def request(name: str, hold: threading.Event | None) -> None:
+        admission.admit(heavy)
+        done.append(name)
+        if hold is not None:
+            hold.wait(10)
+        admission.release()
+
+    holders = [threading.Thread(target=request, args=(f"holder {k}", go)) for k in range(admission.HEAVY_SLOTS)]
+    for thread in holders:
+        thread.start()
+    while admission.busy_slots() < admission.HEAVY_SLOTS:
+        time.sleep(0.01)
+    queued = threading.Thread(target=request, args=("queued", None))
+    queued.start()
+    start = time.monotonic()
+    admission.admit(light)  # an edit while every slot is taken: no wait
+    assert time.monotonic() - start < 0.2
+    with pytest.raises(BudgetError):
+        admission.admit(WorkEstimate("a huge request", 1e6, "lower it"))  # refused at once, before any wait
+    queued.join(0.6)
+    assert "queued" not in done  # still waiting for a slot
+    go.set()
+    for thread in [*holders, queued]:
+        thread.join(5)
+    assert done[-1] == "queued" and admission.busy_slots() == 0
+
+
 def server_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -353,7 +386,7 @@ def test_an_abandoned_heavy_run_ends_and_other_sessions_stay_responsive():
     async def scenario(url: str, pid: int) -> dict:
         async with ProtocolSession(url, timeout=120) as victim:
             run = await victim.open()
-            attackers = [ProtocolSession(url, timeout=120) for _ in range(2)]
+            attackers = [ProtocolSession(url, timeout=120) for _ in range(4)]
             for k, attacker in enumerate(attackers):
                 await attacker.__aenter__()
                 with contextlib.suppress(TimeoutError):
@@ -373,8 +406,9 @@ def test_an_abandoned_heavy_run_ends_and_other_sessions_stay_responsive():
         result = asyncio.run(scenario(url, proc.pid))
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "abandoned-run.json").write_text(json.dumps(result))
-    # two abandoned runs of the budget's size (6 s of one core each) end within their budget of 2 cores' time,
-    # with slack for a machine shared with other jobs; the other session's edits are answered meanwhile
+    # four abandoned runs of the budget's size (6 s of one core each): two compute (two slots), the two queued
+    # ones never start; with slack for a machine shared with other jobs. The other session's edits are
+    # answered meanwhile (they are light: no slot).
     assert result["idle_after_close"] < 60, result
     assert max(result["edits"]) < 10, result
 

@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.controls import nice_values
 from app.safe_text import literal
-from nlhf_core.budget import check_budget, feedback_lab_work
+from nlhf_core.budget import feedback_lab_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
@@ -82,7 +83,7 @@ def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int
 
 try:  # the whole page's work, the online run at its largest batch
     page = dict(curve_sizes=CURVE_SIZES, seeds=len(CURVE_SEEDS), online_iterations=300, online_batch=512)
-    check_budget(feedback_lab_work(game, size=size, adaptive=sampling == "adaptive", **page))
+    admit(feedback_lab_work(game, size=size, adaptive=sampling == "adaptive", **page))
     truth, result, pm, rm, ll_pm, ll_rm = lab(link, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
     st.error(literal(err))

@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.controls import ITERATION_CHOICES, nice_values, params_key
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
-from nlhf_core.budget import check_budget, race_work
+from nlhf_core.budget import race_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import race_figure
 
@@ -48,7 +49,7 @@ tolerance = st.select_slider(
 
 try:
     per_iteration = [get_algorithm(r).queries_per_iteration for r in racers]
-    check_budget(race_work(game, budget_queries=budget, queries_per_iteration=per_iteration))
+    admit(race_work(game, budget_queries=budget, queries_per_iteration=per_iteration))
 except NLHFError as err:
     st.error(literal(err))
     st.stop()
