@@ -21,6 +21,7 @@ from nlhf_core.feedback.annotators import (
     held_out_log_likelihood,
 )
 from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
+from nlhf_core.games.csv_cells import unescape_cell
 from nlhf_core.viz import (
     band_figure,
     convergence_figure,
@@ -92,7 +93,8 @@ true_game = truth.aggregate()
 
 st.subheader("1. The comparisons")
 st.caption(f"{len(result.dataset)} comparisons, seed {seed}. Each row: which of two responses an annotator preferred.")
-st.dataframe(pd.read_csv(io.StringIO(result.dataset.to_csv()), keep_default_na=False).head(8), hide_index=True)
+rows = pd.read_csv(io.StringIO(result.dataset.to_csv()), keep_default_na=False, dtype=str).head(8)
+st.dataframe(rows.map(unescape_cell), hide_index=True)  # the names as written, without the CSV's formula guard
 st.download_button("Dataset (CSV)", result.dataset.to_csv(), "comparisons.csv", "text/csv", key="dl-dataset")
 
 st.subheader("2. Two models of the same data")
