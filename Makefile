@@ -39,14 +39,15 @@ test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 app: $(STAMP)
-	$(BIN)/streamlit run app/main.py $(ARGS)
+	$(BIN)/streamlit run app/serve.py $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m benchmarks.run $(ARGS)
 	$(BIN)/python benchmarks/bench_solvers.py
 
-# Classroom load: 30 browser sessions against one local server (loopback only, bounded in time).
+# Classroom load: 30 sessions against one local server (loopback only, bounded in time);
+# ARGS="--adversarial 5" makes 5 of them send the heaviest requests and abandon them.
 loadtest: $(STAMP) browser
 	$(BIN)/python scripts/loadtest.py $(ARGS)
 

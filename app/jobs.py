@@ -3,16 +3,26 @@
 A :class:`SessionJob` wraps :class:`nlhf_core.llm.api.TrainingJob` (a daemon thread that makes no
 Streamlit calls). The page keeps it in ``st.session_state`` — never in a cache shared by sessions —
 and its live view calls :meth:`SessionJob.touch` every second; a watchdog stops the job when the page
-has not been seen for ``idle_timeout`` seconds (the tab was closed or the session ended). At most
-``MAX_SERVER_JOBS`` jobs train at once on one server (env ``NLHF_MAX_TRAINING_JOBS``, default 2).
+has not been seen for ``idle_timeout`` seconds. At most ``MAX_SERVER_JOBS`` jobs train at once on one
+server (env ``NLHF_MAX_TRAINING_JOBS``, default 2).
+
+:func:`session_work` is the session's :class:`SessionWork` (a session-scoped resource): its job and its
+temporary run directories. Streamlit releases it when the session ends (the websocket closes); the job
+is then told to stop at once and, when its thread has ended, the directories are deleted. A start that
+is refused deletes its directory at once, and a new run deletes the session's previous one.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
+
+import streamlit as st
 
 from nlhf_core.errors import NLHFError
 
@@ -61,6 +71,10 @@ class SessionJob:
     def stop(self) -> None:
         self.job.stop()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the training thread to end."""
+        self.job.join(timeout)
+
     @property
     def running(self) -> bool:
         return bool(self.job.running)
@@ -86,3 +100,66 @@ def active_jobs() -> int:
     """Jobs training now on this server."""
     with _ACTIVE_LOCK:
         return len(_ACTIVE)
+
+
+class SessionWork:
+    """The LM lab's work of one browser session: its job and its temporary run directories."""
+
+    #: Seconds a released session's job may take to reach its next step before its files are deleted anyway.
+    STOP_GRACE = 120.0
+
+    def __init__(self) -> None:
+        self.job: SessionJob | None = None
+        self.run_dirs: list[Path] = []
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+
+    def new_run_dir(self) -> Path:
+        """A fresh temporary directory for the next run; the session's previous runs are deleted."""
+        with self._lock:
+            old, self.run_dirs = self.run_dirs, []
+        for path in old:
+            shutil.rmtree(path, ignore_errors=True)
+        path = Path(tempfile.mkdtemp(prefix="nlhf-lm-"))
+        with self._lock:
+            self.run_dirs.append(path)
+        return path
+
+    def discard(self, path: Path) -> None:
+        """Delete a run directory whose start was refused."""
+        with self._lock:
+            self.run_dirs = [p for p in self.run_dirs if p != path]
+        shutil.rmtree(path, ignore_errors=True)
+
+    def own(self, job: SessionJob) -> SessionJob:
+        """Record the session's (one) job, so that the session's end stops it."""
+        self.job = job
+        if self.released.is_set():  # the session ended while the job was being set up
+            job.stop()
+        return job
+
+    def release(self) -> None:
+        """The session ended: stop its job now; delete its directories once the job's thread has ended.
+
+        Called by Streamlit on the server's event loop, so the waiting happens in a thread of its own.
+        """
+        self.released.set()
+        job = self.job
+        if job is not None:
+            job.stopped_for_idle = True
+            job.stop()
+        threading.Thread(target=self._clean_up, args=(job,), name="nlhf-session-cleanup", daemon=True).start()
+
+    def _clean_up(self, job: SessionJob | None) -> None:
+        if job is not None:
+            job.join(self.STOP_GRACE)
+        with self._lock:
+            paths, self.run_dirs = self.run_dirs, []
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@st.cache_resource(scope="session", on_release=SessionWork.release, show_spinner=False)
+def session_work() -> SessionWork:
+    """This session's :class:`SessionWork` (released by Streamlit when the session ends)."""
+    return SessionWork()

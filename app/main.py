@@ -1,4 +1,4 @@
-"""NLHF Explorer: `streamlit run app/main.py` (or `make app`)."""
+"""NLHF Explorer's navigation and pages; `make app` serves it behind the host guard (`app/serve.py`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.admission import release as release_compute_slot
 from app.sidebar import render_share_box, render_sidebar
 from app.state import init_state, sync_url
 
@@ -48,5 +49,6 @@ render_sidebar()
 try:
     navigation.run()
 finally:
+    release_compute_slot()  # a heavy request's slot (app/admission.py) ends with its script run
     sync_url()
 render_share_box()

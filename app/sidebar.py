@@ -5,12 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from nlhf_core.errors import NLHFError
-from nlhf_core.games.io import game_from_upload, game_to_csv, game_to_json
+from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_upload, game_to_csv, game_to_json
 from nlhf_core.games.presets import preset_names
 
 from .controls import initial
 from .safe_text import literal
 from .state import DEFAULT_PRESET, current_game, load_preset, set_game, share_url
+
+#: Always visible under the uploader: the box itself says "5MB" and shows an oversize refusal only as a tooltip.
+UPLOAD_NOTE = (
+    f"Files up to {MAX_UPLOAD_BYTES // 2**20} MiB ({MAX_UPLOAD_BYTES:,} bytes; the box says "
+    f"{MAX_UPLOAD_BYTES // 2**20}MB); a larger file is refused and the current game stays."
+)
 
 
 def _on_preset_change() -> None:
@@ -37,6 +43,7 @@ def render_sidebar() -> None:
         for notice in ss.notices:
             st.warning(literal(notice))
         st.file_uploader("Upload a game (.csv or .json)", type=["csv", "json"], key="upload", on_change=_on_upload)
+        st.caption(UPLOAD_NOTE)
         game = current_game()
         name = game.name or "game"
         cols = st.columns(2)

@@ -25,3 +25,7 @@ class ParameterError(NLHFError):
 
 class SolverError(NLHFError):
     """A solver could not certify its answer; the message says what to try instead."""
+
+
+class BudgetError(NLHFError):
+    """A request would compute longer than the app allows; the message says what to lower."""

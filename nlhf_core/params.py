@@ -24,6 +24,20 @@ ParamValue = float | int | str
 KINDS = ("float", "int", "choice")
 
 
+def lower_first(text: str) -> str:
+    """``text`` continuing a sentence: its first letter lower-cased unless it starts an acronym
+    (``"Number of steps"`` → ``"number of steps"``, ``"KL-regularization"`` stays)."""
+    if len(text) >= 2 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def short_number(value: float) -> str:
+    """A number in short form with a plain exponent, for messages: ``0.001``, ``1e9`` (not ``1e+09``)."""
+    mantissa, _, exponent = f"{value:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """One parameter: name, default, description, kind and valid values.
@@ -86,15 +100,24 @@ class ParamSpec:
             number = int(number)
         if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
             raise ParameterError(
-                f"{self.name} = {number:g} is outside its valid range {self._range()}; "
-                f"{self.description[0].lower()}{self.description[1:]}".rstrip(".")
+                f"{self.name} = {self.show(number)} is outside its valid range {self._range()}; "
+                f"{lower_first(self.description)}".rstrip(".")
                 + "."
             )
         return number
 
+    def show(self, value: float | None) -> str:
+        """A value as a message shows it: whole-number parameters in digits (``1000000000``, not
+        ``1e+09``), others in short form with a plain exponent (``0.001``, ``1e9``, ``2.5e-7``)."""
+        if value is None:
+            return "none"
+        if self.kind == "int" and abs(value) < 1e15:
+            return str(int(value))
+        return short_number(value)
+
     def _range(self) -> str:
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
+        low = "-inf" if self.low is None else self.show(self.low)
+        high = "inf" if self.high is None else self.show(self.high)
         return f"[{low}, {high}]"
 
     def as_dict(self) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from pathlib import Path
 
 #: Layer of each top-level part of ``nlhf_core``, lowest first (docs/architecture.md, "Data flow and layers").
 LAYERS: dict[str, int] = {
+    "budget": 0,
     "errors": 0,
     "files": 0,
     "numerics": 0,
     "params": 0,
-    "registry": 0,
     "registry": 0,
     "games": 1,
     "equilibria": 2,

@@ -15,6 +15,13 @@ every 0.5 s) and CPU, and errors (exceptions shown, wrong charts, timeouts). Loo
     make loadtest                              # 30 sessions, 4 of them real browsers
     python scripts/loadtest.py --browsers 30   # every session a browser (renderers share the 2 cores)
     python scripts/loadtest.py --sessions 10 --edits 3
+    make loadtest ARGS="--adversarial 5"       # 5 of the sessions send the heaviest requests and abandon them
+
+Adversarial mode (``--adversarial A``): A of the sessions are hostile protocol clients that, until the
+others finish, open the heaviest requests the work budget accepts (the Playground's sampled run, an
+all-solver race, a 5000-iteration sweep, the feedback lab's largest adaptive run), each with fresh
+settings so no cache answers it, and close the tab about ``--abandon`` seconds later. The report's
+figures for the other sessions are then what a class sees while that goes on.
 
 Writes test-artifacts/loadtest.json and prints a summary; exits 1 unless there were no errors and
 both p95s are under the target (2 s).
@@ -35,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nlhf_core.algorithms import get_algorithm  # noqa: E402
+from nlhf_core.algorithms import get_algorithm, list_algorithms  # noqa: E402
 from nlhf_core.equilibria import nash_equilibrium  # noqa: E402
 from nlhf_core.games.game import PreferenceGame  # noqa: E402
 from nlhf_core.games.presets import get_preset, preset_names  # noqa: E402
@@ -192,6 +199,46 @@ async def protocol_student(k: int, url: str, args, out: dict) -> None:
         out["errors"].append(f"protocol session {k}: {type(err).__name__}: {str(err).splitlines()[0][:120]}")
 
 
+ALL_SOLVERS = [spec.name for spec in list_algorithms()]
+#: The heaviest requests the work budget accepts on each page, as URL parameters ({k} varies the settings).
+HEAVY_REQUESTS = [
+    ("", "preset=random-preferences&iters=20000&samples=1000&seed={k}"),
+    (
+        "race",
+        "preset=random-preferences&race_budget=5000&race_tau={tau}&" + "&".join(f"racers={a}" for a in ALL_SOLVERS),
+    ),
+    ("sweeps", "preset=random-preferences&sw_iters=5000&sw_alg={alg}&sw_metric=exploitability"),
+    ("feedback", "preset=random-preferences&fb_n=30000&fb_sampling=adaptive&fb_batch=512&fb_seed={k}"),
+]
+TAUS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
+SWEEP_SOLVERS = ["nash-md", "nash-ema", "omd", "mmd", "egpo", "nash-mp", "mwu", "omwu", "replicator"]
+
+
+async def adversary(k: int, url: str, args, out: dict, honest_done: asyncio.Event) -> None:
+    """A hostile session: heaviest accepted requests, each abandoned (tab closed) mid-run, until the class is done."""
+    await asyncio.sleep(k * args.ramp / max(1, args.sessions))
+    count = 0
+    while not honest_done.is_set():
+        page, query = HEAVY_REQUESTS[count % len(HEAVY_REQUESTS)]
+        seed = 1000 * (k + 1) + count
+        query = query.format(k=seed, tau=TAUS[seed % len(TAUS)], alg=SWEEP_SOLVERS[seed % len(SWEEP_SOLVERS)])
+        try:
+            session = ProtocolSession(url, timeout=args.timeout)
+            await session.__aenter__()
+            try:
+                await asyncio.wait_for(session.open(query, page_name=page), args.abandon)
+                out["adversarial_finished"] += 1  # answered (or refused) before the tab closed
+            except TimeoutError:
+                pass
+            await session.close()
+            out["adversarial_requests"] += 1
+        except Exception as err:
+            out["errors"].append(f"adversary {k}: {type(err).__name__}: {str(err).splitlines()[0][:120]}")
+            await asyncio.sleep(1.0)
+        count += 1
+        await asyncio.sleep(0.2)
+
+
 def browser_indices(sessions: int, browsers: int) -> set[int]:
     """Which sessions are real browsers: spread evenly over the joining order."""
     browsers = max(0, min(browsers, sessions))
@@ -220,7 +267,9 @@ async def main_async(args) -> dict:
 
     keys = ("first_chart", "edit_to_chart", "solver_switch", "server_first_run", "server_edit", "server_switch")
     out: dict = {k: [] for k in keys} | {"errors": [], "rss_mib": [], "charts_checked": 0}
-    real = browser_indices(args.sessions, args.browsers)
+    out |= {"adversarial_requests": 0, "adversarial_finished": 0}
+    hostile = set(range(args.sessions - args.adversarial, args.sessions))  # the last to join
+    real = browser_indices(args.sessions - len(hostile), args.browsers)
     executable = require_browser()
     with streamlit_process() as (url, proc):
         async with async_playwright() as p:
@@ -241,14 +290,19 @@ async def main_async(args) -> dict:
 
             sampler = asyncio.create_task(sample())
             start = time.perf_counter()
+            honest_done = asyncio.Event()
             sessions = [
                 student(k, browser, url, args, out) if k in real else protocol_student(k, url, args, out)
                 for k in range(args.sessions)
+                if k not in hostile
             ]
+            hostile_tasks = [asyncio.create_task(adversary(k, url, args, out, honest_done)) for k in sorted(hostile)]
             try:
                 await asyncio.wait_for(asyncio.gather(*sessions), timeout=args.limit)
             except TimeoutError:
                 out["errors"].append(f"the whole test ran past its limit of {args.limit:g} s")
+            honest_done.set()
+            await asyncio.gather(*hostile_tasks)
             wall = time.perf_counter() - start
             server_cpu = cpu_seconds(proc.pid) - cpu_before
             done.set()
@@ -258,7 +312,13 @@ async def main_async(args) -> dict:
     result = {
         "sessions": args.sessions,
         "browser_sessions": len(real),
-        "protocol_sessions": args.sessions - len(real),
+        "protocol_sessions": args.sessions - len(real) - len(hostile),
+        "adversarial": {
+            "sessions": len(hostile),
+            "requests_abandoned": out["adversarial_requests"],
+            "answered_before_abandoned": out["adversarial_finished"],
+            "abandon_after_s": args.abandon,
+        },
         "edits_per_session": args.edits,
         "think_time_s": args.think,
         "ramp_s": args.ramp,
@@ -277,6 +337,7 @@ async def main_async(args) -> dict:
         },
         "server_rss_mib": {"baseline": round(baseline, 1), "peak": round(peak, 1)},
         "server_mib_per_session": round((peak - baseline) / args.sessions, 2),
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "server_cpu_s": round(server_cpu, 1),
         "server_cpu_share": round(server_cpu / (wall * (os.cpu_count() or 1)), 3),
         "errors": out["errors"],
@@ -297,6 +358,13 @@ def main() -> int:
         "--timeout", type=float, default=300.0, help="seconds a page or an edit may take (else an error)"
     )
     parser.add_argument("--limit", type=float, default=900.0, help="hard limit on the whole test (s)")
+    parser.add_argument(
+        "--adversarial",
+        type=int,
+        default=0,
+        help="how many of the sessions send the heaviest requests and abandon them",
+    )
+    parser.add_argument("--abandon", type=float, default=1.0, help="seconds before an adversary closes its tab")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     ARTIFACTS.mkdir(exist_ok=True)

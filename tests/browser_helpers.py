@@ -73,7 +73,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_process(script: str = "app/main.py", timeout: float = 60.0, extra_args: tuple[str, ...] = ()):
+def streamlit_process(script: str = "app/serve.py", timeout: float = 60.0, extra_args: tuple[str, ...] = ()):
     """Run `streamlit run` on a free loopback port; yield ``(url, process)``; stop it by its own pid."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
@@ -123,7 +123,7 @@ def streamlit_process(script: str = "app/main.py", timeout: float = 60.0, extra_
 
 
 @contextmanager
-def streamlit_server(script: str = "app/main.py", timeout: float = 60.0):
+def streamlit_server(script: str = "app/serve.py", timeout: float = 60.0):
     """Run `streamlit run` on a free loopback port; yield its URL."""
     with streamlit_process(script, timeout) as (url, _):
         yield url

@@ -78,6 +78,7 @@ class ProtocolSession:
         self.url = url
         self.timeout = timeout
         self.page_script_hash = ""
+        self.page_name = ""
         self.query_string = ""
         self._ws = None
 
@@ -95,17 +96,24 @@ class ProtocolSession:
     async def __aexit__(self, *exc) -> None:
         await self._ws.close()
 
-    async def open(self, query_string: str = "") -> ScriptRun:
-        """Load the default page, as opening the app's address does."""
+    async def open(self, query_string: str = "", page_name: str = "") -> ScriptRun:
+        """Load a page (by its URL path; the default page if empty), as opening the app's address does."""
         self.query_string = query_string
+        self.page_name = page_name
         return await self.rerun([])
+
+    async def close(self) -> None:
+        """Close the websocket now (a tab closed mid-run): the server ends the session."""
+        await self._ws.close()
 
     async def rerun(self, widgets: list[WidgetState]) -> ScriptRun:
         """Send the widget states of a user action; collect the elements until the script finishes.
 
         A run that ends early because the script asked for a rerun is followed to the run that finishes.
         """
-        state = ClientState(query_string=self.query_string, page_script_hash=self.page_script_hash)
+        state = ClientState(
+            query_string=self.query_string, page_script_hash=self.page_script_hash, page_name=self.page_name
+        )
         state.widget_states.widgets.extend(widgets)
         message = BackMsg()
         message.rerun_script.CopyFrom(state)
@@ -118,6 +126,8 @@ class ProtocolSession:
             kind = received.WhichOneof("type")
             if kind == "new_session":
                 self.page_script_hash = received.new_session.page_script_hash
+            elif kind == "navigation":  # the page now shown (st.navigation): later reruns stay on it
+                self.page_script_hash = received.navigation.page_script_hash
             elif kind == "page_info_changed":
                 self.query_string = received.page_info_changed.query_string
             elif kind == "delta" and received.delta.WhichOneof("type") == "new_element":
@@ -139,6 +149,13 @@ class ProtocolSession:
         editor_id, _ = last.widget_id_starting("matrix-editor-")
         edits = {"edited_rows": {str(row): {column: value}}, "added_rows": [], "deleted_rows": []}
         return await self.rerun([WidgetState(id=editor_id, string_value=json.dumps(edits))])
+
+    async def click(self, last: ScriptRun, label: str) -> ScriptRun:
+        """Press the button (or form submit button) labelled ``label``."""
+        buttons = [e.button for e in last.elements if e.WhichOneof("type") == "button" and e.button.label == label]
+        if not buttons:
+            raise LookupError(f"no button {label!r} in this run")
+        return await self.rerun([WidgetState(id=buttons[0].id, trigger_value=True)])
 
     async def choose(self, last: ScriptRun, key: str, option: str) -> ScriptRun:
         """Pick ``option`` in the selectbox with key ``key``."""

@@ -1,4 +1,4 @@
-"""End-to-end tests in a real headless Chromium against `streamlit run app/main.py`.
+"""End-to-end tests in a real headless Chromium against `streamlit run app/serve.py` (what `make app` runs).
 
 Timings (server start to first chart, matrix edit to updated chart) are measured and written to
 test-artifacts/timings.json; they are reported, not asserted.

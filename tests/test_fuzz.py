@@ -7,14 +7,20 @@ a full stop; anything else (another exception, a hang past Hypothesis' deadline)
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from nlhf_core.algorithms import run_algorithm
+from nlhf_core.algorithms.export import trajectory_to_csv
 from nlhf_core.errors import NLHFError
+from nlhf_core.feedback.annotators import AnnotatorGroup, AnnotatorPopulation, ComparisonDataset, simulate_comparisons
+from nlhf_core.games.csv_cells import escape_cell, unescape_cell
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_link, game_from_upload, game_to_csv, game_to_link, parse_game
 from nlhf_core.games.policies import policy_from_text
@@ -128,7 +134,80 @@ def test_formula_cells_are_data_not_formulas():
     with pytest.raises(NLHFError, match="not a number"):
         parse_game(text, "csv")
     game = PreferenceGame.from_matrix([[0.5, 0.4], [0.6, 0.5]], ["=SUM(A1)", "@x"])
-    assert "=SUM(A1)" in game_to_csv(game)  # labels round-trip as written; the CSV stays data
+    assert game_to_csv(game).splitlines()[0] == ",'=SUM(A1),'@x"  # a spreadsheet shows them as text
+    assert parse_game(game_to_csv(game), "csv").labels == ("=SUM(A1)", "@x")
+
+
+# ---------------------------------------------------------------------- CSV formula injection (issue 18)
+FORMULA_PREFIXES = ["", "=", "+", "-", "@", "'", "''", "'=", "'+", "'-", "'@", "=HYPERLINK(", "-1", "+1", "@SUM("]
+# Labels of any text (a prefix a spreadsheet would run, then anything); invalid ones are refused by the game.
+ANY_LABEL = st.builds(lambda prefix, rest: prefix + rest, st.sampled_from(FORMULA_PREFIXES), st.text(max_size=12))
+DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cells_of(text: str) -> list[str]:
+    """Every cell of a CSV text, as a spreadsheet would read it."""
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def valid_labels(labels: list[str]) -> list[str] | None:
+    try:
+        return list(PreferenceGame.from_matrix(np.full((len(labels), len(labels)), 0.5), labels).labels)
+    except NLHFError:
+        return None
+
+
+@FUZZ
+@given(st.lists(ANY_LABEL, min_size=1, max_size=5, unique=True), st.data())
+def test_game_csv_neutralizes_formulas_and_round_trips(labels, data):
+    labels = valid_labels(labels)
+    assume(labels is not None)
+    n = len(labels)
+    upper = data.draw(st.lists(st.floats(0, 1), min_size=n * (n - 1) // 2, max_size=n * (n - 1) // 2))
+    game = PreferenceGame.from_upper_triangle(upper, labels) if n > 1 else PreferenceGame.from_matrix([[0.5]], labels)
+    text = game_to_csv(game)
+    assert not [c for c in cells_of(text) if c.startswith(DANGEROUS_STARTS)]
+    back = parse_game(text, "csv")
+    assert back.labels == game.labels
+    np.testing.assert_array_equal(back.matrix, game.matrix)
+
+
+@FUZZ
+@given(
+    st.lists(ANY_LABEL, min_size=2, max_size=4, unique=True), st.lists(ANY_LABEL, min_size=2, max_size=2, unique=True)
+)
+def test_dataset_and_trajectory_csvs_neutralize_formulas(labels, contexts):
+    labels, contexts = valid_labels(labels), valid_labels(contexts)
+    assume(labels is not None and contexts is not None and len(labels) >= 2)
+    n = len(labels)
+    game = PreferenceGame.from_contexts([np.full((n, n), 0.5)] * 2, labels, contexts)
+    population = AnnotatorPopulation((AnnotatorGroup("=cmd|' /C calc'!A0", game), AnnotatorGroup("'plain", game)))
+    dataset = simulate_comparisons(population, 40, seed=1)
+    text = dataset.to_csv()
+    assert not [c for c in cells_of(text) if c.startswith(DANGEROUS_STARTS)]
+    back = ComparisonDataset.from_csv(text, game.labels, game.contexts)
+    for name in ("context", "first", "second", "first_wins"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(dataset, name))
+    assert [back.group_names[g] for g in back.group] == [dataset.group_names[g] for g in dataset.group]
+    traj = run_algorithm("nash-md", game, iterations=3)
+    rows = list(csv.reader(io.StringIO(trajectory_to_csv(traj, game))))
+    text_cells = rows[0] + [row[2] for row in rows[1:]]  # header and context column; the rest are numbers
+    assert not [c for c in text_cells if c.startswith(DANGEROUS_STARTS)]
+    assert [unescape_cell(c) for c in rows[0][3 : 3 + n]] == list(game.labels)
+    assert {unescape_cell(row[2]) for row in rows[1:]} == set(game.contexts)
+
+
+@pytest.mark.parametrize(
+    "label", ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "'quote", "''", "'=x", "'", "plain", "a=b"]
+)
+def test_escape_marks_only_what_it_must_and_reads_back(label):
+    written = escape_cell(label)
+    assert unescape_cell(written) == label
+    assert not written.startswith(DANGEROUS_STARTS)
+    assert written == label or written == "'" + label
+    if label in ("'quote", "'", "plain", "a=b"):
+        assert written == label  # files without formulas are written (and were read) unchanged
+    assert escape_cell("\tx") == "'\tx" and escape_cell("\rx") == "'\rx"
 
 
 def test_html_in_labels_is_escaped_in_figures():

@@ -9,9 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.charts import chart
 from app.controls import nice_values
 from app.safe_text import literal
+from nlhf_core.budget import feedback_lab_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
@@ -20,6 +22,7 @@ from nlhf_core.feedback.annotators import (
     held_out_log_likelihood,
 )
 from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
+from nlhf_core.games.csv_cells import unescape_cell
 from nlhf_core.viz import (
     band_figure,
     convergence_figure,
@@ -29,6 +32,7 @@ from nlhf_core.viz import (
 )
 
 SIZES = [100, 300, 1000, 3000, 10000, 30000]
+CURVE_SIZES, CURVE_SEEDS = [30, 100, 300, 1000, 3000], range(5)
 
 game = state.current_game()
 st.title("Feedback lab")
@@ -79,7 +83,9 @@ def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int
     )
 
 
-try:
+try:  # the whole page's work, the online run at its largest batch
+    page = dict(curve_sizes=CURVE_SIZES, seeds=len(CURVE_SEEDS), online_iterations=300, online_batch=512)
+    admit(feedback_lab_work(game, size=size, adaptive=sampling == "adaptive", **page))
     truth, result, pm, rm, ll_pm, ll_rm = lab(link, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
     st.error(literal(err))
@@ -88,7 +94,8 @@ true_game = truth.aggregate()
 
 st.subheader("1. The comparisons")
 st.caption(f"{len(result.dataset)} comparisons, seed {seed}. Each row: which of two responses an annotator preferred.")
-st.dataframe(pd.read_csv(io.StringIO(result.dataset.to_csv()), keep_default_na=False).head(8), hide_index=True)
+rows = pd.read_csv(io.StringIO(result.dataset.to_csv()), keep_default_na=False, dtype=str).head(8)
+st.dataframe(rows.map(unescape_cell), hide_index=True)  # the names as written, without the CSV's formula guard
 st.download_button("Dataset (CSV)", result.dataset.to_csv(), "comparisons.csv", "text/csv", key="dl-dataset")
 
 st.subheader("2. Two models of the same data")
@@ -129,9 +136,7 @@ st.subheader("4. More data")
 @st.cache_data(show_spinner="Repeating over dataset sizes and seeds…", max_entries=16)
 def curves(link: str, sampling: str, noise: float, tau: float, ref: str):
     truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
-    return pipeline_curves(
-        truth, [30, 100, 300, 1000, 3000], seeds=range(5), tau=tau, sampling=sampling, reference=_reference(ref)
-    )
+    return pipeline_curves(truth, CURVE_SIZES, seeds=CURVE_SEEDS, tau=tau, sampling=sampling, reference=_reference(ref))
 
 
 cv = curves(link, sampling, noise, tau, ref)

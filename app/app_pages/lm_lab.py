@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +10,7 @@ import streamlit as st
 
 from app import state
 from app.charts import chart
-from app.jobs import ServerBusyError, SessionJob
+from app.jobs import ServerBusyError, SessionJob, session_work
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.io import save_game
@@ -57,7 +55,7 @@ with st.form("lm-form"):
     submitted = st.form_submit_button("Start training", type="primary", disabled=running)
 
 if submitted and not running:
-    out = Path(tempfile.mkdtemp(prefix="nlhf-lm-"))
+    out = session_work().new_run_dir()  # deleted when the session ends, a start is refused or a new run starts
     if source == "A preset":
         game_spec = f"preset:{preset}"
     else:
@@ -70,10 +68,11 @@ if submitted and not running:
     try:
         from nlhf_core.llm.api import TrainingJob
 
-        ss.lm_job = job = SessionJob(TrainingJob(config, out / "run")).start()
+        ss.lm_job = job = session_work().own(SessionJob(TrainingJob(config, out / "run"))).start()
         ss.lm_zip = None
         running = True
     except (NLHFError, ServerBusyError) as err:
+        session_work().discard(out)
         st.error(literal(err))
 
 if job is not None:

@@ -7,9 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.charts import chart
 from app.controls import initial, nice_values
 from app.safe_text import literal
+from nlhf_core.budget import comparison_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import policy_bars, preference_heatmap, rewards_bar, win_rate_heatmap
 
@@ -40,6 +42,7 @@ if game.has_contexts:
     context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, key="ctx", bind="query-params"))
 
 try:
+    admit(comparison_work(game))
     cmp = state.comparison(st.session_state.game_link, tau, state.policy("ref"), sampling)
 except NLHFError as err:
     st.error(literal(err))

@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.charts import chart
 from app.controls import algorithm_picker, params_key, policy_editor, run_options
 from app.pg_panel import EXPLANATION, pg_controls
 from app.safe_text import literal
 from nlhf_core.algorithms.export import metrics_to_json, trajectory_to_csv
+from nlhf_core.budget import playground_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.editing import add_response, apply_cell_edits, remove_response, rename_response
 from nlhf_core.viz import bar_animation, convergence_figure, policy_heatmap, simplex_animation
@@ -142,6 +144,13 @@ with right:
 link, ref, init = ss.game_link, state.policy("ref"), state.policy("init")
 tau = params.get("tau", 0.1)
 try:
+    overlay = (pg_choice[1]["steps"], pg_choice[1]["batch_size"]) if pg_choice else None
+    per_iteration = spec.queries_per_iteration
+    admit(
+        playground_work(
+            game, iterations=iterations, queries_per_iteration=per_iteration, samples=samples, overlay=overlay
+        )
+    )
     traj = state.run(link, spec.name, params_key(params), iterations, ref, init, samples, seed)
     nash = state.nash(link)
     reg = state.regularized(link, tau, ref)

@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values, params_key
 from app.safe_text import literal
 from nlhf_core.algorithms import get_solver, list_solvers
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
+from nlhf_core.budget import race_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import race_figure
 
@@ -46,9 +48,17 @@ tolerance = st.select_slider(
     "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, key="race_tol", bind="query-params"
 )
 
+try:
+    per_iteration = [get_solver(r).queries_per_iteration for r in racers]
+    admit(race_work(game, budget_queries=budget, queries_per_iteration=per_iteration))
+except NLHFError as err:
+    st.error(literal(err))
+    st.stop()
 runs, rows = {}, []
-for name in racers:
+progress = st.progress(0.0, text="Racing…")
+for k, name in enumerate(racers):
     spec = get_solver(name)
+    progress.progress(k / len(racers), text=f"Running {spec.title} ({k + 1} of {len(racers)})…")
     params = spec.defaults_for_tau(tau)  # the step lowered to 1/tau where eta × tau is a mixture weight
     iterations = max(1, budget // spec.queries_per_iteration)  # the same budget of queries for everyone
     try:
@@ -82,6 +92,7 @@ for name in racers:
             "final exploitability": traj.final_metrics()["exploitability"],
         }
     )
+progress.empty()
 if runs:
     chart(race_figure(runs, metric), key="race")
     st.caption(

@@ -6,11 +6,13 @@ import numpy as np
 import streamlit as st
 
 from app import state
+from app.admission import admit
 from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_solvers
 from nlhf_core.algorithms.sweep import sweep
+from nlhf_core.budget import sweep_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import sweep_heatmap
 
@@ -69,6 +71,8 @@ def _sweep(link: str, name: str, etas: tuple | None, taus: tuple | None, iterati
 
 
 try:
+    grid = {"settings": len(etas or [0]) * len(taus or [0]), "taus": len(taus or [0])}
+    admit(sweep_work(game, iterations=iterations, queries_per_iteration=spec.queries_per_iteration, **grid))
     result = _sweep(
         st.session_state.game_link, name, etas and tuple(etas), taus and tuple(taus), iterations, state.policy("ref")
     )

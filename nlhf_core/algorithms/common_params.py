@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from nlhf_core.errors import ParameterError
-from nlhf_core.params import ParamSpec
+from nlhf_core.params import ParamSpec, short_number
 
 TAU = ParamSpec("tau", 0.1, "KL-regularization strength towards the reference.", low=1e-3, high=10.0, log_scale=True)
 
@@ -23,6 +23,6 @@ def require_mixture_weight(eta: Any, tau: Any) -> None:
     if np.any(product > 1.0 + 1e-12):
         worst = float(np.max(product))
         raise ParameterError(
-            f"eta × tau = {worst:g} exceeds 1, but it is the reference's weight in the geometric "
-            f"mixture; lower eta to at most 1/tau = {1.0 / float(np.max(tau)):g}."
+            f"eta × tau = {short_number(worst)} exceeds 1, but it is the reference's weight in the geometric "
+            f"mixture; lower eta to at most 1/tau = {short_number(1.0 / float(np.max(tau)))}."
         )

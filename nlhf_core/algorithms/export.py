@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from nlhf_core.algorithms.trajectory import Trajectory
+from nlhf_core.games.csv_cells import escape_cell
 from nlhf_core.games.game import PreferenceGame
 
 
@@ -16,12 +17,13 @@ def trajectory_to_csv(traj: Trajectory, game: PreferenceGame) -> str:
     """CSV with ``step, queries, context, <one column per response>, <one per metric>``.
 
     Policies are those of the converging iterate (``traj.iterate``); metrics are
-    context-averaged, so they repeat on the rows of one step.
+    context-averaged, so they repeat on the rows of one step. Labels and contexts that a
+    spreadsheet would run as formulas get a leading apostrophe (:mod:`nlhf_core.games.csv_cells`).
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     metric_names = list(traj.metrics)
-    writer.writerow(["step", "queries", "context", *game.labels, *metric_names])
+    writer.writerow(["step", "queries", "context", *(escape_cell(label) for label in game.labels), *metric_names])
     contexts = game.contexts or ("",)
     for r, (step, queries) in enumerate(zip(traj.steps, traj.queries, strict=True)):
         for c, ctx in enumerate(contexts):
@@ -29,7 +31,7 @@ def trajectory_to_csv(traj: Trajectory, game: PreferenceGame) -> str:
                 [
                     int(step),
                     int(queries),
-                    ctx,
+                    escape_cell(ctx),
                     *(repr(float(p)) for p in traj.policies[r, c]),
                     *(repr(float(traj.metrics[m][r])) for m in metric_names),
                 ]

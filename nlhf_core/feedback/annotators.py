@@ -30,6 +30,7 @@ from scipy.stats import beta as beta_dist
 
 from nlhf_core.baselines.bradley_terry import SEPARABLE_RIDGE, is_separable, newton_bradley_terry, pair_distribution
 from nlhf_core.errors import GameValidationError, ParameterError
+from nlhf_core.games.csv_cells import escape_cell, unescape_cell
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_reference, context_rows
 
@@ -183,21 +184,24 @@ class ComparisonDataset:
         return wins, total
 
     def to_csv(self) -> str:
-        """CSV with ``context, first, second, winner, group`` (labels, not indices)."""
+        """CSV with ``context, first, second, winner, group`` (labels, not indices).
+
+        Names that a spreadsheet would run as formulas get a leading apostrophe
+        (:mod:`nlhf_core.games.csv_cells`); :meth:`from_csv` removes it.
+        """
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["context", "first", "second", "winner", "group"])
         ctx_names = self.contexts or ("",)
         for x, i, j, w, g in zip(self.context, self.first, self.second, self.first_wins, self.group, strict=True):
-            writer.writerow(
-                [
-                    ctx_names[x],
-                    self.labels[i],
-                    self.labels[j],
-                    self.labels[i] if w else self.labels[j],
-                    self.group_names[g],
-                ]
+            cells = (
+                ctx_names[x],
+                self.labels[i],
+                self.labels[j],
+                self.labels[i] if w else self.labels[j],
+                self.group_names[g],
             )
+            writer.writerow([escape_cell(cell) for cell in cells])
         return buf.getvalue()
 
     @classmethod
@@ -218,7 +222,7 @@ class ComparisonDataset:
                 continue
             if len(row) != 5:
                 raise GameValidationError(f"Line {line} of the comparison file has {len(row)} fields, not 5.")
-            ctx, a, b, winner, group = (cell.strip() for cell in row)
+            ctx, a, b, winner, group = (unescape_cell(cell.strip()) for cell in row)
             for value, table, what in ((ctx, ctx_index, "context"), (a, index, "response"), (b, index, "response")):
                 if value not in table:
                     raise GameValidationError(f"Line {line} names an unknown {what} {value!r}; use the game's names.")

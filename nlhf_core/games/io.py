@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from nlhf_core.errors import GameValidationError
+from nlhf_core.games.csv_cells import escape_cell, unescape_cell
 from nlhf_core.games.game import PreferenceGame
 
 #: Largest game file read, in bytes.
@@ -101,7 +102,10 @@ def game_from_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) 
     """
     shown = repr(str(name)[:80])
     if len(data) > max_bytes:
-        raise GameValidationError(f"The file {shown} is larger than {max_bytes / 2**20:g} MiB; upload a smaller game.")
+        raise GameValidationError(
+            f"The file {shown} is larger than {max_bytes / 2**20:g} MiB ({len(data):,} bytes, the limit is "
+            f"{max_bytes:,}); upload a smaller game."
+        )
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -238,14 +242,19 @@ def _optional_text(data: dict[str, Any], key: str) -> str:
 
 # ---------------------------------------------------------------------- CSV
 def game_to_csv(game: PreferenceGame) -> str:
-    """CSV text of a plain game (labels in the first row and column, ``repr`` floats)."""
+    """CSV text of a plain game (labels in the first row and column, ``repr`` floats).
+
+    Labels that a spreadsheet would run as a formula are written with a leading apostrophe
+    (:func:`~nlhf_core.games.csv_cells.escape_cell`); the reader removes it, so the game round-trips.
+    """
     if game.num_contexts != 1 or game.has_contexts:
         raise GameValidationError("CSV holds a single matrix; save games with contexts as .json.")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["", *game.labels])
+    writer.writerow(["", *(escape_cell(label) for label in game.labels)])
     for label, row in zip(game.labels, game.matrix, strict=True):
-        writer.writerow([label, *(repr(float(v)) for v in row)])
+        # ``+ 0.0`` writes a negative zero as 0.0, so no cell starts with "-"
+        writer.writerow([escape_cell(label), *(repr(float(v) + 0.0) for v in row)])
     return buf.getvalue()
 
 
@@ -261,7 +270,7 @@ def _parse_csv(text: str) -> PreferenceGame:
     if not rows:
         raise GameValidationError("The CSV file has no values; give a header row of labels and one row per response.")
     header, body = rows[0], rows[1:]
-    col_labels = [c.strip() for c in header[1:]]
+    col_labels = [unescape_cell(c.strip()) for c in header[1:]]
     n = len(col_labels)
     if n == 0:
         raise GameValidationError(
@@ -275,7 +284,7 @@ def _parse_csv(text: str) -> PreferenceGame:
     row_labels = []
     cells: list[list[str]] = []
     for i, row in enumerate(body):
-        label = row[0].strip() if row else ""
+        label = unescape_cell(row[0].strip()) if row else ""
         if label != col_labels[i]:
             raise GameValidationError(
                 f"CSV row {i + 1} is labelled {label!r} but column {i + 1} is "

@@ -89,7 +89,7 @@ def test_bad_files_exit_2_with_one_sentence(capsys, tmp_path, name):
         (["equilibrium", "preset:biased-cycle", "--reference", "uniform"], "only matters with --tau"),
         (["equilibrium", "preset:nope"], "There is no preset 'nope'"),
         (["equilibrium", "missing.json"], "There is no file 'missing.json'"),
-        (["solve", "preset:biased-cycle", "-a", "nash-md", "--eta", "1e6"], "eta = 1e+06 is outside"),
+        (["solve", "preset:biased-cycle", "-a", "nash-md", "--eta", "1e6"], "eta = 1e6 is outside"),
         (
             ["solve", "preset:biased-cycle", "-a", "nash-md", "--tau", "0.5", "--eta", "5"],
             "eta × tau = 2.5 exceeds 1",
