@@ -1,6 +1,6 @@
 """Reading and writing preference games as CSV or JSON, losslessly.
 
-Formats (see ../shared/DESIGN.md, "The command line contract"):
+Formats (see docs/architecture.md, "The command line contract"):
 
 * **CSV**: the first row holds the column labels (its first cell is ignored), every
   other row starts with its row label; rows and columns list the same labels in the
