@@ -15,7 +15,7 @@ from app.host_guard import ENV_ALLOWED_HOSTS, allowed_hosts, host_is_allowed, ho
 from nlhf_core.errors import NLHFError, ParameterError
 from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_upload
 from nlhf_core.params import ParamSpec, lower_first, short_number
-from nlhf_core.policy_gradient.registry import PG_ALGORITHMS, pg_params
+from nlhf_core.policy_gradient.registry import get_pg_algorithm
 from tests.browser_helpers import ROOT, streamlit_process
 from tests.protocol_client import ProtocolSession
 
@@ -28,7 +28,7 @@ def test_out_of_range_messages_show_plain_numbers_and_keep_acronyms():
     with pytest.raises(ParameterError) as err:
         steps.validate(10**9)
     assert str(err.value) == "steps = 1000000000 is outside its valid range [1, 200000]; number of gradient steps."
-    tau = next(p for p in pg_params(PG_ALGORITHMS["nash-md-pg"]) if p.name == "tau")
+    tau = get_pg_algorithm("nash-md-pg").param("tau")
     with pytest.raises(ParameterError) as err:
         tau.validate(1e9)
     assert str(err.value) == "tau = 1e9 is outside its valid range [0.001, 1000]; KL-regularization strength."
