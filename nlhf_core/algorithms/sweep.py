@@ -128,15 +128,16 @@ def sweep(
     final = (average if spec.iterate == "average" else last)[-1]  # (S, C, n)
 
     kind_params = {**base}
-    targets = np.full(final.shape, np.nan)
+    filled = np.full(final.shape, np.nan)
+    targets: np.ndarray | None = filled
     for t in np.unique(tau_grid):
         cells = tau_grid.reshape(S) == t if not np.isnan(t) else np.ones(S, dtype=bool)
         kind = spec.converges_to(kind_params)
         target = solver_target(kind, game, None if np.isnan(t) else t, mu)
-        if target is None:
+        if target is None:  # no target for this solver: no KL to it
             targets = None
             break
-        targets[cells] = target
+        filled[cells] = target
     tau_per_policy = tau_grid.reshape(S, 1) if "tau" in names else None
     metrics = trajectory_metrics(game.matrices, game.weights, final, tau=tau_per_policy, reference=mu, target=targets)
     shape = tau_grid.shape

@@ -237,7 +237,9 @@ class ComparisonDataset:
         return cls(
             tuple(labels),
             tuple(contexts),
-            *arrays[:3],
+            arrays[0],
+            arrays[1],
+            arrays[2],
             arrays[3].astype(float),
             arrays[4],
             tuple(groups) or ("everyone",),
@@ -313,13 +315,17 @@ def _simulate_adaptive(population, game, size, reference, rng, tau, rounds) -> C
 
 def _concat(parts: list[ComparisonDataset]) -> ComparisonDataset:
     first = parts[0]
+    joined = {
+        f: np.concatenate([getattr(p, f) for p in parts]) for f in ("context", "first", "second", "first_wins", "group")
+    }
     return ComparisonDataset(
         first.labels,
         first.contexts,
-        *(
-            np.concatenate([getattr(p, f) for p in parts])
-            for f in ("context", "first", "second", "first_wins", "group")
-        ),
+        joined["context"],
+        joined["first"],
+        joined["second"],
+        joined["first_wins"],
+        joined["group"],
         first.group_names,
     )
 

@@ -44,6 +44,7 @@ def alternative_log_probs(
         if algo.alternative == "self":
             return log_pi
         if algo.alternative == "ema":
+            assert ema_theta is not None, "the EMA alternative needs the EMA parameters"
             return torch.log_softmax(policy.features @ ema_theta + policy.log_init, dim=-1)
     return None
 
@@ -70,6 +71,7 @@ def sampled_loss(
         r = rewards[contexts, responses]
         signal = r - leave_one_out_baseline(r)
     else:
+        assert alternative is not None, "preference signals need an alternative policy"
         others = sample_categorical(alternative[contexts], generator)
         p = matrices[contexts, responses, others]
         if bernoulli:
@@ -91,7 +93,11 @@ def exact_loss(
     """``-J(theta) = -sum_x rho(x) [sum_y pi(y|x) s(x, y) - tau KL(pi(.|x) || mu(.|x))]`` with ``s`` held fixed."""
     log_pi = policy.log_probs()
     pi = log_pi.exp()
-    signal = rewards if algo.signal == "reward" else torch.einsum("cij,cj->ci", matrices, alternative.exp()) - 0.5
+    if algo.signal == "reward":
+        signal = rewards
+    else:
+        assert alternative is not None, "preference signals need an alternative policy"
+        signal = torch.einsum("cij,cj->ci", matrices, alternative.exp()) - 0.5
     per_context = (pi * signal).sum(-1) - tau * (pi * (log_pi - log_mu)).sum(-1)
     return -(context_weights * per_context).sum()
 

@@ -62,6 +62,9 @@ def random_features(num_contexts: int, n: int, dim: int, seed: int = 0, shared_r
 class FeatureSoftmaxPolicy(torch.nn.Module):
     """``pi_theta(y|x) = softmax_y(theta · phi(x, y) + log pi_0(y|x))`` over ``n`` responses per context."""
 
+    features: torch.Tensor  # (C, n, d) buffer
+    log_init: torch.Tensor  # (C, n) buffer
+
     def __init__(self, features: torch.Tensor, log_init: torch.Tensor) -> None:
         super().__init__()
         if features.ndim != 3 or tuple(log_init.shape) != tuple(features.shape[:2]):

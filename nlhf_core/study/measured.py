@@ -28,12 +28,14 @@ def study_game(study: Mapping[str, Any]) -> str:
 
 def _table(study: Mapping[str, Any], key: str, k: int) -> list[list[float]]:
     table = study.get(key)
-    ok = isinstance(table, list) and len(table) == k
-    ok = ok and all(isinstance(row, list) and len(row) == k for row in table)
-    ok = ok and all(isinstance(v, int | float) and math.isfinite(v) for row in table for v in row)
-    if not ok:
-        raise ParameterError(f"The study file's {key!r} is not a {k}×{k} table of numbers; use a study.json of nlhf.")
-    return table
+    if (
+        isinstance(table, list)
+        and len(table) == k
+        and all(isinstance(row, list) and len(row) == k for row in table)
+        and all(isinstance(v, int | float) and math.isfinite(v) for row in table for v in row)
+    ):
+        return table
+    raise ParameterError(f"The study file's {key!r} is not a {k}×{k} table of numbers; use a study.json of nlhf.")
 
 
 def measured_points(study: Any, game: str) -> list[dict[str, Any]]:
