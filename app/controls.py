@@ -19,6 +19,7 @@ from nlhf_core.games.editing import normalize_weights
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import policy_from_text, policy_to_text
 
+from .links import url_key
 from .safe_text import literal
 
 ITERATION_CHOICES = [100, 200, 500, 1000, 2000, 5000, 10000, 20000]
@@ -65,9 +66,7 @@ def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
     key = f"{key_prefix}{spec.name}"
     label = f"{spec.name} — {spec.description}"
     if spec.kind == "choice":
-        return st.selectbox(
-            label, spec.choices, key=key, bind="query-params", **initial(key, index=spec.choices.index(spec.default))
-        )
+        return st.selectbox(label, spec.choices, **url_key(key), **initial(key, index=spec.choices.index(spec.default)))
     if spec.kind == "int":
         return int(
             st.number_input(
@@ -75,15 +74,12 @@ def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
                 min_value=int(spec.low),
                 max_value=int(spec.high),
                 step=1,
-                key=key,
-                bind="query-params",
+                **url_key(key),
                 **initial(key, value=int(spec.default)),
             )
         )
     options = slider_values(spec)
-    return st.select_slider(
-        label, options=options, key=key, bind="query-params", **initial(key, value=float(spec.default))
-    )
+    return st.select_slider(label, options=options, **url_key(key), **initial(key, value=float(spec.default)))
 
 
 def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str = "") -> tuple[AlgorithmSpec, dict]:
@@ -92,8 +88,7 @@ def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str
     name = st.selectbox(
         "Algorithm",
         names,
-        key=key,
-        bind="query-params",
+        **url_key(key),
         **initial(key, index=names.index(default)),
     )
     spec = get_algorithm(name)
@@ -104,19 +99,16 @@ def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str
 
 def run_options(key_prefix: str = "") -> tuple[int, int | None, int]:
     """Iterations, exact or sampled preferences, and the seed."""
-    iterations = st.select_slider(
-        "Iterations", options=ITERATION_CHOICES, value=2000, key=f"{key_prefix}iters", bind="query-params"
-    )
+    iterations = st.select_slider("Iterations", options=ITERATION_CHOICES, value=2000, **url_key(f"{key_prefix}iters"))
     samples = st.select_slider(
         "Preference feedback: exact, or M sampled comparisons per response and query",
         options=SAMPLE_CHOICES,
         value="exact",
-        key=f"{key_prefix}samples",
-        bind="query-params",
+        **url_key(f"{key_prefix}samples"),
     )
     seed = 0
     if samples != "exact":
-        seed = int(st.number_input("Seed", 0, 10**9, 0, key=f"{key_prefix}seed", bind="query-params"))
+        seed = int(st.number_input("Seed", 0, 10**9, 0, **url_key(f"{key_prefix}seed")))
     return int(iterations), (None if samples == "exact" else int(samples)), seed
 
 

@@ -11,19 +11,29 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `streamlit run app/main.py` puts app/ first; the pages import app.*
     sys.path.insert(0, str(HERE.parent))
 
-from app.sidebar import render_share_box, render_sidebar  # noqa: E402
+from app.links import begin_run, refused_values  # noqa: E402
+from app.sidebar import render_notices, render_share_box, render_sidebar  # noqa: E402
 from app.state import init_state, sync_url  # noqa: E402
 
 st.set_page_config(page_title="NLHF Explorer", page_icon="⚖️", layout="wide")
 
+PLAYGROUND = st.Page(
+    str(HERE / "app_pages" / "playground.py"),
+    title="Playground",
+    icon=":material/casino:",
+    url_path="home",  # served at the root; `/playground` reaches it through the alias below
+    default=True,
+)
+
+
+def _playground_alias() -> None:
+    """``/playground`` typed by hand: the Playground (served at the root), with the link's parameters."""
+    params = st.query_params
+    st.switch_page(PLAYGROUND, query_params=[(k, v) for k in params for v in params.get_all(k)])
+
+
 PAGES = [
-    st.Page(
-        str(HERE / "app_pages" / "playground.py"),
-        title="Playground",
-        icon=":material/casino:",
-        url_path="playground",
-        default=True,
-    ),
+    PLAYGROUND,
     st.Page(
         str(HERE / "app_pages" / "nlhf_vs_rlhf.py"),
         title="NLHF vs RLHF",
@@ -37,8 +47,10 @@ PAGES = [
     st.Page(str(HERE / "app_pages" / "race.py"), title="Solver race", icon=":material/sports_score:", url_path="race"),
     st.Page(str(HERE / "app_pages" / "sweeps.py"), title="Sweeps", icon=":material/grid_on:", url_path="sweeps"),
     st.Page(str(HERE / "app_pages" / "learn.py"), title="Learn", icon=":material/school:", url_path="learn"),
+    st.Page(_playground_alias, title="Playground", url_path="playground", visibility="hidden"),
 ]
 
+begin_run()
 init_state()
 navigation = st.navigation(PAGES)
 render_sidebar()
@@ -46,4 +58,6 @@ try:
     navigation.run()
 finally:
     sync_url()
-render_share_box()
+    st.session_state.notices.extend(refused_values())
+render_notices()
+render_share_box(navigation.url_path)

@@ -9,8 +9,9 @@ from nlhf_core.games.io import game_from_upload, game_to_csv, game_to_json
 from nlhf_core.games.presets import preset_names
 
 from .controls import initial
+from .links import share_url
 from .safe_text import literal
-from .state import DEFAULT_PRESET, current_game, load_preset, set_game, share_url
+from .state import DEFAULT_PRESET, current_game, load_preset, set_game, synced_pairs
 
 
 def _on_preset_change() -> None:
@@ -34,8 +35,7 @@ def render_sidebar() -> None:
             if st.button("Back to the preset", key="back-to-preset"):
                 load_preset(ss.preset)
                 st.rerun()
-        for notice in ss.notices:
-            st.warning(literal(notice))
+        ss["_notice_slot"] = st.container()  # filled by render_notices, after the page has run
         st.file_uploader("Upload a game (.csv or .json)", type=["csv", "json"], key="upload", on_change=_on_upload)
         game = current_game()
         name = game.name or "game"
@@ -45,12 +45,22 @@ def render_sidebar() -> None:
             cols[1].download_button("Game CSV", game_to_csv(game), f"{name}.csv", "text/csv", key="dl-csv")
 
 
-def render_share_box() -> None:
-    """The link to exactly this view; drawn after the page, once every setting is in the URL."""
+def render_notices() -> None:
+    """The session's notices (links that could not be followed, refused uploads), under the game picker."""
+    slot = st.session_state.get("_notice_slot")
+    if slot is None:
+        return
+    with slot:
+        for notice in st.session_state.notices:
+            st.warning(literal(notice))
+
+
+def render_share_box(page_path: str) -> None:
+    """The link to exactly this view; drawn after the page, once every control of the run is known."""
     with st.sidebar:
         st.divider()
         st.caption("Link to exactly this view (game, policies, page and settings):")
-        st.code(share_url(), language=None, wrap_lines=True)
+        st.code(share_url(page_path, synced_pairs()), language=None, wrap_lines=True)
 
 
 def _on_upload() -> None:

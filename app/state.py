@@ -25,6 +25,8 @@ from nlhf_core.games.io import game_from_link, game_to_link
 from nlhf_core.games.policies import policy_from_text, policy_to_text
 from nlhf_core.games.presets import get_preset, list_presets, preset_names
 
+from .links import remember_requested
+
 DEFAULT_PRESET = preset_names()[0]
 #: Recorded steps per run: the animation's frames (fewer frames, a lighter page).
 FRAMES = 120
@@ -43,6 +45,7 @@ def init_state() -> None:
         ss.ref_text, ss.init_text = "uniform", "reference"
         ss.synced = {}
         ss.written = {}
+        remember_requested()
     absorb_url()
 
 
@@ -151,11 +154,18 @@ def sync_url() -> None:
             ss.written.setdefault(key, set()).add(value)
 
 
-def share_url(page_path: str = "") -> str:
-    """The URL of the current view (for the "copy link" box)."""
-    base = str(st.context.url or "").split("?")[0]
-    query = "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items())
-    return f"{base}?{query}" if query else base
+def synced_pairs() -> list[tuple[str, str]]:
+    """The game and policy parameters of the shared link (the same rules as :func:`sync_url`)."""
+    ss = st.session_state
+    pairs = []
+    if ss.preset != DEFAULT_PRESET:
+        pairs.append(("preset", ss.preset))
+    if ss.custom:
+        pairs.append(("game", ss.game_link))
+    for key, text, default in (("ref", ss.ref_text, "uniform"), ("init", ss.init_text, "reference")):
+        if text != default:
+            pairs.append((key, text))
+    return pairs
 
 
 # ---------------------------------------------------------------------- cached core calls

@@ -7,7 +7,6 @@ test-artifacts/timings.json; they are reported, not asserted.
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import numpy as np
@@ -17,23 +16,23 @@ from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import game_to_link
 
-from .browser_helpers import (
-    ARTIFACTS,
-    CHROMIUM_ARGS,
+from .browser_helpers import (  # noqa: F401 (the fixtures register by name)
     EXCEPTION,
     PLOTLY,
+    TIMINGS,
+    app_url_fixture,
+    browser_fixture,
     choose,
+    context_fixture,
     edit_matrix_cell,
     nash_marker,
+    open_page,
     plot_value,
-    require_browser,
     screenshot,
-    streamlit_server,
     wait_idle,
 )
 
 pytestmark = pytest.mark.browser
-TIMINGS: dict[str, float] = {}
 PAGES = {
     "playground": "",
     "lm-lab": "lm-lab",
@@ -43,48 +42,6 @@ PAGES = {
     "sweeps": "sweeps",
     "learn": "learn",
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def app_url(browser):
-    """Start the app with the project's command and time it until the first chart is drawn."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    os.environ["NLHF_LM_LAB_SCALE"] = "0.3"  # the LM lab's quick budget, shortened for CI
-    start = time.perf_counter()
-    with streamlit_server() as url:
-        page = browser.new_page()
-        page.goto(url)
-        page.wait_for_selector(PLOTLY, timeout=120_000)
-        TIMINGS["server start to first chart (s)"] = time.perf_counter() - start
-        page.close()
-        yield url
-    (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=1))
-    print("\nbrowser timings:", json.dumps(TIMINGS, indent=1))
-
-
-@pytest.fixture
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 2000})
-    yield ctx
-    ctx.close()
-
-
-def open_page(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    wait_idle(page, timeout=90_000)
-    return page
 
 
 @pytest.mark.parametrize("name", list(PAGES))

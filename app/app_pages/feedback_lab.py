@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import state
 from app.controls import nice_values
+from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import (
@@ -38,21 +39,20 @@ st.markdown(
     "NLHF and the RLHF policy, and judge both under the true preferences."
 )
 c1, c2, c3, c4, c5 = st.columns(5)
-size = c1.select_slider("Comparisons", SIZES, value=1000, key="fb_n", bind="query-params")
+size = c1.select_slider("Comparisons", SIZES, value=1000, **url_key("fb_n"))
 sampling = c2.radio(
     "Pairs shown",
     ["uniform", "reference", "adaptive"],
-    key="fb_sampling",
-    bind="query-params",
+    **url_key("fb_sampling"),
     help="uniform: all pairs alike; reference: both drawn from μ; adaptive: rounds drawn from the "
     "current NLHF estimate (on-policy feedback).",
 )
-noise = c3.select_slider("Label noise", [0.0, 0.05, 0.1, 0.2, 0.3], value=0.0, key="fb_noise", bind="query-params")
-tau = c4.select_slider("τ", nice_values(0.01, 5.0, 0.1), value=0.1, key="fb_tau", bind="query-params")
-seed = int(c5.number_input("Seed", 0, 10**6, 0, key="fb_seed", bind="query-params"))
+noise = c3.select_slider("Label noise", [0.0, 0.05, 0.1, 0.2, 0.3], value=0.0, **url_key("fb_noise"))
+tau = c4.select_slider("τ", nice_values(0.01, 5.0, 0.1), value=0.1, **url_key("fb_tau"))
+seed = int(c5.number_input("Seed", 0, 10**6, 0, **url_key("fb_seed")))
 context = 0
 if game.has_contexts:
-    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, key="ctx", bind="query-params"))
+    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, **url_key("ctx")))
 
 link, ref = st.session_state.game_link, state.policy("ref")
 
@@ -179,7 +179,7 @@ st.caption(
 )
 
 st.subheader("6. Online Nash-MD")
-batch = st.select_slider("Comparisons per iteration", [8, 32, 128, 512], value=128, key="fb_batch", bind="query-params")
+batch = st.select_slider("Comparisons per iteration", [8, 32, 128, 512], value=128, **url_key("fb_batch"))
 
 
 @st.cache_data(show_spinner="Asking the simulated annotators…", max_entries=16)

@@ -13,6 +13,7 @@ import streamlit as st
 from app import state
 from app.charts import chart
 from app.jobs import ServerBusyError, SessionJob
+from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.io import save_game
@@ -47,21 +48,21 @@ running = job is not None and job.running
 
 with st.form("lm-form"):
     c1, c2 = st.columns(2)
-    source = c1.radio("True preferences", ["The Playground's game", "A preset"], key="lm-source")
+    source = c1.radio("True preferences", ["The Playground's game", "A preset"], **url_key("lm-source"))
     names = preset_names()
-    preset = c2.selectbox("Preset", names, index=names.index("two-prompts"), key="lm-preset")
+    preset = c2.selectbox("Preset", names, index=names.index("two-prompts"), **url_key("lm-preset"))
     size = c1.radio(
-        "Model", list(MODEL_SIZES), horizontal=True, key="lm-size", help="tiny: 2 layers × 64; small: 4 × 128"
+        "Model", list(MODEL_SIZES), horizontal=True, **url_key("lm-size"), help="tiny: 2 layers × 64; small: 4 × 128"
     )
     budget = c2.radio(
-        "Budget", list(BUDGETS), horizontal=True, key="lm-budget", help="quick: about a minute; full: several"
+        "Budget", list(BUDGETS), horizontal=True, **url_key("lm-budget"), help="quick: about a minute; full: several"
     )
-    methods = st.multiselect("Methods", list(METHODS), default=list(METHODS), key="lm-methods")
+    methods = st.multiselect("Methods", list(METHODS), default=list(METHODS), **url_key("lm-methods"))
     c1, c2, c3, c4 = st.columns(4)
-    tau = c1.number_input("τ (KL strength)", 0.001, 100.0, 0.1, format="%.3f", key="lm-tau")
-    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, 0.125, 0.025, format="%.3f", key="lm-beta")
-    judge = c3.selectbox("Judge of the NLHF methods", ["preference-model", "oracle"], key="lm-judge")
-    seed = int(c4.number_input("Seed", 0, 10**6, 0, key="lm-seed"))
+    tau = c1.number_input("τ (KL strength)", 0.001, 100.0, 0.1, format="%.3f", **url_key("lm-tau"))
+    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, 0.125, 0.025, format="%.3f", **url_key("lm-beta"))
+    judge = c3.selectbox("Judge of the NLHF methods", ["preference-model", "oracle"], **url_key("lm-judge"))
+    seed = int(c4.number_input("Seed", 0, 10**6, 0, **url_key("lm-seed")))
     submitted = st.form_submit_button("Start training", type="primary", disabled=running)
 
 if submitted and not running:

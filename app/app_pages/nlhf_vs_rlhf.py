@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import state
 from app.controls import initial, nice_values
+from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.viz import policy_bars, preference_heatmap, rewards_bar, win_rate_heatmap
@@ -24,19 +25,16 @@ st.latex(
 )
 
 c1, c2 = st.columns(2)
-tau = c1.select_slider(
-    "KL strength τ", nice_values(0.01, 5.0, 0.1), key="rtau", bind="query-params", **initial("rtau", value=0.1)
-)
+tau = c1.select_slider("KL strength τ", nice_values(0.01, 5.0, 0.1), **url_key("rtau"), **initial("rtau", value=0.1))
 sampling = c2.radio(
     "Pairs shown to the annotators for the reward fit: all pairs alike (uniform), or both drawn from μ (reference)",
     ["uniform", "reference"],
-    key="sampling",
-    bind="query-params",
+    **url_key("sampling"),
     horizontal=True,
 )
 context = 0
 if game.has_contexts:
-    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, key="ctx", bind="query-params"))
+    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, **url_key("ctx")))
 
 try:
     cmp = state.comparison(st.session_state.game_link, tau, state.policy("ref"), sampling)

@@ -9,6 +9,7 @@ import streamlit as st
 from app import state
 from app.charts import chart
 from app.controls import algorithm_picker, params_key, policy_editor, run_options
+from app.links import url_key
 from app.pg_panel import EXPLANATION, pg_controls
 from app.safe_text import literal
 from nlhf_core.algorithms.export import metrics_to_json, trajectory_to_csv
@@ -30,7 +31,7 @@ if game.story:
 
 context = 0
 if game.has_contexts:
-    ctx_name = st.radio("Prompt (context)", game.contexts, horizontal=True, key="ctx", bind="query-params")
+    ctx_name = st.radio("Prompt (context)", game.contexts, horizontal=True, **url_key("ctx"))
     context = game.contexts.index(ctx_name)
 
 left, right = st.columns([5, 4], gap="large")

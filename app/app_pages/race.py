@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import state
 from app.controls import ITERATION_CHOICES, nice_values, params_key
+from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
@@ -25,24 +26,18 @@ racers = st.multiselect(
     "Solvers",
     names,
     default=["nash-md", "nash-mp", "omd", "mwu"],
-    key="racers",
-    bind="query-params",
+    **url_key("racers"),
 )
 c1, c2, c3 = st.columns(3)
-tau = c1.select_slider(
-    "τ (for solvers that have it)", nice_values(0.01, 5.0, 0.1), value=0.1, key="race_tau", bind="query-params"
-)
-budget = c2.select_slider(
-    "Budget (preference queries)", ITERATION_CHOICES, value=2000, key="race_budget", bind="query-params"
-)
+tau = c1.select_slider("τ (for solvers that have it)", nice_values(0.01, 5.0, 0.1), value=0.1, **url_key("race_tau"))
+budget = c2.select_slider("Budget (preference queries)", ITERATION_CHOICES, value=2000, **url_key("race_budget"))
 metric = c3.selectbox(
     "Metric (KL is measured to each solver's own target)",
     ["kl_to_equilibrium", "exploitability", "regularized_gap"],
-    key="race_metric",
-    bind="query-params",
+    **url_key("race_metric"),
 )
 tolerance = st.select_slider(
-    "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, key="race_tol", bind="query-params"
+    "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, **url_key("race_tol")
 )
 
 runs, rows = {}, []

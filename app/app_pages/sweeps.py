@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import state
 from app.controls import ITERATION_CHOICES, nice_values
+from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.sweep import sweep
@@ -27,8 +28,7 @@ name = st.selectbox(
     "Solver",
     candidates,
     index=candidates.index("nash-md"),
-    key="sw_alg",
-    bind="query-params",
+    **url_key("sw_alg"),
 )
 st.caption(f"**{get_algorithm(name).title}** — {get_algorithm(name).summary}")
 spec = get_algorithm(name)
@@ -37,24 +37,19 @@ c1, c2 = st.columns(2)
 etas = taus = None
 if "eta" in has:
     p = spec.param("eta")
-    lo, hi = c1.select_slider(
-        "η range", nice_values(1e-3, 100.0, 1.0), value=(0.01, 10.0), key="sw_eta", bind="query-params"
-    )
+    lo, hi = c1.select_slider("η range", nice_values(1e-3, 100.0, 1.0), value=(0.01, 10.0), **url_key("sw_eta"))
     # The slider is shared by every solver (one link parameter); a solver's own range clips it.
     lo, hi = (min(max(v, p.low), p.high) for v in (lo, hi))
     etas = list(np.geomspace(lo, hi, GRID)) if lo < hi else [lo]
 if "tau" in has:
-    lo, hi = c2.select_slider(
-        "τ range", nice_values(1e-3, 10.0, 0.1), value=(0.01, 1.0), key="sw_tau", bind="query-params"
-    )
+    lo, hi = c2.select_slider("τ range", nice_values(1e-3, 10.0, 0.1), value=(0.01, 1.0), **url_key("sw_tau"))
     taus = list(np.geomspace(lo, hi, GRID)) if lo < hi else [lo]
 c1, c2 = st.columns(2)
-iterations = c1.select_slider("Iterations", ITERATION_CHOICES[:6], value=500, key="sw_iters", bind="query-params")
+iterations = c1.select_slider("Iterations", ITERATION_CHOICES[:6], value=500, **url_key("sw_iters"))
 metric = c2.selectbox(
     "Colour",
     ["kl_to_equilibrium", "exploitability", "regularized_gap"],
-    key="sw_metric",
-    bind="query-params",
+    **url_key("sw_metric"),
 )
 
 
