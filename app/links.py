@@ -13,7 +13,7 @@ it survives mail and chat (``?ctx=state%20a%20fact``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -79,9 +79,19 @@ def share_query(synced: list[tuple[str, str]]) -> str:
     return urlencode(pairs, quote_via=quote, safe="")
 
 
-def share_url(page_path: str, synced: list[tuple[str, str]]) -> str:
-    """The whole link: the app's address, the page's path and :func:`share_query`."""
-    base = str(st.context.url or "").split("?")[0].rstrip("/")
+def share_url(page_path: str, synced: list[tuple[str, str]], page_paths: Iterable[str] = ()) -> str:
+    """The whole link: the app's address, the page's path and :func:`share_query`.
+
+    Args:
+        page_path: the shown page's URL path ("" for the Playground at the root).
+        synced: the game and policy parameters (:func:`app.state.synced_pairs`).
+        page_paths: every page's URL path; the browser's address may still end in one of them (it
+            does after a page switch), which is not part of the app's own address.
+    """
+    base = str(st.context.url or "").split("?")[0].split("#")[0].rstrip("/")
+    head, _, last = base.rpartition("/")
+    if last in set(page_paths) and "//" in head:  # never strip the host itself
+        base = head
     path = f"{base}/{page_path}" if page_path else f"{base}/"
     query = share_query(synced)
     return f"{path}?{query}" if query else path

@@ -11,9 +11,11 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `streamlit run app/main.py` puts app/ first; the pages import app.*
     sys.path.insert(0, str(HERE.parent))
 
+from app import tour  # noqa: E402
+from app.actions import pending_action  # noqa: E402
 from app.links import begin_run, refused_values  # noqa: E402
 from app.sidebar import render_notices, render_share_box, render_sidebar  # noqa: E402
-from app.state import init_state, sync_url  # noqa: E402
+from app.state import forget_session, init_state, opened_by_history, sync_url  # noqa: E402
 
 st.set_page_config(page_title="NLHF Explorer", page_icon="⚖️", layout="wide")
 
@@ -50,14 +52,20 @@ PAGES = [
     st.Page(_playground_alias, title="Playground", url_path="playground", visibility="hidden"),
 ]
 
+action = pending_action(opened_by_history())
+if action == "reset":  # "Start over": the session is forgotten and starts again from an empty link
+    forget_session()
 begin_run()
 init_state()
+if action is not None:
+    tour.take(action)
 navigation = st.navigation(PAGES)
 render_sidebar()
+tour.render_banner(navigation.title)
 try:
     navigation.run()
 finally:
     sync_url()
     st.session_state.notices.extend(refused_values())
 render_notices()
-render_share_box(navigation.url_path)
+render_share_box(navigation.url_path, [page.url_path for page in PAGES])

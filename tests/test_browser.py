@@ -130,10 +130,7 @@ def test_animation_has_frames_and_plays_in_the_browser(context, app_url):
 def test_learn_tour_opens_the_playground_set_up(context, app_url):
     page = open_page(context, f"{app_url}/learn")
     page.get_by_role("link", name="Show me").nth(5).click()
-    page.wait_for_function(
-        "() => !window.location.pathname.includes('learn') && window.location.search.includes('alg=mwu')",
-        timeout=30_000,
-    )
+    page.get_by_text("Learn tour, step 6 of 6").wait_for(timeout=60_000)
     wait_idle(page)
     page.wait_for_selector(PLOTLY)
     assert page.get_by_text("Self-play multiplicative weights").count() >= 1

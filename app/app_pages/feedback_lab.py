@@ -20,6 +20,7 @@ from nlhf_core.feedback.annotators import (
     held_out_log_likelihood,
 )
 from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
+from nlhf_core.games.game import PreferenceGame
 from nlhf_core.viz import (
     band_figure,
     convergence_figure,
@@ -54,16 +55,16 @@ context = 0
 if game.has_contexts:
     context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, **url_key("ctx")))
 
-link, ref = st.session_state.game_link, state.policy("ref")
+ref = state.policy("ref")
 
 
 def _reference(text: str):
     return "uniform" if text == "uniform" else [float(x) for x in text.split(",")]
 
 
-@st.cache_data(show_spinner="Simulating and fitting…", max_entries=32)
-def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int, ref: str):
-    truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
+@state.cached(show_spinner="Simulating and fitting…", max_entries=32)
+def lab(game: PreferenceGame, size: int, sampling: str, noise: float, tau: float, seed: int, ref: str):
+    truth = AnnotatorPopulation.of(game, noise=noise)
     game = truth.aggregate()
     result = run_pipeline(truth, size, tau=tau, sampling=sampling, reference=_reference(ref), seed=seed)
     train, test = result.dataset.split(0.2, seed)
@@ -79,7 +80,7 @@ def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int
 
 
 try:
-    truth, result, pm, rm, ll_pm, ll_rm = lab(link, size, sampling, noise, tau, seed, ref)
+    truth, result, pm, rm, ll_pm, ll_rm = lab(game, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
     st.error(literal(err))
     st.stop()
@@ -125,15 +126,15 @@ c3.metric("NLHF beats RLHF (true preferences)", f"{result.nlhf_beats_rlhf:.2%}")
 st.subheader("4. More data")
 
 
-@st.cache_data(show_spinner="Repeating over dataset sizes and seeds…", max_entries=16)
-def curves(link: str, sampling: str, noise: float, tau: float, ref: str):
-    truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
+@state.cached(show_spinner="Repeating over dataset sizes and seeds…", max_entries=16)
+def curves(game: PreferenceGame, sampling: str, noise: float, tau: float, ref: str):
+    truth = AnnotatorPopulation.of(game, noise=noise)
     return pipeline_curves(
         truth, [30, 100, 300, 1000, 3000], seeds=range(5), tau=tau, sampling=sampling, reference=_reference(ref)
     )
 
 
-cv = curves(link, sampling, noise, tau, ref)
+cv = curves(game, sampling, noise, tau, ref)
 c1, c2 = st.columns(2)
 c1.plotly_chart(
     band_figure(
@@ -182,15 +183,15 @@ st.subheader("6. Online Nash-MD")
 batch = st.select_slider("Comparisons per iteration", [8, 32, 128, 512], value=128, **url_key("fb_batch"))
 
 
-@st.cache_data(show_spinner="Asking the simulated annotators…", max_entries=16)
-def online(link: str, noise: float, tau: float, batch: int, seed: int, ref: str):
-    truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
+@state.cached(show_spinner="Asking the simulated annotators…", max_entries=16)
+def online(game: PreferenceGame, noise: float, tau: float, batch: int, seed: int, ref: str):
+    truth = AnnotatorPopulation.of(game, noise=noise)
     return online_nash_md(
         truth, tau=tau, eta=min(1.0, 1.0 / tau), iterations=300, batch=batch, seed=seed, reference=_reference(ref)
     )
 
 
-run = online(link, noise, tau, batch, seed, ref)
+run = online(game, noise, tau, batch, seed, ref)
 st.plotly_chart(
     convergence_figure(
         np.arange(1, 301), {"KL to π*_τ, online (sampled)": run.online_kl, "KL to π*_τ, exact": run.exact_kl}

@@ -37,7 +37,7 @@ if game.has_contexts:
     context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, **url_key("ctx")))
 
 try:
-    cmp = state.comparison(st.session_state.game_link, tau, state.policy("ref"), sampling)
+    cmp = state.comparison(game, tau, state.policy("ref"), sampling)
 except NLHFError as err:
     st.error(literal(err))
     st.stop()

@@ -51,7 +51,7 @@ for name in racers:
     iterations = max(1, budget // spec.queries_per_iteration)  # the same budget of queries for everyone
     try:
         traj = state.run(
-            st.session_state.game_link,
+            game,
             name,
             params_key(params),
             iterations,

@@ -53,9 +53,8 @@ metric = c2.selectbox(
 )
 
 
-@st.cache_data(show_spinner="Sweeping…", max_entries=32)
-def _sweep(link: str, name: str, etas: tuple | None, taus: tuple | None, iterations: int, ref: str):
-    game = state._game_from_link(link)
+@state.cached(show_spinner="Sweeping…", max_entries=32)
+def _sweep(game, name: str, etas: tuple | None, taus: tuple | None, iterations: int, ref: str):
     reference = "uniform" if ref == "uniform" else [float(x) for x in ref.split(",")]
     return sweep(
         name, game, etas=etas and list(etas), taus=taus and list(taus), iterations=iterations, reference=reference
@@ -63,9 +62,7 @@ def _sweep(link: str, name: str, etas: tuple | None, taus: tuple | None, iterati
 
 
 try:
-    result = _sweep(
-        st.session_state.game_link, name, etas and tuple(etas), taus and tuple(taus), iterations, state.policy("ref")
-    )
+    result = _sweep(game, name, etas and tuple(etas), taus and tuple(taus), iterations, state.policy("ref"))
 except NLHFError as err:
     st.error(literal(err))
     st.stop()
