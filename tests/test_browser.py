@@ -245,7 +245,7 @@ def test_lm_lab_trains_live_cancels_and_finishes(context, app_url):
     page.get_by_role("button", name="Cancel training").click()
     page.get_by_text("Stopped at stage").wait_for(timeout=90_000)
     assert page.locator(EXCEPTION).count() == 0
-    page.get_by_role("button", name="Start training").click()  # a new run in the same session
+    page.get_by_role("button", name="Resume training").click()  # the stopped run continues from its checkpoint
     page.get_by_text("Finished.").wait_for(timeout=300_000)
     page.get_by_text("Head to head under the true preferences").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Run directory (zip)").count() == 1
@@ -301,3 +301,21 @@ def test_hostile_editor_states_get_a_sentence_not_a_traceback(app_url):
     before, shown, alerts = run_in_thread(hostile)
     assert all(marker == before for marker in shown)  # the last valid game stays in use
     assert any("did not fit the matrix" in alert for alert in alerts)
+
+
+def test_lm_lab_run_trains_on_while_the_tab_shows_other_pages(context, app_url):
+    """The job belongs to the session, not to the page: a minute and more on the Playground does not stop it."""
+    page = open_page(context, f"{app_url}/lm-lab")
+    page.get_by_text("A preset").click()
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training — stage").wait_for(timeout=90_000)
+    page.get_by_role("link", name="Playground").first.click()
+    page.wait_for_selector(PLOTLY, timeout=90_000)
+    page.wait_for_timeout(75_000)  # longer than the old page watchdog's 60 s
+    page.get_by_role("link", name="LM lab").first.click()
+    page.get_by_text("Training — stage").or_(page.get_by_text("Finished.")).first.wait_for(timeout=90_000)
+    assert page.get_by_text("Stopped at stage").count() == 0
+    assert page.locator(EXCEPTION).count() == 0
+    cancel = page.get_by_role("button", name="Cancel training")
+    if cancel.is_enabled():  # leave the server free for the next test
+        cancel.click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,14 +13,14 @@ import streamlit as st
 
 from app import state
 from app.charts import chart
-from app.jobs import ServerBusyError, SessionJob
+from app.jobs import ServerBusyError, SessionJob, session_probe
 from app.links import url_key
+from app.lm_lab_support import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.io import save_game
 from nlhf_core.games.presets import preset_names
 from nlhf_core.llm.config import METHODS
-from nlhf_core.llm.lab import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
 from nlhf_core.llm.progress import read_progress, valid_share
 from nlhf_core.viz import metric_lines, policy_bars, preference_heatmap, ternary_paths
 
@@ -79,30 +80,50 @@ if submitted and not running:
     try:
         from nlhf_core.llm.api import TrainingJob
 
-        ss.lm_job = job = SessionJob(TrainingJob(config, out / "run")).start()
-        ss.lm_zip = None
+        ss.lm_job = job = SessionJob(TrainingJob(config, out / "run"), session_alive=session_probe()).start()
+        ss.lm_config, ss.lm_out, ss.lm_zip = config, out / "run", None
         running = True
     except (NLHFError, ServerBusyError) as err:
+        shutil.rmtree(out, ignore_errors=True)  # a refused start leaves nothing behind
         st.error(literal(err))
 
+
+def resume() -> None:
+    """Button callback: continue the stopped run from its checkpoints, in a new job of this session."""
+    from nlhf_core.llm.api import TrainingJob
+
+    try:
+        ss.lm_job = ss.lm_job.resume(lambda: TrainingJob(ss.lm_config, ss.lm_out, resume=True))
+        ss.lm_zip, ss.lm_resume_error = None, None
+    except (NLHFError, ServerBusyError) as err:
+        ss.lm_resume_error = str(err)
+
+
 if job is not None:
-    st.button("Cancel training", key="lm-cancel", on_click=job.stop, disabled=not running)
+    c1, c2 = st.columns(2)
+    c1.button("Cancel training", key="lm-cancel", on_click=job.stop, disabled=not running)
+    if job.job.status == "stopped" and not running:
+        c2.button("Resume training", key="lm-resume", on_click=resume, help="Continue from the last checkpoint.")
+    if ss.get("lm_resume_error"):
+        st.error(literal(ss.lm_resume_error))
 
 
 def show_progress() -> None:
     """Live view of the session's job (reruns every second while it trains)."""
     current: SessionJob = ss.lm_job
-    current.touch()
     inner = current.job
-    progress = read_progress(inner.records)
+    progress = read_progress(current.records)
     status = inner.status
     if status == "running":
         st.info(f"Training — stage **{progress.stage or 'starting'}**, step {progress.step}.")
     elif status == "finished":
         st.success("Finished. The win rates below are exact under the true preferences.")
     elif status == "stopped":
-        reason = " (the page was closed)" if current.stopped_for_idle else ""
-        st.warning(f"Stopped at stage {progress.stage}, step {progress.step}{reason}; the last checkpoint is kept.")
+        reason = " (the browser session ended)" if current.stopped_for_session_end else ""
+        st.warning(
+            f"Stopped at stage {progress.stage}, step {progress.step}{reason}; the last checkpoint is kept: "
+            "Resume training continues from it."
+        )
     elif status == "failed":
         st.error(literal(inner.error or "The run failed."))
     draw(progress, inner)
