@@ -21,6 +21,7 @@ from nlhf_core.games.policies import policy_from_text, policy_to_text
 
 from .links import url_key
 from .safe_text import literal
+from .teaching import core_text
 
 ITERATION_CHOICES = [100, 200, 500, 1000, 2000, 5000, 10000, 20000]
 SAMPLE_CHOICES = ["exact", 1, 2, 5, 10, 20, 50, 100, 1000]
@@ -64,7 +65,7 @@ def slider_values(spec: ParamSpec) -> list[float]:
 def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
     """One widget for a registry parameter, bound to the URL under its name."""
     key = f"{key_prefix}{spec.name}"
-    label = f"{spec.name} — {spec.description}"
+    label = f"{spec.name} — {core_text(spec.description)}"
     if spec.kind == "choice":
         return st.selectbox(label, spec.choices, **url_key(key), **initial(key, index=spec.choices.index(spec.default)))
     if spec.kind == "int":
@@ -92,7 +93,10 @@ def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str
         **initial(key, index=names.index(default)),
     )
     spec = get_algorithm(name)
-    st.caption(f"**{spec.title}** — {spec.summary} Converges to: {spec.target}. Cite: {spec.citation}.")
+    st.caption(
+        f"**{core_text(spec.title)}** — {core_text(spec.summary)} Converges to: {core_text(spec.target)}. "
+        f"Cite: {core_text(spec.citation)}."
+    )
     params = {p.name: param_widget(p, key_prefix) for p in spec.params}
     return spec, params
 

@@ -9,6 +9,7 @@ import streamlit as st
 from nlhf_core.policy_gradient.registry import PG_ALGORITHMS
 
 from .links import url_key
+from .teaching import core_text
 
 STEP_CHOICES = (250, 500, 1000, 2000, 4000)
 BATCH_CHOICES = (8, 16, 64, 256, 1024)
@@ -48,5 +49,5 @@ def pg_controls(tau: float) -> tuple[str, dict[str, Any]] | None:
     params["batch_size"] = c2.select_slider("Batch (comparisons per step)", BATCH_CHOICES, 64, **url_key("pg-batch"))
     params["lr"] = c1.number_input("Learning rate (SGD, decayed linearly)", 1e-3, 10.0, 1.0, **url_key("pg-lr"))
     params["seed"] = int(c2.number_input("Seed", 0, 10**9, 0, **url_key("pg-seed")))
-    st.caption(f"τ = {tau:g} is the tabular solver's (0.1 if it has none). " + algo.citation + ".")
+    st.caption(f"τ = {tau:g} is the tabular solver's (0.1 if it has none). " + core_text(algo.citation) + ".")
     return name, params

@@ -12,6 +12,7 @@ from app import state
 from app.controls import nice_values
 from app.links import url_key
 from app.safe_text import literal
+from app.teaching import is_tie, percent
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
@@ -119,9 +120,10 @@ policies = {
 }
 st.plotly_chart(policy_bars(game.labels, policies), key="deployed")
 c1, c2, c3 = st.columns(3)
-c1.metric("True exploitability, NLHF", f"{result.true_exploitability['nlhf']:.4f}")
-c2.metric("True exploitability, RLHF", f"{result.true_exploitability['rlhf']:.4f}")
-c3.metric("NLHF beats RLHF (true preferences)", f"{result.nlhf_beats_rlhf:.2%}")
+c1.metric("True exploitability, NLHF", f"{result.true_exploitability['nlhf']:.3g}")
+c2.metric("True exploitability, RLHF", f"{result.true_exploitability['rlhf']:.3g}")
+beats = result.nlhf_beats_rlhf
+c3.metric("NLHF against RLHF (true preferences)", "tie" if is_tie(beats) else f"wins {percent(beats)}")
 
 st.subheader("4. More data")
 

@@ -13,6 +13,7 @@ from app.links import url_key
 from app.matrix_panel import render_matrix_editor, render_response_editing
 from app.pg_panel import EXPLANATION, pg_controls
 from app.safe_text import literal
+from app.teaching import SIGNIFICANT, core_text, show_story
 from nlhf_core.algorithms.export import metrics_to_json, trajectory_to_csv
 from nlhf_core.algorithms.nash_md import theorem_kl_bound
 from nlhf_core.errors import NLHFError
@@ -29,10 +30,7 @@ st.markdown(
     "Edit who beats whom, pick a solver, and watch its policy move. Every number on this page comes "
     "from the `nlhf_core` library and is checked by its tests."
 )
-if game.story and not ss.edited:
-    st.info(game.story if state.is_preset_story(game.story) else literal(game.story))
-elif game.story:
-    st.caption("You have edited this game, so its story (which described the original) is hidden.")
+show_story(game)
 
 context = 0
 if game.has_contexts:
@@ -148,6 +146,7 @@ final = traj.final_metrics()
 st.dataframe(
     pd.DataFrame({"metric": [k.replace("_", " ") for k in final], "final value": list(final.values())}),
     hide_index=True,
+    column_config={"final value": SIGNIFICANT},
 )
 if pg is not None:
     st.subheader(f"Parametric run: {pg.algorithm.title}")
@@ -156,13 +155,14 @@ if pg is not None:
     st.plotly_chart(convergence_figure(pg.trajectory.queries, pg_curves), key="pg-convergence")
     st.caption(
         "Against sampled comparisons (batch × steps). KL to target: to this algorithm's resting point "
-        f"({pg.algorithm.target}); KL to equilibrium: to the regularized Nash π*_τ."
+        f"({core_text(pg.algorithm.target)}); KL to equilibrium: to the regularized Nash π*_τ."
     )
     pg_final = pg.final_metrics()
     st.dataframe(
         pd.DataFrame({"metric": [k.replace("_", " ") for k in pg_final], "final value": list(pg_final.values())}),
         hide_index=True,
         key="pg-metrics",
+        column_config={"final value": SIGNIFICANT},
     )
 c1, c2 = st.columns(2)
 c1.download_button(

@@ -9,6 +9,7 @@ from app import state
 from app.controls import ITERATION_CHOICES, nice_values, params_key
 from app.links import url_key
 from app.safe_text import literal
+from app.teaching import SIGNIFICANT
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
 from nlhf_core.errors import NLHFError
@@ -39,6 +40,12 @@ metric = c3.selectbox(
 tolerance = st.select_slider(
     "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, **url_key("race_tol")
 )
+
+
+def _count(queries: int | None) -> str:
+    """A number of queries for the table, or "—" where the tolerance was not reached."""
+    return "—" if queries is None else f"{queries:,}"
+
 
 runs, rows = {}, []
 for name in racers:
@@ -74,7 +81,7 @@ for name in racers:
             ),
             "iterate": traj.iterate,
             "queries/iteration": spec.queries_per_iteration,
-            f"queries to {metric.replace('_', ' ')} ≤ {tolerance:g}": (
+            f"queries to {metric.replace('_', ' ')} ≤ {tolerance:g}": _count(
                 queries_to_tolerance(curves[metric], traj.queries, tolerance) if metric in curves else None
             ),
             "final exploitability": traj.final_metrics()["exploitability"],
@@ -87,5 +94,5 @@ if runs:
         "given the same budget of queries; values below 1e-16 are machine precision and drawn at 1e-16."
     )
 if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption("Empty cells: the solver did not reach the tolerance within the budget (or has no such metric).")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={"final exploitability": SIGNIFICANT})
+    st.caption("—: the solver did not reach the tolerance within the budget (or has no such metric).")

@@ -6,13 +6,15 @@ import numpy as np
 import streamlit as st
 
 from app import state
+from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values
 from app.links import url_key
 from app.safe_text import literal
+from app.teaching import core_text
 from nlhf_core.algorithms import get_algorithm, list_algorithms
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.errors import NLHFError
-from nlhf_core.viz import sweep_heatmap
+from nlhf_core.viz import metric_lines, sweep_heatmap
 
 #: Settings per axis of the sweep grid.
 GRID = 12
@@ -21,7 +23,8 @@ game = state.current_game()
 st.title("Sweeps")
 st.markdown(
     "How do the step size η and the KL strength τ shape a solver? Every cell is a full run; the whole grid "
-    "advances together as one batched computation, so a 12 × 12 sweep takes about as long as a few runs."
+    f"advances together as one batched computation, so a {GRID} × {GRID} sweep takes about as long as a few "
+    "runs. A solver with only one of the two parameters is swept along that one."
 )
 candidates = [s.name for s in list_algorithms() if {"eta", "tau"} & {p.name for p in s.params}]
 name = st.selectbox(
@@ -30,7 +33,7 @@ name = st.selectbox(
     index=candidates.index("nash-md"),
     **url_key("sw_alg"),
 )
-st.caption(f"**{get_algorithm(name).title}** — {get_algorithm(name).summary}")
+st.caption(f"**{core_text(get_algorithm(name).title)}** — {core_text(get_algorithm(name).summary)}")
 spec = get_algorithm(name)
 has = {p.name for p in spec.params}
 c1, c2 = st.columns(2)
@@ -69,9 +72,21 @@ except NLHFError as err:
 if metric not in result.metrics:
     st.warning(f"{spec.title} has no {metric.replace('_', ' ')}; showing exploitability.")
     metric = "exploitability"
-st.plotly_chart(sweep_heatmap(result.etas, result.taus, result.metrics[metric], metric), key="sweep")
-st.caption(
-    f"log10 of the final {metric.replace('_', ' ')} after {iterations} iterations; hover for the value. Blank cells "
-    "are settings outside the solver's valid range (η·τ > 1 for mixture-based updates). Too large a step "
-    "diverges or oscillates; too small a step has not converged yet."
-)
+label = metric.replace("_", " ")
+if None in result.taus or None in result.etas:  # one parameter: a line over it, not a one-row grid
+    axis, values = ("η (step size)", result.etas) if None in result.taus else ("τ (KL strength)", result.taus)
+    figure = metric_lines({spec.title: (values, np.ravel(result.metrics[metric]))}, f"final {label}", log=True)
+    figure["layout"]["xaxis"] = {"title": axis, "type": "log", "exponentformat": "power"}
+    chart(figure, key="sweep")
+    st.caption(
+        f"The final {label} after {iterations} iterations for {len(values)} settings of {axis.split()[0]} "
+        f"({spec.title} has no {'τ' if None in result.taus else 'η'}); gaps are settings outside its valid range."
+    )
+else:
+    st.plotly_chart(sweep_heatmap(result.etas, result.taus, result.metrics[metric], metric), key="sweep")
+    st.caption(
+        f"log10 of the final {label} after {iterations} iterations over a {len(result.taus)} × "
+        f"{len(result.etas)} grid; hover for the value. Blank cells are settings outside the solver's valid range "
+        "(η·τ > 1 for mixture-based updates). Too large a step diverges or oscillates; too small a step has not "
+        "converged yet."
+    )
