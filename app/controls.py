@@ -133,7 +133,7 @@ def policy_editor(game: PreferenceGame, kind: str, title: str, default: str, hel
     st.caption(help_text)
     edited = st.data_editor(
         {"response": list(game.labels), "weight": [float(p) for p in base]},
-        key=f"{kind}-editor-{ss.editor_version}",
+        key=f"{kind}-editor-{ss.policy_version}",
         disabled=["response"],
         hide_index=True,
         column_config={"weight": st.column_config.NumberColumn("weight (normalized for you)", min_value=0.0)},
@@ -147,7 +147,7 @@ def policy_editor(game: PreferenceGame, kind: str, title: str, default: str, hel
     text = policy_to_text(p)
     if cols[0].button(f"Reset to {default}", key=f"{kind}-reset"):
         ss[state_key] = default
-        ss.editor_version += 1
+        ss.policy_version += 1
         st.rerun()
     if not np.allclose(p, base, atol=1e-9, rtol=0):
         ss[state_key] = text

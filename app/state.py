@@ -90,14 +90,16 @@ def init_state() -> None:
     if first:
         ss.preset = DEFAULT_PRESET
         ss.editor_version = 0
+        ss.policy_version = 0
         ss.notices = []
         ss.ref_text, ss.init_text = "uniform", "reference"
         ss.game = None
         set_game(get_preset(DEFAULT_PRESET), custom=False, origin=f"preset {DEFAULT_PRESET}")
-        ss.editor_version = 0  # the editors' keys start at version 0
         remember_requested()
     if first or opened_by_history():
         absorb_url()
+    if first:
+        ss.editor_version = ss.policy_version = 0  # the editors' keys start at version 0
 
 
 def opened_by_history() -> bool:
@@ -137,6 +139,7 @@ def absorb_url() -> None:
         set_game(game, custom=custom, origin=origin)
     ss.ref_text = _policy_param(params.get("ref"), game, "reference policy", "uniform")
     ss.init_text = _policy_param(params.get("init"), game, "initial policy", "reference")
+    ss.policy_version += 1
 
 
 def _policy_param(text: str | None, game: PreferenceGame, what: str, default: str) -> str:
@@ -176,6 +179,7 @@ def set_game(game: PreferenceGame, *, custom: bool, origin: str | None = None) -
         ss.edited = True
     if old is not None and old.labels != game.labels:
         ss.ref_text, ss.init_text = "uniform", "reference"
+        ss.policy_version += 1  # the policy editors start again (only then: a redrawn grid costs the browser)
 
 
 def _link_of(game: PreferenceGame) -> str | None:

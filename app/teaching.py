@@ -24,6 +24,9 @@ SIGNIFICANT = st.column_config.NumberColumn(format="%.4g")
 #: Percent shown with two decimals: two win rates that round alike are a tie on screen.
 PERCENT_DECIMALS = 2
 _GREEK = {"pi": "π", "mu": "μ", "tau": "τ", "beta": "β", "eta": "η"}
+#: Characters that would turn core text into markup (emphasis, code, LaTeX, links, HTML, tables, headings);
+#: the rest (parentheses, hyphens, dots) reads the same in Markdown and stays, so the text stays searchable.
+_MARKUP = re.compile(r"([\\`*_{}\[\]<>#|$~])")
 
 
 def core_text(text: str) -> str:
@@ -35,7 +38,7 @@ def core_text(text: str) -> str:
     pretty = re.sub(r"\b(pi|mu|tau|beta|eta)\b", lambda m: _GREEK[m.group(1)], str(text))
     pretty = re.sub(r"\b(pi|mu|tau|beta|eta)(?=[*_^])", lambda m: _GREEK[m.group(1)], pretty)
     pretty = re.sub(r"(?<=[*_^])(pi|mu|tau|beta|eta)\b", lambda m: _GREEK[m.group(1)], pretty)
-    return literal(pretty)
+    return _MARKUP.sub(r"\\\1", pretty)
 
 
 def percent(p: float) -> str:

@@ -122,6 +122,7 @@ def open_step(index: int) -> None:
     ss.notices = []
     ss.ref_text = "uniform"
     ss.init_text = policy_to_text(policy_from_text(step["init"], game.labels)) if "init" in step else "reference"
+    ss.policy_version += 1
     for key, value in step["settings"].items():
         ss[key] = value
     ss.tour_step = index

@@ -85,7 +85,8 @@ def test_reference_sampling_is_explained_when_mu_is_uniform_and_dpo_coincidence_
 # ---------------------------------------------------------------------- Markdown and numbers
 def test_core_text_keeps_underscores_and_asterisks_literal():
     assert core_text("regularized Nash equilibrium pi*_tau") == "regularized Nash equilibrium π\\*\\_τ"
-    assert core_text("pi ∝ mu exp(P pi_beta / tau)") == "π ∝ μ exp\\(P π\\_β / τ\\)"
+    assert core_text("pi ∝ mu exp(P pi_beta / tau)") == "π ∝ μ exp(P π\\_β / τ)"
+    assert core_text("Nash mirror prox (Nash-MP)") == "Nash mirror prox (Nash-MP)"  # plain text stays searchable
     at = fresh()
     caption = next(c.value for c in at.caption if c.value.startswith("**"))
     assert core_text(get_algorithm("nash-md").target) in caption and "pi*_tau" not in caption

@@ -165,9 +165,9 @@ if pg is not None:
         column_config={"final value": SIGNIFICANT},
     )
 c1, c2 = st.columns(2)
-c1.download_button(
-    "Trajectory (CSV)", trajectory_to_csv(traj, game), f"{spec.name}-trajectory.csv", "text/csv", key="dl-traj"
+c1.download_button(  # written when clicked: no rerun pays for a file nobody downloads
+    "Trajectory (CSV)", lambda: trajectory_to_csv(traj, game), f"{spec.name}-trajectory.csv", "text/csv", key="dl-traj"
 )
 c2.download_button(
-    "Metrics (JSON)", metrics_to_json(traj), f"{spec.name}-metrics.json", "application/json", key="dl-metrics"
+    "Metrics (JSON)", lambda: metrics_to_json(traj), f"{spec.name}-metrics.json", "application/json", key="dl-metrics"
 )
