@@ -19,7 +19,9 @@ from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import policy_from_text, policy_to_text
 from nlhf_core.params import ParamSpec
 
+from .links import url_key
 from .safe_text import literal
+from .teaching import core_text
 
 ITERATION_CHOICES = [100, 200, 500, 1000, 2000, 5000, 10000, 20000]
 SAMPLE_CHOICES = ["exact", 1, 2, 5, 10, 20, 50, 100, 1000]
@@ -63,11 +65,9 @@ def slider_values(spec: ParamSpec) -> list[float]:
 def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
     """One widget for a registry parameter, bound to the URL under its name."""
     key = f"{key_prefix}{spec.name}"
-    label = f"{spec.name} — {spec.description}"
+    label = f"{spec.name} — {core_text(spec.description)}"
     if spec.kind == "choice":
-        return st.selectbox(
-            label, spec.choices, key=key, bind="query-params", **initial(key, index=spec.choices.index(spec.default))
-        )
+        return st.selectbox(label, spec.choices, **url_key(key), **initial(key, index=spec.choices.index(spec.default)))
     if spec.kind == "int":
         return int(
             st.number_input(
@@ -75,15 +75,12 @@ def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
                 min_value=int(spec.low),
                 max_value=int(spec.high),
                 step=1,
-                key=key,
-                bind="query-params",
+                **url_key(key),
                 **initial(key, value=int(spec.default)),
             )
         )
     options = slider_values(spec)
-    return st.select_slider(
-        label, options=options, key=key, bind="query-params", **initial(key, value=float(spec.default))
-    )
+    return st.select_slider(label, options=options, **url_key(key), **initial(key, value=float(spec.default)))
 
 
 def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str = "") -> tuple[AlgorithmSpec, dict]:
@@ -92,31 +89,30 @@ def algorithm_picker(key: str = "alg", default: str = "nash-md", key_prefix: str
     name = st.selectbox(
         "Algorithm",
         names,
-        key=key,
-        bind="query-params",
+        **url_key(key),
         **initial(key, index=names.index(default)),
     )
     spec = get_solver(name)
-    st.caption(f"**{spec.title}** — {spec.summary} Converges to: {spec.target}. Cite: {spec.citation}.")
+    st.caption(
+        f"**{core_text(spec.title)}** — {core_text(spec.summary)} Converges to: {core_text(spec.target)}. "
+        f"Cite: {core_text(spec.citation)}."
+    )
     params = {p.name: param_widget(p, key_prefix) for p in spec.params}
     return spec, params
 
 
 def run_options(key_prefix: str = "") -> tuple[int, int | None, int]:
     """Iterations, exact or sampled preferences, and the seed."""
-    iterations = st.select_slider(
-        "Iterations", options=ITERATION_CHOICES, value=2000, key=f"{key_prefix}iters", bind="query-params"
-    )
+    iterations = st.select_slider("Iterations", options=ITERATION_CHOICES, value=2000, **url_key(f"{key_prefix}iters"))
     samples = st.select_slider(
         "Preference feedback: exact, or M sampled comparisons per response and query",
         options=SAMPLE_CHOICES,
         value="exact",
-        key=f"{key_prefix}samples",
-        bind="query-params",
+        **url_key(f"{key_prefix}samples"),
     )
     seed = 0
     if samples != "exact":
-        seed = int(st.number_input("Seed", 0, 10**9, 0, key=f"{key_prefix}seed", bind="query-params"))
+        seed = int(st.number_input("Seed", 0, 10**9, 0, **url_key(f"{key_prefix}seed")))
     return int(iterations), (None if samples == "exact" else int(samples)), seed
 
 
@@ -137,7 +133,7 @@ def policy_editor(game: PreferenceGame, kind: str, title: str, default: str, hel
     st.caption(help_text)
     edited = st.data_editor(
         {"response": list(game.labels), "weight": [float(p) for p in base]},
-        key=f"{kind}-editor-{ss.editor_version}",
+        key=f"{kind}-editor-{ss.policy_version}",
         disabled=["response"],
         hide_index=True,
         column_config={"weight": st.column_config.NumberColumn("weight (normalized for you)", min_value=0.0)},
@@ -151,7 +147,7 @@ def policy_editor(game: PreferenceGame, kind: str, title: str, default: str, hel
     text = policy_to_text(p)
     if cols[0].button(f"Reset to {default}", key=f"{kind}-reset"):
         ss[state_key] = default
-        ss.editor_version += 1
+        ss.policy_version += 1
         st.rerun()
     if not np.allclose(p, base, atol=1e-9, rtol=0):
         ss[state_key] = text

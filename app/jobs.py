@@ -1,10 +1,12 @@
-"""Training jobs of the LM lab: one per session, a cap per server, and no job outliving its page.
+"""Training jobs of the LM lab: one per session, a cap per server, and no job outliving its session.
 
 A :class:`SessionJob` wraps :class:`nlhf_core.llm.api.TrainingJob` (a daemon thread that makes no
-Streamlit calls). The page keeps it in ``st.session_state`` — never in a cache shared by sessions —
-and its live view calls :meth:`SessionJob.touch` every second; a watchdog stops the job when the page
-has not been seen for ``idle_timeout`` seconds. At most ``MAX_SERVER_JOBS`` jobs train at once on one
-server (env ``NLHF_MAX_TRAINING_JOBS``, default 2).
+Streamlit calls). The page keeps it in ``st.session_state`` — never in a cache shared by sessions.
+A watchdog asks whether the browser session that started the job is still connected
+(:func:`session_probe`): the job trains on while its tab shows any page of the app, and stops once
+the session has been gone for ``grace`` seconds (the tab was closed or the browser went away). A
+stopped job's run directory holds its checkpoints: :meth:`SessionJob.resume` continues it. At most
+``MAX_SERVER_JOBS`` jobs train at once on one server (env ``NLHF_MAX_TRAINING_JOBS``, default 2).
 
 :func:`session_work` is the session's :class:`SessionWork` (a session-scoped resource): its job and its
 temporary run directories. Streamlit releases it when the session ends (the websocket closes); the job
@@ -19,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,8 @@ import streamlit as st
 from nlhf_core.errors import NLHFError
 
 MAX_SERVER_JOBS = int(os.environ.get("NLHF_MAX_TRAINING_JOBS", "2"))
+#: Seconds a session may be disconnected (a network blip, a reload) before its job is stopped.
+SESSION_GRACE_S = 15.0
 _SLOTS = threading.BoundedSemaphore(MAX_SERVER_JOBS)
 _ACTIVE: set[SessionJob] = set()
 _ACTIVE_LOCK = threading.Lock()
@@ -36,18 +41,54 @@ class ServerBusyError(NLHFError):
     """Every training slot of the server is taken."""
 
 
-class SessionJob:
-    """A training job owned by one browser session."""
+def session_probe() -> Callable[[], bool]:
+    """A function telling whether the calling script's browser session is still connected.
 
-    def __init__(self, job: Any, idle_timeout: float = 60.0, clock=time.monotonic) -> None:
+    Outside a running server (tests, scripts) there is no session to lose: it always says yes.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    session_id = ctx.session_id if ctx is not None else None
+
+    def alive() -> bool:
+        if session_id is None or not Runtime.exists():
+            return True
+        return bool(Runtime.instance().is_active_session(session_id))
+
+    return alive
+
+
+class SessionJob:
+    """A training job owned by one browser session.
+
+    Args:
+        job: the trainer's job (``start``, ``stop``, ``join``, ``running``, ``records``, ``stop_event``).
+        session_alive: whether the owning session is still connected (see :func:`session_probe`).
+        grace: seconds of disconnection after which the job is stopped.
+        earlier_records: the records of the runs this one resumes (shown before its own).
+        clock: a monotonic clock (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        job: Any,
+        session_alive: Callable[[], bool] = lambda: True,
+        grace: float = SESSION_GRACE_S,
+        earlier_records: list[dict[str, Any]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.job = job
-        self.idle_timeout = idle_timeout
+        self.session_alive = session_alive
+        self.grace = grace
+        self.earlier_records = list(earlier_records or [])
         self.clock = clock
-        self.last_seen = clock()
-        self.stopped_for_idle = False
+        self.stopped_for_session_end = False
         self._watchdog: threading.Thread | None = None
 
     def start(self) -> SessionJob:
+        """Take a server slot and start training, or raise :class:`ServerBusyError`."""
         if not _SLOTS.acquire(blocking=False):
             raise ServerBusyError(
                 f"The server is already training {MAX_SERVER_JOBS} models for other people; "
@@ -64,9 +105,11 @@ class SessionJob:
         self._watchdog.start()
         return self
 
-    def touch(self) -> None:
-        """The page is still showing this job."""
-        self.last_seen = self.clock()
+    def resume(self, make_job: Callable[[], Any]) -> SessionJob:
+        """A new job continuing this stopped one from its checkpoints (``make_job`` builds it with
+        ``resume=True`` on the same run directory), started, with this job's records before its own."""
+        follow_up = SessionJob(make_job(), self.session_alive, self.grace, self.records, self.clock)
+        return follow_up.start()
 
     def stop(self) -> None:
         self.job.stop()
@@ -79,12 +122,22 @@ class SessionJob:
     def running(self) -> bool:
         return bool(self.job.running)
 
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Every metrics record so far, the resumed runs' first."""
+        return self.earlier_records + self.job.records
+
     def _watch(self) -> None:
+        gone_since: float | None = None
         try:
             while self.job.running:
-                if self.clock() - self.last_seen > self.idle_timeout and not self.job.stop_event.is_set():
-                    self.stopped_for_idle = True
-                    self.job.stop()
+                if self.session_alive():
+                    gone_since = None
+                else:
+                    gone_since = self.clock() if gone_since is None else gone_since
+                    if self.clock() - gone_since > self.grace and not self.job.stop_event.is_set():
+                        self.stopped_for_session_end = True
+                        self.job.stop()
                 self.job.join(0.5)
         finally:
             self._release()
@@ -146,7 +199,6 @@ class SessionWork:
         self.released.set()
         job = self.job
         if job is not None:
-            job.stopped_for_idle = True
             job.stop()
         threading.Thread(target=self._clean_up, args=(job,), name="nlhf-session-cleanup", daemon=True).start()
 

@@ -1,18 +1,24 @@
-"""The app's shared state: the current game, reference and initial policy, kept in the URL.
+"""The app's shared state: the current game, reference and initial policy; links only for sharing.
 
-Widgets that can be bound to the URL are (``bind="query-params"``, their key is the
-parameter name). The game and the two policies cannot (they come from editors), so they
-live in ``st.session_state`` and are mirrored to ``?game=`` (a compressed link of a
-custom game), ``?preset=`` and ``?ref=``/``?init=`` by :func:`sync_url`. Numbers all come
-from ``nlhf_core``; this module only moves values between the URL, the session and the
-core, and caches the heavy calls.
+The game itself lives in ``st.session_state`` (``game``, with its :func:`fingerprint`), so a rerun
+never decodes anything: a valid game of any size keeps working on every page. The URL mirrors it
+for sharing — ``?preset=``, ``?game=`` (a compressed link, only for a custom game small enough for
+one; a larger one is shared as a file), ``?ref=``/``?init=`` — and is read only when the session
+opens a link (its first run, browser Back/Forward, a Learn-tour link). A link that cannot be read
+leaves the last good game in use, with a notice. Widgets bound to the URL are in :mod:`app.links`.
+Numbers all come from ``nlhf_core``; this module moves values between the URL, the session and the
+core, and caches the heavy calls (keyed by the game's fingerprint, never by its link).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import weakref
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from nlhf_core.algorithms import run_algorithm
@@ -25,65 +31,115 @@ from nlhf_core.games.io import game_from_link, game_to_link
 from nlhf_core.games.policies import policy_from_text, policy_to_text
 from nlhf_core.games.presets import get_preset, list_presets, preset_names
 
+from .actions import BOOKKEEPING
+from .links import remember_requested
+
 DEFAULT_PRESET = preset_names()[0]
 #: Recorded steps per run: the animation's frames (fewer frames, a lighter page).
 FRAMES = 120
-
-
-# ---------------------------------------------------------------------- the current game
-def init_state() -> None:
-    """Set up the session on its first run, then follow links the user opens (``absorb_url``)."""
-    ss = st.session_state
-    if "game_link" not in ss:
-        ss.game_link = game_to_link(get_preset(DEFAULT_PRESET))
-        ss.preset = DEFAULT_PRESET
-        ss.custom = False
-        ss.editor_version = 0
-        ss.notices = []
-        ss.ref_text, ss.init_text = "uniform", "reference"
-        ss.synced = {}
-        ss.written = {}
-    absorb_url()
-
-
+#: Longest game link the app writes: browsers and servers refuse URLs of ~126,000 characters (HTTP 400).
+LINK_LIMIT_CHARS = 100_000
+#: Games with more responses never fit (a link grows with n²), so their link is not even computed.
+LINK_MAX_RESPONSES = 200
 #: URL parameters the app writes itself (the others are bound to widgets).
 SYNCED_KEYS = ("preset", "game", "ref", "init")
 
 
-def absorb_url() -> None:
-    """Apply game/policy parameters that differ from what the app last wrote: the user opened a link.
+# ---------------------------------------------------------------------- fingerprints (cache keys)
+#: Fingerprints of live games by ``id`` (an entry leaves when its game is collected, before its id is reused).
+_FINGERPRINTS: dict[int, str] = {}
+_FINGERPRINTS_LOCK = threading.Lock()
 
-    :func:`sync_url` records what it writes, so our own updates are not mistaken for navigation; a
-    link with a ``preset`` but no ``game`` opens that preset.
+
+def fingerprint(game: PreferenceGame) -> str:
+    """A cheap, stable key of everything a computation can read from ``game``.
+
+    BLAKE2 of the matrices' bytes, the weights, the labels, the contexts, the name and the story;
+    remembered per game object while it lives, so a page's many cached calls hash a large game once.
     """
+    with _FINGERPRINTS_LOCK:
+        key = _FINGERPRINTS.get(id(game))
+    if key is not None:
+        return key
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (game.matrices, game.weights):
+        digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+    digest.update(json.dumps([game.labels, game.contexts, game.name, game.story]).encode())
+    key = digest.hexdigest()
+    with _FINGERPRINTS_LOCK:
+        _FINGERPRINTS[id(game)] = key
+    weakref.finalize(game, _forget, id(game))
+    return key
+
+
+def _forget(game_id: int) -> None:
+    with _FINGERPRINTS_LOCK:
+        _FINGERPRINTS.pop(game_id, None)
+
+
+def cached(**kwargs: Any):
+    """``st.cache_data`` whose key for a :class:`PreferenceGame` argument is its :func:`fingerprint`."""
+    return st.cache_data(hash_funcs={PreferenceGame: fingerprint}, **kwargs)
+
+
+# ---------------------------------------------------------------------- the current game
+def init_state() -> None:
+    """Set up the session on its first run; follow the URL only when the session opens a link."""
+    ss = st.session_state
+    first = "game" not in ss
+    if first:
+        ss.preset = DEFAULT_PRESET
+        ss.editor_version = 0
+        ss.policy_version = 0
+        ss.notices = []
+        ss.ref_text, ss.init_text = "uniform", "reference"
+        ss.game = None
+        set_game(get_preset(DEFAULT_PRESET), custom=False, origin=f"preset {DEFAULT_PRESET}")
+        remember_requested()
+    if first or opened_by_history():
+        absorb_url()
+    if first:
+        ss.editor_version = ss.policy_version = 0  # the editors' keys start at version 0
+
+
+def opened_by_history() -> bool:
+    """Whether this run follows the URL's game and policies: browser Back/Forward (a session's first
+    run, which opens its link, is handled by :func:`init_state`; the Learn tour sets the session itself).
+
+    Any other rerun keeps the session's game, whatever the URL says: the app wrote the URL, and a
+    browser may still send the previous one while the new one is on its way.
+    """
+    ctx = _script_run_ctx()
+    return ctx is not None and bool(getattr(ctx, "is_history_navigation", False))
+
+
+def _script_run_ctx():
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    return get_script_run_ctx(suppress_warning=True)
+
+
+def absorb_url() -> None:
+    """Make the URL's preset, game and policies current; what cannot be read keeps the last good game."""
     ss = st.session_state
     params = st.query_params
-    # Absent parameters and values the app wrote itself this session are not navigation (page links
-    # drop parameters, and a rerun may still carry the previous value).
-    changed = {
-        k
-        for k in SYNCED_KEYS
-        if k in params and params[k] != ss.synced.get(k) and params[k] not in ss.written.get(k, ())
-    }
-    if not changed:
-        return
-    if changed & {"preset", "game"}:
-        preset = params.get("preset", DEFAULT_PRESET)
-        if preset not in preset_names():
-            ss.notices.append(f"There is no preset {preset!r}; showing {DEFAULT_PRESET!r} instead.")
-            preset = DEFAULT_PRESET
+    preset = params.get("preset", DEFAULT_PRESET)
+    if preset not in preset_names():
+        ss.notices.append(f"There is no preset {preset!r}; showing {DEFAULT_PRESET!r} instead.")
+        preset = DEFAULT_PRESET
+    link = params.get("game")
+    game, origin, custom = get_preset(preset), f"preset {preset}", False
+    if link is not None:
+        try:
+            game, origin, custom = game_from_link(link), "the link", True
+        except (NLHFError, MemoryError) as err:
+            ss.notices.append(f"{err} Showing the preset {preset!r} instead.")
+    if fingerprint(game) != ss.game_fp or custom != ss.custom:
         ss.preset = preset
-        set_game(get_preset(preset), custom=False)
-        if "game" in params:
-            try:
-                set_game(game_from_link(params["game"]), custom=True)
-            except NLHFError as err:
-                ss.notices.append(f"{err} Showing the preset {preset!r} instead.")
-    game = current_game()
-    if "ref" in changed or changed & {"preset", "game"}:
-        ss.ref_text = _policy_param(params.get("ref"), game, "reference policy", "uniform")
-    if "init" in changed or changed & {"preset", "game"}:
-        ss.init_text = _policy_param(params.get("init"), game, "initial policy", "reference")
+        set_game(game, custom=custom, origin=origin)
+    ss.ref_text = _policy_param(params.get("ref"), game, "reference policy", "uniform")
+    ss.init_text = _policy_param(params.get("init"), game, "initial policy", "reference")
+    ss.policy_version += 1
 
 
 def _policy_param(text: str | None, game: PreferenceGame, what: str, default: str) -> str:
@@ -98,28 +154,62 @@ def _policy_param(text: str | None, game: PreferenceGame, what: str, default: st
 
 def current_game() -> PreferenceGame:
     """The game every page works on."""
-    return _game_from_link(st.session_state.game_link)
+    return st.session_state.game
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _game_from_link(link: str) -> PreferenceGame:
-    return game_from_link(link)
+def set_game(game: PreferenceGame, *, custom: bool, origin: str | None = None) -> None:
+    """Make ``game`` current; reset the policies if the responses changed.
 
-
-def set_game(game: PreferenceGame, *, custom: bool) -> None:
-    """Make ``game`` current; reset the policies if the responses changed."""
+    Args:
+        game: the new game (already validated by the core).
+        custom: whether it differs from the preset of the picker (an edit, an upload, a link).
+        origin: where a newly loaded game comes from ("preset NAME", "uploaded file NAME", "the link");
+            ``None`` for an edit of the current game, which is then marked as edited.
+    """
     ss = st.session_state
-    old = current_game()
-    ss.game_link = game_to_link(game)
+    old = ss.get("game")
+    ss.game = game
+    ss.game_fp = fingerprint(game)
+    ss.game_link = _link_of(game) if custom else None
     ss.custom = custom
     ss.editor_version += 1
-    if old.labels != game.labels:
+    if origin is not None:
+        ss.game_origin, ss.edited = origin, False
+    else:
+        ss.edited = True
+    if old is not None and old.labels != game.labels:
         ss.ref_text, ss.init_text = "uniform", "reference"
+        ss.policy_version += 1  # the policy editors start again (only then: a redrawn grid costs the browser)
+
+
+def _link_of(game: PreferenceGame) -> str | None:
+    """The game's link, or None when the game is too large for one (it is shared as a file)."""
+    if game.n > LINK_MAX_RESPONSES:
+        return None
+    link = game_to_link(game)
+    return link if len(link) <= LINK_LIMIT_CHARS else None
+
+
+def too_large_for_a_link() -> bool:
+    """Whether the current game is custom and too large to travel in a link."""
+    ss = st.session_state
+    return bool(ss.custom and ss.game_link is None)
+
+
+def forget_session() -> None:
+    """ "Start over": forget the whole session (a training job is stopped first), as if it had just opened."""
+    ss = st.session_state
+    job = ss.get("lm_job")
+    if job is not None:
+        job.stop()
+    for key in list(ss.keys()):
+        if key not in BOOKKEEPING:
+            del ss[key]
 
 
 def load_preset(name: str) -> None:
     """Replace the current game by a preset (the sidebar's picker calls this)."""
-    set_game(get_preset(name), custom=False)
+    set_game(get_preset(name), custom=False, origin=f"preset {name}")
     st.session_state.notices = []
 
 
@@ -128,58 +218,62 @@ def policy(kind: str) -> str:
     return st.session_state.ref_text if kind == "ref" else st.session_state.init_text
 
 
-def sync_url() -> None:
-    """Mirror the game and the policies into the URL so a link reproduces the view."""
+def synced_pairs() -> list[tuple[str, str]]:
+    """The game and policy parameters of the view, as written to the URL and the shared link."""
     ss = st.session_state
-    params = st.query_params
+    pairs = []
     if ss.preset != DEFAULT_PRESET:
-        params["preset"] = ss.preset
-    elif "preset" in params:
-        del params["preset"]
-    if ss.custom:
-        params["game"] = ss.game_link
-    elif "game" in params:
-        del params["game"]
+        pairs.append(("preset", ss.preset))
+    if ss.custom and ss.game_link is not None:
+        pairs.append(("game", ss.game_link))
     for key, text, default in (("ref", ss.ref_text, "uniform"), ("init", ss.init_text, "reference")):
         if text != default:
-            params[key] = text
-        elif key in params:
+            pairs.append((key, text))
+    return pairs
+
+
+def sync_url() -> None:
+    """Mirror the game and the policies into the URL: one browser history entry per change of view
+    (all new values in one update; a parameter the view no longer has is removed)."""
+    wanted = dict(synced_pairs())
+    params = st.query_params
+    changed = {k: v for k, v in wanted.items() if params.get(k) != v}
+    if changed:
+        params.update(changed)
+    for key in SYNCED_KEYS:
+        if key not in wanted and key in params:
             del params[key]
-    ss.synced = {k: params.get(k) for k in SYNCED_KEYS}
-    for key, value in ss.synced.items():
-        if value is not None:
-            ss.written.setdefault(key, set()).add(value)
-
-
-def share_url(page_path: str = "") -> str:
-    """The URL of the current view (for the "copy link" box)."""
-    base = str(st.context.url or "").split("?")[0]
-    query = "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items())
-    return f"{base}?{query}" if query else base
 
 
 # ---------------------------------------------------------------------- cached core calls
-@st.cache_data(show_spinner=False, max_entries=256)
-def nash(link: str):
-    return nash_equilibrium(_game_from_link(link))
+@cached(show_spinner=False, max_entries=256)
+def nash(game: PreferenceGame):
+    return nash_equilibrium(game)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def regularized(link: str, tau: float, ref: str):
-    game = _game_from_link(link)
-    return regularized_nash(game, tau, _policy_arg(ref, game))
+@cached(show_spinner=False, max_entries=256)
+def regularized(game: PreferenceGame, tau: float, ref: str):
+    return regularized_nash(game, tau, policy_arg(ref, game))
 
 
-@st.cache_data(show_spinner="Running the solver…", max_entries=128)
-def run(link: str, name: str, params_json: str, iterations: int, ref: str, init: str, samples: int | None, seed: int):
-    game = _game_from_link(link)
+@cached(show_spinner="Running the solver…", max_entries=128)
+def run(
+    game: PreferenceGame,
+    name: str,
+    params_json: str,
+    iterations: int,
+    ref: str,
+    init: str,
+    samples: int | None,
+    seed: int,
+):
     params = json.loads(params_json)
     return run_algorithm(
         name,
         game,
         iterations=iterations,
-        reference=_policy_arg(ref, game),
-        init=_policy_arg(ref if init == "reference" else init, game),
+        reference=policy_arg(ref, game),
+        init=policy_arg(ref if init == "reference" else init, game),
         record_every=max(1, iterations // FRAMES),
         samples=samples,
         seed=seed,
@@ -187,43 +281,40 @@ def run(link: str, name: str, params_json: str, iterations: int, ref: str, init:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def field(link: str, name: str, params_json: str, ref: str, context: int):
-    game = _game_from_link(link)
+@cached(show_spinner=False, max_entries=128)
+def field(game: PreferenceGame, name: str, params_json: str, ref: str, context: int):
     points = simplex_grid(9)
     return points, update_field(
-        name, game, points, reference=_policy_arg(ref, game), context=context, **json.loads(params_json)
+        name, game, points, reference=policy_arg(ref, game), context=context, **json.loads(params_json)
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def rlhf(link: str, tau: float, ref: str, sampling: str):
-    game = _game_from_link(link)
-    return rlhf_solution(game, tau, _policy_arg(ref, game), sampling)
+@cached(show_spinner=False, max_entries=128)
+def rlhf(game: PreferenceGame, tau: float, ref: str, sampling: str):
+    return rlhf_solution(game, tau, policy_arg(ref, game), sampling)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def comparison(link: str, tau: float, ref: str, sampling: str):
-    game = _game_from_link(link)
-    return compare_solutions(game, tau, reference=_policy_arg(ref, game), sampling=sampling, solvers=[])
+@cached(show_spinner=False, max_entries=64)
+def comparison(game: PreferenceGame, tau: float, ref: str, sampling: str):
+    return compare_solutions(game, tau, reference=policy_arg(ref, game), sampling=sampling, solvers=[])
 
 
-def _policy_arg(text: str, game: PreferenceGame) -> Any:
+def policy_arg(text: str, game: PreferenceGame) -> Any:
+    """A policy text of the session as the core takes it ("uniform" or a probability vector)."""
     return "uniform" if text in ("uniform", "reference") else policy_from_text(text, game.labels)
 
 
-@st.cache_data(show_spinner="Training the policy…", max_entries=32)
-def pg_run(link: str, name: str, params_json: str, ref: str, init: str):
+@cached(show_spinner="Training the policy…", max_entries=32)
+def pg_run(game: PreferenceGame, name: str, params_json: str, ref: str, init: str):
     """A parametric (policy-gradient) run; torch is imported only when one is asked for."""
     from nlhf_core.policy_gradient import train_policy_gradient
 
-    game = _game_from_link(link)
     steps = json.loads(params_json)["steps"]
     return train_policy_gradient(
         game,
         name,
-        reference=_policy_arg(ref, game),
-        init=_policy_arg(ref if init == "reference" else init, game),
+        reference=policy_arg(ref, game),
+        init=policy_arg(ref if init == "reference" else init, game),
         record_every=max(1, steps // FRAMES),
         **json.loads(params_json),
     )
@@ -241,7 +332,7 @@ def is_preset_story(story: str) -> bool:
 
 # ---------------------------------------------------------------------- the paper's comparison (issue 16)
 def _study_settings(
-    link: str,
+    game: PreferenceGame,
     mu: tuple[float, ...],
     tau: float,
     rlhf_tau: float,
@@ -253,7 +344,7 @@ def _study_settings(
     from nlhf_core.study import tabular_settings
 
     return tabular_settings(
-        _game_from_link(link),
+        game,
         list(mu),
         tau=tau,
         rlhf_tau=rlhf_tau,
@@ -264,9 +355,9 @@ def _study_settings(
     )
 
 
-@st.cache_data(show_spinner="Fitting the models and deploying every method…", max_entries=32)
+@cached(show_spinner="Fitting the models and deploying every method…", max_entries=32)
 def tabular_study(
-    link: str,
+    game: PreferenceGame,
     mu: tuple[float, ...],
     tau: float,
     rlhf_tau: float,
@@ -278,12 +369,12 @@ def tabular_study(
     """The tabular study of the paper's comparison (:func:`nlhf_core.study.run_tabular_study`)."""
     from nlhf_core.study import run_tabular_study
 
-    return run_tabular_study(_study_settings(link, mu, tau, rlhf_tau, pairs, noise, seeds, betas))
+    return run_tabular_study(_study_settings(game, mu, tau, rlhf_tau, pairs, noise, seeds, betas))
 
 
-@st.cache_data(show_spinner="Tracing the β curve…", max_entries=32)
+@cached(show_spinner="Tracing the β curve…", max_entries=32)
 def study_beta_curve(
-    link: str,
+    game: PreferenceGame,
     mu: tuple[float, ...],
     tau: float,
     rlhf_tau: float,
@@ -298,4 +389,4 @@ def study_beta_curve(
     from nlhf_core.study import beta_curve
 
     grid = sorted({*np.linspace(0.0, 1.0, 21).round(6), *betas})
-    return beta_curve(_study_settings(link, mu, tau, rlhf_tau, pairs, noise, seeds, betas), grid)
+    return beta_curve(_study_settings(game, mu, tau, rlhf_tau, pairs, noise, seeds, betas), grid)

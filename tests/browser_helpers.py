@@ -246,3 +246,69 @@ def edit_matrix_cell(
     if expect_change:
         page.wait_for_function(f"() => ({probe_js})() !== {json.dumps(old)}", timeout=timeout)
     return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------- fixtures shared by the browser test modules
+# A module uses them by importing ``browser_fixture, app_url_fixture, context_fixture`` (they register as
+# ``browser``, ``app_url`` and ``context``; ``app_url`` starts one server per module).
+#: Seconds measured by the browser tests, merged into test-artifacts/timings.json (reported, not asserted).
+TIMINGS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture():
+    executable = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module", name="app_url")
+def app_url_fixture(browser):
+    """Start the app with the project's command and time it until the first chart is drawn."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    os.environ["NLHF_LM_LAB_SCALE"] = "0.3"  # the LM lab's quick budget, shortened for CI
+    start = time.perf_counter()
+    with streamlit_server() as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector(PLOTLY, timeout=120_000)
+        TIMINGS["server start to first chart (s)"] = time.perf_counter() - start
+        page.close()
+        yield url
+    path = ARTIFACTS / "timings.json"
+    merged = {**(json.loads(path.read_text()) if path.exists() else {}), **TIMINGS}
+    path.write_text(json.dumps(merged, indent=1))
+    print("\nbrowser timings:", json.dumps(TIMINGS, indent=1))
+
+
+@pytest.fixture(name="context")
+def context_fixture(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 2000})
+    yield ctx
+    ctx.close()
+
+
+def open_page(context, url: str):
+    """A new tab of ``context`` on ``url``, once the app is connected and idle."""
+    page = context.new_page()
+    page.goto(url)
+    wait_idle(page, timeout=90_000)
+    return page
+
+
+SHARE_BOX = "[data-testid=stSidebar] [data-testid=stCode] code"
+
+
+def shared_link(page) -> str:
+    """The sidebar's "Link to exactly this view", as a user would copy it."""
+    page.locator(SHARE_BOX).last.wait_for(timeout=60_000)
+    return page.locator(SHARE_BOX).last.inner_text().strip()
+
+
+def chart_data(page) -> str:
+    """Every Plotly chart's traces, as JSON (the data a reader sees, in page order)."""
+    return page.evaluate("() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')].map(gd => gd.data))")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,9 +13,8 @@ from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import game_to_link
 from nlhf_core.games.presets import get_preset
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
-#: Charts carry 7 significant digits (what a chart can show); values are compared at that precision.
-DISPLAY = dict(rtol=1e-6, atol=1e-9)
+from .app_helpers import DISPLAY, figures, fresh, shown, ternary_point, trace
+
 PAGES = [
     "app_pages/playground.py",
     "app_pages/nlhf_vs_rlhf.py",
@@ -27,33 +22,6 @@ PAGES = [
     "app_pages/sweeps.py",
     "app_pages/learn.py",
 ]
-
-
-def shown(elements) -> list[str]:
-    """The text of alerts as a reader sees it (user-provided text is Markdown-escaped with backslashes)."""
-    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def trace(fig: dict, name: str) -> dict:
-    return next(t for t in fig["data"] if t.get("name") == name)
-
-
-def ternary_point(fig: dict, name: str) -> np.ndarray:
-    t = trace(fig, name)
-    return np.array([t["a"][0], t["b"][0], t["c"][0]])
-
-
-def fresh(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.fixture
@@ -179,7 +147,7 @@ def test_nlhf_vs_rlhf_shows_the_core_comparison():
     at.switch_page("app_pages/nlhf_vs_rlhf.py").run()
     assert not at.exception
     expected = compare_solutions(get_preset("condorcet-winner"), 0.1, solvers=[])
-    assert shown(at.success)[0] == expected.verdict() and "54.97%" in expected.verdict()
+    assert "beats RLHF 54.97% of the time" in shown(at.success)[0] and "54.97%" in expected.verdict()
     rewards = figures(at)[0]["data"][0]["y"]
     np.testing.assert_allclose(rewards, expected.rlhf.fit.scores[0], **DISPLAY)
     heat = next(f for f in figures(at) if f["data"][0]["type"] == "heatmap" and "RLHF" in f["data"][0]["x"])
@@ -211,27 +179,18 @@ def test_sweeps_heatmap_and_solver_without_tau(app):
     grid = figures(app)[0]["data"][0]
     assert len(grid["x"]) == 12 and len(grid["y"]) == 12
     app.selectbox(key="sw_alg").set_value("mwu").run()
-    assert not app.exception and len(figures(app)[0]["data"][0]["y"]) == 1
+    assert not app.exception and len(figures(app)[0]["data"][0]["y"]) == 12  # a line over the 12 step sizes
 
 
-def test_learn_links_carry_their_settings(app):
-    app.switch_page("app_pages/learn.py").run()
-    links = app.get("page_link")
-    assert len(links) == 6
-    assert links[-1].proto.query_string == "preset=rock-paper-scissors&init=0.6%2C0.3%2C0.1&alg=mwu&eta=0.05"
-
-
-def test_opening_a_link_mid_session_loads_its_game_and_policies(app):
-    """What a Learn link (or any pasted link) does: the URL's game and policies replace the session's."""
+def test_a_rerun_keeps_the_sessions_game_whatever_the_url_says(app):
+    """Only opening a link (first run, Back/Forward, the tour) reads the URL: a rerun that still carries
+    another game's parameters (a browser that has not caught up) keeps the session's game."""
     app.query_params["preset"] = "rock-paper-scissors"
     app.query_params["init"] = "0.6,0.3,0.1"
     app.run()
     assert not app.exception
-    assert app.session_state["preset"] == "rock-paper-scissors"
-    frames = figures(app)[0]["frames"]
-    assert frames[0]["data"][0]["a"][0] == pytest.approx(0.6)  # the run starts where the link says
-    app.run()  # the app's own URL updates are not mistaken for a new link
-    assert app.session_state["init_text"] == "0.6,0.3,0.1"
+    assert app.session_state["preset"] == "biased-cycle" and app.session_state["init_text"] == "reference"
+    np.testing.assert_allclose(ternary_point(figures(app)[0], "Nash"), [1 / 16, 10 / 16, 5 / 16], **DISPLAY)
 
 
 def test_feedback_lab_shows_the_core_pipeline():

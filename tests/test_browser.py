@@ -7,7 +7,6 @@ test-artifacts/timings.json; they are reported, not asserted.
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import numpy as np
@@ -16,23 +15,25 @@ import pytest
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import game_to_link
-from tests.browser_helpers import (
+from tests.browser_helpers import (  # noqa: F401 (the fixtures register by name)
     ARTIFACTS,
     CHROMIUM_ARGS,
     EXCEPTION,
     PLOTLY,
+    TIMINGS,
+    app_url_fixture,
+    browser_fixture,
     choose,
+    context_fixture,
     edit_matrix_cell,
     nash_marker,
+    open_page,
     plot_value,
-    require_browser,
     screenshot,
-    streamlit_server,
     wait_idle,
 )
 
 pytestmark = pytest.mark.browser
-TIMINGS: dict[str, float] = {}
 PAGES = {
     "playground": "",
     "lm-lab": "lm-lab",
@@ -42,48 +43,6 @@ PAGES = {
     "sweeps": "sweeps",
     "learn": "learn",
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def app_url(browser):
-    """Start the app with the project's command and time it until the first chart is drawn."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    os.environ["NLHF_LM_LAB_SCALE"] = "0.3"  # the LM lab's quick budget, shortened for CI
-    start = time.perf_counter()
-    with streamlit_server() as url:
-        page = browser.new_page()
-        page.goto(url)
-        page.wait_for_selector(PLOTLY, timeout=120_000)
-        TIMINGS["server start to first chart (s)"] = time.perf_counter() - start
-        page.close()
-        yield url
-    (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=1))
-    print("\nbrowser timings:", json.dumps(TIMINGS, indent=1))
-
-
-@pytest.fixture
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 2000})
-    yield ctx
-    ctx.close()
-
-
-def open_page(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    wait_idle(page, timeout=90_000)
-    return page
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -172,10 +131,7 @@ def test_animation_has_frames_and_plays_in_the_browser(context, app_url):
 def test_learn_tour_opens_the_playground_set_up(context, app_url):
     page = open_page(context, f"{app_url}/learn")
     page.get_by_role("link", name="Show me").nth(5).click()
-    page.wait_for_function(
-        "() => !window.location.pathname.includes('learn') && window.location.search.includes('alg=mwu')",
-        timeout=30_000,
-    )
+    page.get_by_text("Learn tour, step 6 of 6").wait_for(timeout=60_000)
     wait_idle(page)
     page.wait_for_selector(PLOTLY)
     assert page.get_by_text("Self-play multiplicative weights").count() >= 1
@@ -290,7 +246,7 @@ def test_lm_lab_trains_live_cancels_and_finishes(context, app_url):
     page.get_by_role("button", name="Cancel training").click()
     page.get_by_text("Stopped at stage").wait_for(timeout=90_000)
     assert page.locator(EXCEPTION).count() == 0
-    page.get_by_role("button", name="Start training").click()  # a new run in the same session
+    page.get_by_role("button", name="Resume training").click()  # the stopped run continues from its checkpoint
     page.get_by_text("Finished.").wait_for(timeout=300_000)
     page.get_by_text("Head to head under the true preferences").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Run directory (zip)").count() == 1
@@ -346,3 +302,21 @@ def test_hostile_editor_states_get_a_sentence_not_a_traceback(app_url):
     before, shown, alerts = run_in_thread(hostile)
     assert all(marker == before for marker in shown)  # the last valid game stays in use
     assert any("did not fit the matrix" in alert for alert in alerts)
+
+
+def test_lm_lab_run_trains_on_while_the_tab_shows_other_pages(context, app_url):
+    """The job belongs to the session, not to the page: a minute and more on the Playground does not stop it."""
+    page = open_page(context, f"{app_url}/lm-lab")
+    page.get_by_text("A preset").click()
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training — stage").wait_for(timeout=90_000)
+    page.get_by_role("link", name="Playground").first.click()
+    page.wait_for_selector(PLOTLY, timeout=90_000)
+    page.wait_for_timeout(75_000)  # longer than the old page watchdog's 60 s
+    page.get_by_role("link", name="LM lab").first.click()
+    page.get_by_text("Training — stage").or_(page.get_by_text("Finished.")).first.wait_for(timeout=90_000)
+    assert page.get_by_text("Stopped at stage").count() == 0
+    assert page.locator(EXCEPTION).count() == 0
+    cancel = page.get_by_role("button", name="Cancel training")
+    if cancel.is_enabled():  # leave the server free for the next test
+        cancel.click()

@@ -12,7 +12,9 @@ from app import state
 from app.admission import admit
 from app.charts import chart
 from app.controls import nice_values
+from app.links import url_key
 from app.safe_text import literal
+from app.teaching import is_tie, percent
 from nlhf_core.budget import feedback_lab_work
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import (
@@ -23,6 +25,7 @@ from nlhf_core.feedback.annotators import (
 )
 from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
 from nlhf_core.games.csv_cells import unescape_cell
+from nlhf_core.games.game import PreferenceGame
 from nlhf_core.viz import (
     band_figure,
     convergence_figure,
@@ -43,32 +46,31 @@ st.markdown(
     "NLHF and the RLHF policy, and judge both under the true preferences."
 )
 c1, c2, c3, c4, c5 = st.columns(5)
-size = c1.select_slider("Comparisons", SIZES, value=1000, key="fb_n", bind="query-params")
+size = c1.select_slider("Comparisons", SIZES, value=1000, **url_key("fb_n"))
 sampling = c2.radio(
     "Pairs shown",
     ["uniform", "reference", "adaptive"],
-    key="fb_sampling",
-    bind="query-params",
+    **url_key("fb_sampling"),
     help="uniform: all pairs alike; reference: both drawn from μ; adaptive: rounds drawn from the "
     "current NLHF estimate (on-policy feedback).",
 )
-noise = c3.select_slider("Label noise", [0.0, 0.05, 0.1, 0.2, 0.3], value=0.0, key="fb_noise", bind="query-params")
-tau = c4.select_slider("τ", nice_values(0.01, 5.0, 0.1), value=0.1, key="fb_tau", bind="query-params")
-seed = int(c5.number_input("Seed", 0, 10**6, 0, key="fb_seed", bind="query-params"))
+noise = c3.select_slider("Label noise", [0.0, 0.05, 0.1, 0.2, 0.3], value=0.0, **url_key("fb_noise"))
+tau = c4.select_slider("τ", nice_values(0.01, 5.0, 0.1), value=0.1, **url_key("fb_tau"))
+seed = int(c5.number_input("Seed", 0, 10**6, 0, **url_key("fb_seed")))
 context = 0
 if game.has_contexts:
-    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, key="ctx", bind="query-params"))
+    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, **url_key("ctx")))
 
-link, ref = st.session_state.game_link, state.policy("ref")
+ref = state.policy("ref")
 
 
 def _reference(text: str):
     return "uniform" if text == "uniform" else [float(x) for x in text.split(",")]
 
 
-@st.cache_data(show_spinner="Simulating and fitting…", max_entries=32)
-def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int, ref: str):
-    truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
+@state.cached(show_spinner="Simulating and fitting…", max_entries=32)
+def lab(game: PreferenceGame, size: int, sampling: str, noise: float, tau: float, seed: int, ref: str):
+    truth = AnnotatorPopulation.of(game, noise=noise)
     game = truth.aggregate()
     result = run_pipeline(truth, size, tau=tau, sampling=sampling, reference=_reference(ref), seed=seed)
     train, test = result.dataset.split(0.2, seed)
@@ -86,7 +88,7 @@ def lab(link: str, size: int, sampling: str, noise: float, tau: float, seed: int
 try:  # the whole page's work, the online run at its largest batch
     page = dict(curve_sizes=CURVE_SIZES, seeds=len(CURVE_SEEDS), online_iterations=300, online_batch=512)
     admit(feedback_lab_work(game, size=size, adaptive=sampling == "adaptive", **page))
-    truth, result, pm, rm, ll_pm, ll_rm = lab(link, size, sampling, noise, tau, seed, ref)
+    truth, result, pm, rm, ll_pm, ll_rm = lab(game, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
     st.error(literal(err))
     st.stop()
@@ -126,20 +128,21 @@ policies = {
 }
 chart(policy_bars(game.labels, policies, title="Deployed policies"), key="deployed")
 c1, c2, c3 = st.columns(3)
-c1.metric("True exploitability, NLHF", f"{result.true_exploitability['nlhf']:.4f}")
-c2.metric("True exploitability, RLHF", f"{result.true_exploitability['rlhf']:.4f}")
-c3.metric("NLHF beats RLHF (true preferences)", f"{result.nlhf_beats_rlhf:.2%}")
+c1.metric("True exploitability, NLHF", f"{result.true_exploitability['nlhf']:.3g}")
+c2.metric("True exploitability, RLHF", f"{result.true_exploitability['rlhf']:.3g}")
+beats = result.nlhf_beats_rlhf
+c3.metric("NLHF against RLHF (true preferences)", "tie" if is_tie(beats) else f"wins {percent(beats)}")
 
 st.subheader("4. More data")
 
 
-@st.cache_data(show_spinner="Repeating over dataset sizes and seeds…", max_entries=16)
-def curves(link: str, sampling: str, noise: float, tau: float, ref: str):
-    truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
+@state.cached(show_spinner="Repeating over dataset sizes and seeds…", max_entries=16)
+def curves(game: PreferenceGame, sampling: str, noise: float, tau: float, ref: str):
+    truth = AnnotatorPopulation.of(game, noise=noise)
     return pipeline_curves(truth, CURVE_SIZES, seeds=CURVE_SEEDS, tau=tau, sampling=sampling, reference=_reference(ref))
 
 
-cv = curves(link, sampling, noise, tau, ref)
+cv = curves(game, sampling, noise, tau, ref)
 c1, c2 = st.columns(2)
 with c1:
     chart(
@@ -198,18 +201,18 @@ st.caption(
 )
 
 st.subheader("6. Online Nash-MD")
-batch = st.select_slider("Comparisons per iteration", [8, 32, 128, 512], value=128, key="fb_batch", bind="query-params")
+batch = st.select_slider("Comparisons per iteration", [8, 32, 128, 512], value=128, **url_key("fb_batch"))
 
 
-@st.cache_data(show_spinner="Asking the simulated annotators…", max_entries=16)
-def online(link: str, noise: float, tau: float, batch: int, seed: int, ref: str):
-    truth = AnnotatorPopulation.of(state._game_from_link(link), noise=noise)
+@state.cached(show_spinner="Asking the simulated annotators…", max_entries=16)
+def online(game: PreferenceGame, noise: float, tau: float, batch: int, seed: int, ref: str):
+    truth = AnnotatorPopulation.of(game, noise=noise)
     return online_nash_md(
         truth, tau=tau, eta=min(1.0, 1.0 / tau), iterations=300, batch=batch, seed=seed, reference=_reference(ref)
     )
 
 
-run = online(link, noise, tau, batch, seed, ref)
+run = online(game, noise, tau, batch, seed, ref)
 chart(
     convergence_figure(
         np.arange(1, 301),

@@ -10,13 +10,14 @@ import streamlit as st
 
 from app import state
 from app.charts import chart
-from app.jobs import ServerBusyError, SessionJob, session_work
+from app.jobs import ServerBusyError, SessionJob, session_probe, session_work
+from app.links import url_key
+from app.lm_lab_support import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.io import save_game
 from nlhf_core.games.presets import preset_names
 from nlhf_core.llm.config import METHODS
-from nlhf_core.llm.lab import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
 from nlhf_core.llm.progress import read_progress, valid_share
 from nlhf_core.viz import metric_lines, policy_bars, ternary_paths, win_rate_heatmap
 
@@ -37,21 +38,21 @@ running = job is not None and job.running
 
 with st.form("lm-form"):
     c1, c2 = st.columns(2)
-    source = c1.radio("True preferences", ["The Playground's game", "A preset"], key="lm-source")
+    source = c1.radio("True preferences", ["The Playground's game", "A preset"], **url_key("lm-source"))
     names = preset_names()
-    preset = c2.selectbox("Preset", names, index=names.index("two-prompts"), key="lm-preset")
+    preset = c2.selectbox("Preset", names, index=names.index("two-prompts"), **url_key("lm-preset"))
     size = c1.radio(
-        "Model", list(MODEL_SIZES), horizontal=True, key="lm-size", help="tiny: 2 layers × 64; small: 4 × 128"
+        "Model", list(MODEL_SIZES), horizontal=True, **url_key("lm-size"), help="tiny: 2 layers × 64; small: 4 × 128"
     )
     budget = c2.radio(
-        "Budget", list(BUDGETS), horizontal=True, key="lm-budget", help="quick: about a minute; full: several"
+        "Budget", list(BUDGETS), horizontal=True, **url_key("lm-budget"), help="quick: about a minute; full: several"
     )
-    methods = st.multiselect("Methods", list(METHODS), default=list(METHODS), key="lm-methods")
+    methods = st.multiselect("Methods", list(METHODS), default=list(METHODS), **url_key("lm-methods"))
     c1, c2, c3, c4 = st.columns(4)
-    tau = c1.number_input("τ (KL strength)", 0.001, 100.0, 0.1, format="%.3f", key="lm-tau")
-    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, 0.125, 0.025, format="%.3f", key="lm-beta")
-    judge = c3.selectbox("Judge of the NLHF methods", ["preference-model", "oracle"], key="lm-judge")
-    seed = int(c4.number_input("Seed", 0, 10**6, 0, key="lm-seed"))
+    tau = c1.number_input("τ (KL strength)", 0.001, 100.0, 0.1, format="%.3f", **url_key("lm-tau"))
+    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, 0.125, 0.025, format="%.3f", **url_key("lm-beta"))
+    judge = c3.selectbox("Judge of the NLHF methods", ["preference-model", "oracle"], **url_key("lm-judge"))
+    seed = int(c4.number_input("Seed", 0, 10**6, 0, **url_key("lm-seed")))
     submitted = st.form_submit_button("Start training", type="primary", disabled=running)
 
 if submitted and not running:
@@ -68,31 +69,51 @@ if submitted and not running:
     try:
         from nlhf_core.llm.api import TrainingJob
 
-        ss.lm_job = job = session_work().own(SessionJob(TrainingJob(config, out / "run"))).start()
-        ss.lm_zip = None
+        job = SessionJob(TrainingJob(config, out / "run"), session_alive=session_probe())
+        ss.lm_job = session_work().own(job).start()
+        ss.lm_config, ss.lm_out, ss.lm_zip = config, out / "run", None
         running = True
     except (NLHFError, ServerBusyError) as err:
-        session_work().discard(out)
+        session_work().discard(out)  # a refused start leaves nothing behind
         st.error(literal(err))
 
+
+def resume() -> None:
+    """Button callback: continue the stopped run from its checkpoints, in a new job of this session."""
+    from nlhf_core.llm.api import TrainingJob
+
+    try:
+        ss.lm_job = session_work().own(ss.lm_job.resume(lambda: TrainingJob(ss.lm_config, ss.lm_out, resume=True)))
+        ss.lm_zip, ss.lm_resume_error = None, None
+    except (NLHFError, ServerBusyError) as err:
+        ss.lm_resume_error = str(err)
+
+
 if job is not None:
-    st.button("Cancel training", key="lm-cancel", on_click=job.stop, disabled=not running)
+    c1, c2 = st.columns(2)
+    c1.button("Cancel training", key="lm-cancel", on_click=job.stop, disabled=not running)
+    if job.job.status == "stopped" and not running:
+        c2.button("Resume training", key="lm-resume", on_click=resume, help="Continue from the last checkpoint.")
+    if ss.get("lm_resume_error"):
+        st.error(literal(ss.lm_resume_error))
 
 
 def show_progress() -> None:
     """Live view of the session's job (reruns every second while it trains)."""
     current: SessionJob = ss.lm_job
-    current.touch()
     inner = current.job
-    progress = read_progress(inner.records)
+    progress = read_progress(current.records)
     status = inner.status
     if status == "running":
         st.info(f"Training — stage **{progress.stage or 'starting'}**, step {progress.step}.")
     elif status == "finished":
         st.success("Finished. The win rates below are exact under the true preferences.")
     elif status == "stopped":
-        reason = " (the page was closed)" if current.stopped_for_idle else ""
-        st.warning(f"Stopped at stage {progress.stage}, step {progress.step}{reason}; the last checkpoint is kept.")
+        reason = " (the browser session ended)" if current.stopped_for_session_end else ""
+        st.warning(
+            f"Stopped at stage {progress.stage}, step {progress.step}{reason}; the last checkpoint is kept: "
+            "Resume training continues from it."
+        )
     elif status == "failed":
         st.error(literal(inner.error or "The run failed."))
     draw(progress, inner)

@@ -12,9 +12,9 @@ import streamlit as st
 from app import state
 from app.charts import chart
 from app.controls import initial, nice_values
+from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
-from nlhf_core.games.io import game_to_link
 from nlhf_core.games.presets import get_preset
 from nlhf_core.study import measured_points, paper_findings, preset_study
 from nlhf_core.study.defaults import DEFAULT_BETAS
@@ -47,13 +47,13 @@ st.caption(
     "the true preferences."
 )
 
-choice = st.radio("Game", [f"preset:{PRESET}", "the current game"], horizontal=True, key="pc_game", bind="query-params")
+choice = st.radio("Game", [f"preset:{PRESET}", "the current game"], horizontal=True, **url_key("pc_game"))
 if choice == "the current game":
-    game, link = state.current_game(), ss.game_link
+    game = state.current_game()
     spec = "" if ss.custom else f"preset:{ss.preset}"
 else:
     game = get_preset(PRESET)
-    link, spec = game_to_link(game), f"preset:{PRESET}"
+    spec = f"preset:{PRESET}"
 found = preset_study(spec[len("preset:") :]) if spec else None
 defaults = found.settings if found else {}
 if found is None:
@@ -68,25 +68,22 @@ fine = [round(float(v), 3) for v in np.arange(0.05, 0.155, 0.005)]
 tau = c1.select_slider(
     "τ (NLHF)",
     sorted({*nice_values(0.01, 5.0, tau0), *fine}),
-    key="pc_tau",
-    bind="query-params",
+    **url_key("pc_tau"),
     **initial("pc_tau", value=tau0),
 )
 tau_r = c2.select_slider(
     "τ_R (RLHF)",
     sorted({*nice_values(0.01, 5.0, tau_r0), *(round(float(v), 2) for v in np.arange(0.1, 0.65, 0.05))}),
-    key="pc_tau_r",
-    bind="query-params",
+    **url_key("pc_tau_r"),
     **initial("pc_tau_r", value=tau_r0),
 )
 pairs = c3.select_slider(
     "Labelled pairs N (0 = exact)",
     sorted({*PAIRS, int(defaults.get("data.pairs", 10000))}),
-    key="pc_pairs",
-    bind="query-params",
+    **url_key("pc_pairs"),
     **initial("pc_pairs", value=int(defaults.get("data.pairs", 10000))),
 )
-noise = c4.select_slider("Label noise", NOISES, key="pc_noise", bind="query-params", **initial("pc_noise", value=0.0))
+noise = c4.select_slider("Label noise", NOISES, **url_key("pc_noise"), **initial("pc_noise", value=0.0))
 c1, c2, c3 = st.columns([2, 1, 2])
 mu_default = defaults.get("sft.answer_weights", [1.0] * game.n)
 mu_text = c1.text_input(
@@ -98,8 +95,7 @@ seeds = c2.slider(
     "Seeds",
     2,
     50,
-    key="pc_seeds",
-    bind="query-params",
+    **url_key("pc_seeds"),
     help="Finite-data tables, one per seed (the preset's own check uses 50; 20 keep the page quick).",
     **initial("pc_seeds", value=min(PAGE_SEEDS, found.seeds if found else PAGE_SEEDS)),
 )
@@ -118,7 +114,7 @@ try:
             "answer SFT never writes, which no KL-regularized method can revive."
         )
     mu = tuple(w / sum(weights) for w in weights)
-    args = (link, mu, float(tau), float(tau_r), int(pairs), float(noise), int(seeds), tuple(sorted(table_betas)))
+    args = (game, mu, float(tau), float(tau_r), int(pairs), float(noise), int(seeds), tuple(sorted(table_betas)))
     table = state.tabular_study(*args)
     curve = state.study_beta_curve(*args)
 except (NLHFError, ValueError) as err:
@@ -213,7 +209,7 @@ with tabs[1]:
 st.subheader("The policies")
 context = 0
 if game.has_contexts:
-    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, key="ctx", bind="query-params"))
+    context = game.contexts.index(st.radio("Prompt", game.contexts, horizontal=True, **url_key("ctx")))
 spread = None
 if settings.seeds:
     lo, hi = np.percentile(table.seed_policies[:, :, context], [10, 90], axis=0)

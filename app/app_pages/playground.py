@@ -10,13 +10,18 @@ from app import state
 from app.admission import admit
 from app.charts import chart
 from app.controls import algorithm_picker, params_key, policy_editor, run_options
+from app.links import url_key
+from app.matrix_panel import render_matrix_editor, render_response_editing
 from app.pg_panel import EXPLANATION, pg_controls
 from app.safe_text import literal
+from app.teaching import SIGNIFICANT, core_text, show_story
 from nlhf_core.algorithms.export import metrics_to_json, trajectory_to_csv
 from nlhf_core.budget import playground_work
 from nlhf_core.errors import NLHFError
-from nlhf_core.games.editing import add_response, apply_cell_edits, remove_response, rename_response
 from nlhf_core.viz import bar_animation, convergence_figure, policy_heatmap, simplex_animation
+
+#: Largest game whose Playground shows the RLHF optimum (its Bradley–Terry fit takes a minute at 1,000).
+RLHF_MARKER_MAX_RESPONSES = 200
 
 ss = st.session_state
 game = state.current_game()
@@ -26,94 +31,19 @@ st.markdown(
     "Edit who beats whom, pick a solver, and watch its policy move. Every number on this page comes "
     "from the `nlhf_core` library and is checked by its tests."
 )
-if game.story:
-    st.info(game.story if state.is_preset_story(game.story) else literal(game.story))
+show_story(game)
 
 context = 0
 if game.has_contexts:
-    ctx_name = st.radio("Prompt (context)", game.contexts, horizontal=True, key="ctx", bind="query-params")
+    ctx_name = st.radio("Prompt (context)", game.contexts, horizontal=True, **url_key("ctx"))
     context = game.contexts.index(ctx_name)
 
 left, right = st.columns([5, 4], gap="large")
 
 # ---------------------------------------------------------------------- the matrix editor
 with left:
-    st.subheader("Preference matrix")
-    st.caption(
-        "Cell (row, column) is P(row ≻ column), the probability that people prefer the row's response. "
-        "Editing a cell sets its mirror to 1 − value, so every pair still adds up to 1."
-    )
-    base = pd.DataFrame(game.matrices[context], index=list(game.labels), columns=list(game.labels))
-    editor_key = f"matrix-editor-{ss.editor_version}-{context}"
-
-    def commit_edits() -> bool:
-        """Apply the editor's edits to the game (one script run per edit when called as the
-        editor's callback), or keep them and explain; returns whether the game changed."""
-        edits = {}
-        for row, changes in ss[editor_key].get("edited_rows", {}).items():
-            for col, value in changes.items():
-                if col in game.labels and str(row).isdigit() and int(row) < game.n:  # else not from this grid
-                    edits[(int(row), game.labels.index(col))] = value
-        if not edits:
-            return False
-        try:
-            state.set_game(apply_cell_edits(game, edits, context), custom=True)
-        except NLHFError as err:
-            ss.editor_error = (editor_key, str(err))
-            return False
-        ss.editor_error = None
-        return True
-
-    try:
-        st.data_editor(
-            base,
-            key=editor_key,
-            on_change=commit_edits,
-            column_config={
-                label: st.column_config.NumberColumn(label, min_value=None, max_value=None, format="%.4g")
-                for label in game.labels
-            },
-            width="stretch",
-        )
-    except (KeyError, IndexError, ValueError, TypeError):  # edits no grid of this matrix can send (a crafted client)
-        ss.editor_version += 1
-        ss.notices.append("An edit did not fit the matrix and was ignored; the grid was reset.")
-        st.rerun()
-    error = ss.get("editor_error")
-    if error is None or error[0] != editor_key:
-        # edits that reached the script without the callback (scripted sessions): apply them now
-        if commit_edits():
-            st.rerun()
-        error = ss.get("editor_error")
-    if error is not None and error[0] == editor_key:
-        st.error(literal(f"{error[1]} The last valid game is still in use; your edit is kept above so you can fix it."))
-
-    with st.expander("Add, rename or remove responses"):
-        c1, c2 = st.columns([3, 1])
-        new_label = c1.text_input("New response", key="new-label", placeholder="e.g. polite refusal")
-        if c2.button("Add", key="add-response"):
-            try:
-                state.set_game(add_response(game, new_label), custom=True)
-                st.rerun()
-            except NLHFError as err:
-                st.error(literal(err))
-        c1, c2, c3 = st.columns([2, 2, 1])
-        old = c1.selectbox("Response", game.labels, key="rename-which")
-        new = c2.text_input("New name", key="rename-to")
-        if c3.button("Rename", key="rename-response"):
-            try:
-                state.set_game(rename_response(game, old, new), custom=True)
-                st.rerun()
-            except NLHFError as err:
-                st.error(literal(err))
-        c1, c2 = st.columns([3, 1])
-        gone = c1.selectbox("Remove", game.labels, key="remove-which")
-        if c2.button("Remove", key="remove-response"):
-            try:
-                state.set_game(remove_response(game, gone), custom=True)
-                st.rerun()
-            except NLHFError as err:
-                st.error(literal(err))
+    render_matrix_editor(game, context)
+    render_response_editing(game)
 
 # ---------------------------------------------------------------------- solver and policies
 with right:
@@ -141,7 +71,7 @@ with right:
         pg_choice = pg_controls(float(params.get("tau", 0.1)))
 
 # ---------------------------------------------------------------------- run
-link, ref, init = ss.game_link, state.policy("ref"), state.policy("init")
+ref, init = state.policy("ref"), state.policy("init")
 tau = params.get("tau", 0.1)
 try:
     overlay = (pg_choice[1]["steps"], pg_choice[1]["batch_size"]) if pg_choice else None
@@ -151,11 +81,12 @@ try:
             game, iterations=iterations, queries_per_iteration=per_iteration, samples=samples, overlay=overlay
         )
     )
-    traj = state.run(link, spec.name, params_key(params), iterations, ref, init, samples, seed)
-    nash = state.nash(link)
-    reg = state.regularized(link, tau, ref)
-    rl = state.rlhf(link, tau, ref, "uniform")
-    pg = state.pg_run(link, pg_choice[0], params_key(pg_choice[1]), ref, init) if pg_choice else None
+    traj = state.run(game, spec.name, params_key(params), iterations, ref, init, samples, seed)
+    nash = state.nash(game)
+    reg = state.regularized(game, tau, ref)
+    # The RLHF marker's Bradley–Terry fit grows like n³; large games go without it.
+    rl = state.rlhf(game, tau, ref, "uniform") if game.n <= RLHF_MARKER_MAX_RESPONSES else None
+    pg = state.pg_run(game, pg_choice[0], params_key(pg_choice[1]), ref, init) if pg_choice else None
 except NLHFError as err:
     st.error(literal(err))
     st.stop()
@@ -171,15 +102,16 @@ markers = {
     "Nash": pick(nash.policy),
     f"regularized Nash (τ = {tau:g})": pick(reg.policy),
     "Reference": pick(reg.reference),
-    "RLHF": rl.rlhf[context],
 }
+if rl is not None:
+    markers["RLHF"] = rl.rlhf[context]
 path = traj.last_policies[:, context, :]
 extra = {"average iterate": traj.average_policies[:, context, :]} if traj.iterate == "average" else {}
 if pg is not None:
     extra[f"{pg.algorithm.title} (sampled)"] = pg.trajectory.policies[:, context, :]
 st.subheader("Trajectory")
 if game.n == 3:
-    points, moved = state.field(link, spec.name, params_key(params), ref, context)
+    points, moved = state.field(game, spec.name, params_key(params), ref, context)
     fig = simplex_animation(game.labels, path, traj.queries, markers, field=(points, moved), extra_paths=extra)
     chart(fig, key="trajectory")
     st.caption(
@@ -196,7 +128,10 @@ if game.n == 3:
     )
 else:
     chart(bar_animation(game.labels, path, traj.queries, markers), key="trajectory")
-    st.caption("Press ▶ to animate the policy; ticks mark the exact Nash, regularized Nash, reference and RLHF.")
+    st.caption(
+        "Press ▶ to animate the policy; ticks mark the exact Nash, regularized Nash, reference"
+        + (" and RLHF." if rl is not None else f" (no RLHF optimum above {RLHF_MARKER_MAX_RESPONSES} responses).")
+    )
     chart(policy_heatmap(game.labels, path, traj.queries), key="policy-heatmap")
     st.caption("The policy over time: each row is a response, each column a recorded step.")
 
@@ -217,6 +152,7 @@ final = traj.final_metrics()
 st.dataframe(
     pd.DataFrame({"metric": [k.replace("_", " ") for k in final], "final value": list(final.values())}),
     hide_index=True,
+    column_config={"final value": SIGNIFICANT},
 )
 if pg is not None:
     st.subheader(f"Parametric run: {pg.algorithm.title}")
@@ -228,18 +164,19 @@ if pg is not None:
     )
     st.caption(
         "Against sampled comparisons (batch × steps). KL to target: to this algorithm's resting point "
-        f"({pg.algorithm.target}); KL to equilibrium: to the regularized Nash π*_τ."
+        f"({core_text(pg.algorithm.target)}); KL to equilibrium: to the regularized Nash π*_τ."
     )
     pg_final = pg.final_metrics()
     st.dataframe(
         pd.DataFrame({"metric": [k.replace("_", " ") for k in pg_final], "final value": list(pg_final.values())}),
         hide_index=True,
         key="pg-metrics",
+        column_config={"final value": SIGNIFICANT},
     )
 c1, c2 = st.columns(2)
-c1.download_button(
-    "Trajectory (CSV)", trajectory_to_csv(traj, game), f"{spec.name}-trajectory.csv", "text/csv", key="dl-traj"
+c1.download_button(  # written when clicked: no rerun pays for a file nobody downloads
+    "Trajectory (CSV)", lambda: trajectory_to_csv(traj, game), f"{spec.name}-trajectory.csv", "text/csv", key="dl-traj"
 )
 c2.download_button(
-    "Metrics (JSON)", metrics_to_json(traj), f"{spec.name}-metrics.json", "application/json", key="dl-metrics"
+    "Metrics (JSON)", lambda: metrics_to_json(traj), f"{spec.name}-metrics.json", "application/json", key="dl-metrics"
 )

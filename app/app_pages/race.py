@@ -9,7 +9,9 @@ from app import state
 from app.admission import admit
 from app.charts import chart
 from app.controls import ITERATION_CHOICES, nice_values, params_key
+from app.links import url_key
 from app.safe_text import literal
+from app.teaching import SIGNIFICANT
 from nlhf_core.algorithms import get_solver, list_solvers
 from nlhf_core.algorithms.trajectory import queries_to_tolerance
 from nlhf_core.budget import race_work
@@ -28,24 +30,18 @@ racers = st.multiselect(
     "Solvers",
     names,
     default=["nash-md", "nash-mp", "omd", "mwu"],
-    key="racers",
-    bind="query-params",
+    **url_key("racers"),
 )
 c1, c2, c3 = st.columns(3)
-tau = c1.select_slider(
-    "τ (for solvers that have it)", nice_values(0.01, 5.0, 0.1), value=0.1, key="race_tau", bind="query-params"
-)
-budget = c2.select_slider(
-    "Budget (preference queries)", ITERATION_CHOICES, value=2000, key="race_budget", bind="query-params"
-)
+tau = c1.select_slider("τ (for solvers that have it)", nice_values(0.01, 5.0, 0.1), value=0.1, **url_key("race_tau"))
+budget = c2.select_slider("Budget (preference queries)", ITERATION_CHOICES, value=2000, **url_key("race_budget"))
 metric = c3.selectbox(
     "Metric (KL is measured to each solver's own target)",
     ["kl_to_equilibrium", "exploitability", "regularized_gap"],
-    key="race_metric",
-    bind="query-params",
+    **url_key("race_metric"),
 )
 tolerance = st.select_slider(
-    "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, key="race_tol", bind="query-params"
+    "Tolerance for the table", [1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10], value=1e-6, **url_key("race_tol")
 )
 
 try:
@@ -54,6 +50,13 @@ try:
 except NLHFError as err:
     st.error(literal(err))
     st.stop()
+
+
+def _count(queries: int | None) -> str:
+    """A number of queries for the table, or "—" where the tolerance was not reached."""
+    return "—" if queries is None else f"{queries:,}"
+
+
 runs, rows = {}, []
 progress = st.progress(0.0, text="Racing…")
 for k, name in enumerate(racers):
@@ -63,7 +66,7 @@ for k, name in enumerate(racers):
     iterations = max(1, budget // spec.queries_per_iteration)  # the same budget of queries for everyone
     try:
         traj = state.run(
-            st.session_state.game_link,
+            game,
             name,
             params_key(params),
             iterations,
@@ -86,7 +89,7 @@ for k, name in enumerate(racers):
             ),
             "iterate": traj.iterate,
             "queries/iteration": spec.queries_per_iteration,
-            f"queries to {metric.replace('_', ' ')} ≤ {tolerance:g}": (
+            f"queries to {metric.replace('_', ' ')} ≤ {tolerance:g}": _count(
                 queries_to_tolerance(curves[metric], traj.queries, tolerance) if metric in curves else None
             ),
             "final exploitability": traj.final_metrics()["exploitability"],
@@ -100,5 +103,5 @@ if runs:
         "given the same budget of queries; values below 1e-16 are machine precision and drawn at 1e-16."
     )
 if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption("Empty cells: the solver did not reach the tolerance within the budget (or has no such metric).")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={"final exploitability": SIGNIFICANT})
+    st.caption("—: the solver did not reach the tolerance within the budget (or has no such metric).")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import jobs
-from nlhf_core.llm.lab import lab_config, zip_run_dir
+from app.lm_lab_support import lab_config, zip_run_dir
 from nlhf_core.llm.progress import read_progress, valid_share
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
@@ -57,17 +58,58 @@ def test_server_caps_concurrent_jobs_and_frees_slots():
     extra._watchdog.join(5)
 
 
-def test_a_job_whose_page_is_gone_is_stopped():
+def test_a_job_trains_on_while_its_session_lives_whatever_the_page():
     now = [0.0]
-    job = jobs.SessionJob(FakeJob(), idle_timeout=30, clock=lambda: now[0]).start()
-    now[0] = 20.0
-    job.touch()
-    now[0] = 45.0  # seen 25 s ago: still alive
+    job = jobs.SessionJob(FakeJob(), session_alive=lambda: True, grace=15, clock=lambda: now[0]).start()
+    now[0] = 3600.0  # an hour on other pages of the same tab: the session is still connected
+    job.job.join(1.0)
+    assert job.running and not job.stopped_for_session_end
+    job.stop()
+    job._watchdog.join(5)
+    assert jobs.active_jobs() == 0
+
+
+def test_a_job_stops_once_its_session_has_been_gone_for_the_grace_period():
+    now, alive = [0.0], [True]
+    job = jobs.SessionJob(FakeJob(), session_alive=lambda: alive[0], grace=15, clock=lambda: now[0]).start()
+    alive[0] = False  # the tab was closed
+    job.job.join(1.0)
+    now[0] = 10.0  # gone 10 s: within the grace (a reload, a network blip)
     job.job.join(1.0)
     assert job.running
-    now[0] = 60.1  # 40 s without the page
+    alive[0] = True  # it came back: the count starts again
+    job.job.join(1.0)
+    alive[0] = False
+    job.job.join(1.0)
+    now[0] = 20.0
+    job.job.join(1.0)
+    assert job.running
+    now[0] = 40.0
     job._watchdog.join(5)
-    assert not job.running and job.stopped_for_idle
+    assert not job.running and job.stopped_for_session_end
+    assert jobs.active_jobs() == 0
+
+
+class RecordingJob(FakeJob):
+    def __init__(self, records) -> None:
+        super().__init__()
+        self._own = records
+
+    @property
+    def records(self):
+        return list(self._own)
+
+
+def test_a_stopped_job_resumes_with_its_earlier_records():
+    first = jobs.SessionJob(RecordingJob([{"stage": "sft", "step": 1}])).start()
+    first.stop()
+    first._watchdog.join(5)
+    second = first.resume(lambda: RecordingJob([{"stage": "sft", "step": 2}]))
+    try:
+        assert second.running and [r["step"] for r in second.records] == [1, 2]
+    finally:
+        second.stop()
+        second._watchdog.join(5)
     assert jobs.active_jobs() == 0
 
 
@@ -147,4 +189,64 @@ def test_training_jobs_belong_to_their_session(monkeypatch):
         job.stop()
         job.job.join(120)
         job._watchdog.join(10)
+    assert jobs.active_jobs() == 0
+
+
+class FakeTrainingJob(FakeJob):
+    """Stands in for nlhf_core.llm.api.TrainingJob on the page: remembers how it was made."""
+
+    made: ClassVar[list[tuple[dict, Path, bool]]] = []
+
+    def __init__(self, config, out_dir, *, resume: bool = False) -> None:
+        super().__init__()
+        self.config, self.out_dir, self.resume = config, Path(out_dir), resume
+        self.summary, self.error = None, None
+        FakeTrainingJob.made.append((config, self.out_dir, resume))
+        self.step = len(FakeTrainingJob.made)
+
+    @property
+    def status(self) -> str:
+        return "running" if self.running else "stopped"
+
+    @property
+    def records(self):
+        return [{"stage": "sft", "step": self.step, "loss": 1.0}]
+
+
+def test_lm_lab_keeps_its_settings_and_resumes_a_stopped_run(monkeypatch):
+    import nlhf_core.llm.api
+
+    monkeypatch.setattr(nlhf_core.llm.api, "TrainingJob", FakeTrainingJob)
+    FakeTrainingJob.made = []
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/lm_lab.py").run()
+    at.radio(key="lm-source").set_value("A preset")
+    at.number_input(key="lm-tau").set_value(0.25)
+    at.multiselect(key="lm-methods").set_value(["rlhf", "nash-md-pg"])
+    at.button[0].click()  # the form's submit
+    at.run()
+    job = at.session_state["lm_job"]
+    assert FakeTrainingJob.made[-1][0]["policy"]["tau"] == 0.25 and not FakeTrainingJob.made[-1][2]
+    at.switch_page("app_pages/playground.py").run()  # another page of the same tab: the job trains on
+    assert job.running
+    at.switch_page("app_pages/lm_lab.py").run()
+    assert at.number_input(key="lm-tau").value == 0.25 and at.multiselect(key="lm-methods").value == [
+        "rlhf",
+        "nash-md-pg",
+    ]
+    assert "lm-tau=0.25" in at.sidebar.code[-1].value
+    at.button(key="lm-cancel").click().run()
+    job._watchdog.join(5)
+    at.run()
+    assert any("Stopped at stage" in w.value for w in at.warning)
+    at.button(key="lm-resume").click().run()
+    resumed = at.session_state["lm_job"]
+    try:
+        config, out_dir, resume = FakeTrainingJob.made[-1]
+        assert resume and out_dir == job.job.out_dir and config == job.job.config
+        assert resumed.running and [r["step"] for r in resumed.records] == [1, 2]
+    finally:
+        resumed.stop()
+        resumed._watchdog.join(5)
     assert jobs.active_jobs() == 0

@@ -1,4 +1,7 @@
-"""What the app's LM lab asks of the trainer: a config from a few choices, and the run directory as a zip."""
+"""What the app's LM lab asks of the trainer: a config from a few choices, and the run directory as a zip.
+
+App code (it was nlhf_core/llm/lab.py): the library keeps only what any caller of the trainer needs.
+"""
 
 from __future__ import annotations
 
