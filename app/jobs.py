@@ -199,6 +199,7 @@ class SessionWork:
         self.released.set()
         job = self.job
         if job is not None:
+            job.stopped_for_session_end = True
             job.stop()
         threading.Thread(target=self._clean_up, args=(job,), name="nlhf-session-cleanup", daemon=True).start()
 

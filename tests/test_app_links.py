@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from nlhf_core.algorithms import get_algorithm, list_algorithms
+from nlhf_core.algorithms import get_solver as get_algorithm
+from nlhf_core.algorithms import list_solvers as list_algorithms
 
 from .app_helpers import figures, fresh, link_page, link_query, shared_link, shown
 
@@ -76,7 +77,7 @@ def test_link_is_percent_encoded_and_survives_pasting():
 def test_policy_gradient_overlay_and_lm_lab_settings_reach_the_link():
     at = fresh()
     at.toggle(key="pg-on").set_value(True).run()
-    at.selectbox(key="pg-algo").set_value("self-play-pg").run()
+    at.selectbox(key="pg-algo").set_value("self-play").run()
     at.select_slider(key="pg-steps").set_value(250).run()
     query = link_query(shared_link(at))
     assert query["pg-on"] == "true" and query["pg-steps"] == "250"

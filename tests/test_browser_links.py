@@ -13,7 +13,8 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from app.controls import ITERATION_CHOICES, slider_values
-from nlhf_core.algorithms import get_algorithm, list_algorithms
+from nlhf_core.algorithms import get_solver as get_algorithm
+from nlhf_core.algorithms import list_solvers as list_algorithms
 
 from .browser_helpers import (  # noqa: F401 (the fixtures register by name)
     EXCEPTION,

@@ -187,7 +187,7 @@ def test_a_session_s_end_stops_its_job_and_deletes_its_run_directories():
         if not out.exists():
             break
         time.sleep(0.1)
-    assert not job.running and job.stopped_for_idle and not out.exists()
+    assert not job.running and job.stopped_for_session_end and not out.exists()
     assert time.monotonic() - start < 5
     assert jobs.active_jobs() == 0
 
