@@ -7,7 +7,7 @@ copied link restores it. Values are validated by the core (the registry's ranges
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import streamlit as st
@@ -57,9 +57,10 @@ def slider_values(spec: ParamSpec) -> list[float]:
     starts at 0 (a mixture or moving-average weight) always gets even steps.
     """
     low, high = float(spec.low if spec.low is not None else 0.0), float(spec.high if spec.high is not None else 1.0)
+    default = float(spec.default)
     if spec.log_scale and low > 0:
-        return nice_values(low, high, spec.default)
-    return linear_values(low, high, spec.default)
+        return nice_values(low, high, default)
+    return linear_values(low, high, default)
 
 
 def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
@@ -72,8 +73,8 @@ def param_widget(spec: ParamSpec, key_prefix: str = "") -> Any:
         return int(
             st.number_input(
                 label,
-                min_value=int(spec.low),
-                max_value=int(spec.high),
+                min_value=int(spec.low or 0),
+                max_value=None if spec.high is None else int(spec.high),
                 step=1,
                 **url_key(key),
                 **initial(key, value=int(spec.default)),
@@ -112,8 +113,8 @@ def run_options(key_prefix: str = "") -> tuple[int, int | None, int]:
     )
     seed = 0
     if samples != "exact":
-        seed = int(st.number_input("Seed", 0, 10**9, 0, **url_key(f"{key_prefix}seed")))
-    return int(iterations), (None if samples == "exact" else int(samples)), seed
+        seed = int(cast(int, st.number_input("Seed", 0, 10**9, 0, **url_key(f"{key_prefix}seed"))))
+    return int(iterations), (None if samples == "exact" else int(cast(int, samples))), seed
 
 
 def params_key(params: dict) -> str:
@@ -131,7 +132,7 @@ def policy_editor(game: PreferenceGame, kind: str, title: str, default: str, hel
         base = policy_from_text(ss.ref_text, game.labels) if ss.ref_text != "uniform" else base
     st.markdown(f"**{title}**")
     st.caption(help_text)
-    edited = st.data_editor(
+    edited: Any = st.data_editor(
         {"response": list(game.labels), "weight": [float(p) for p in base]},
         key=f"{kind}-editor-{ss.policy_version}",
         disabled=["response"],

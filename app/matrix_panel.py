@@ -40,7 +40,7 @@ def render_matrix_editor(game: PreferenceGame, context: int) -> None:
     base = pd.DataFrame(game.matrices[context], index=list(game.labels), columns=list(game.labels))
     editor_key = f"matrix-editor-{ss.editor_version}-{context}"
     try:
-        st.data_editor(
+        st.data_editor(  # type: ignore[call-overload]  # Streamlit's overloads omit a DataFrame with on_change args
             base,
             key=editor_key,
             on_change=_commit_edits,

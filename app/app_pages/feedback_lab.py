@@ -86,8 +86,16 @@ def lab(game: PreferenceGame, size: int, sampling: str, noise: float, tau: float
 
 
 try:  # the whole page's work, the online run at its largest batch
-    page = dict(curve_sizes=CURVE_SIZES, seeds=len(CURVE_SEEDS), online_iterations=300, online_batch=512)
-    admit(feedback_lab_work(game, size=size, adaptive=sampling == "adaptive", **page))
+    work = feedback_lab_work(
+        game,
+        size=size,
+        adaptive=sampling == "adaptive",
+        curve_sizes=CURVE_SIZES,
+        seeds=len(CURVE_SEEDS),
+        online_iterations=300,
+        online_batch=512,
+    )
+    admit(work)
     truth, result, pm, rm, ll_pm, ll_rm = lab(game, size, sampling, noise, tau, seed, ref)
 except NLHFError as err:
     st.error(literal(err))
@@ -215,7 +223,7 @@ def online(game: PreferenceGame, noise: float, tau: float, batch: int, seed: int
 run = online(game, noise, tau, batch, seed, ref)
 chart(
     convergence_figure(
-        np.arange(1, 301),
+        list(range(1, 301)),
         {
             f"KL to regularized Nash (τ = {tau:g}), online (sampled)": run.online_kl,
             f"KL to regularized Nash (τ = {tau:g}), exact": run.exact_kl,

@@ -79,7 +79,9 @@ if metric not in result.metrics:
 label = metric.replace("_", " ")
 if None in result.taus or None in result.etas:  # one parameter: a line over it, not a one-row grid
     axis, values = ("η (step size)", result.etas) if None in result.taus else ("τ (KL strength)", result.taus)
-    figure = metric_lines({spec.title: (values, np.ravel(result.metrics[metric]))}, f"final {label}", log=True)
+    xs = [float(v) for v in values if v is not None]
+    ys = [float(v) for v in np.ravel(result.metrics[metric])]
+    figure = metric_lines({spec.title: (xs, ys)}, f"final {label}", log=True)
     figure["layout"]["xaxis"] = {"title": axis, "type": "log", "exponentformat": "power"}
     chart(figure, key="sweep")
     st.caption(
