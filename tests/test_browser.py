@@ -7,6 +7,7 @@ test-artifacts/timings.json; they are reported, not asserted.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
@@ -39,6 +40,7 @@ PAGES = {
     "lm-lab": "lm-lab",
     "nlhf-vs-rlhf": "nlhf-vs-rlhf",
     "feedback-lab": "feedback",
+    "paper-comparison": "paper-comparison",
     "race": "race",
     "sweeps": "sweeps",
     "learn": "learn",
@@ -320,3 +322,54 @@ def test_lm_lab_run_trains_on_while_the_tab_shows_other_pages(context, app_url):
     cancel = page.get_by_role("button", name="Cancel training")
     if cancel.is_enabled():  # leave the server free for the next test
         cancel.click()
+
+
+def _exact_curve(page) -> tuple[list[float], list[float]]:
+    """(betas, win rates vs RLHF) of the beta curve's exact line, read from the browser."""
+    return page.evaluate(
+        "() => { for (const gd of document.querySelectorAll('.js-plotly-plot')) {"
+        " const t = (gd.data || []).find(d => d.name === 'vs rlhf (exact)'); if (t) return [t.x, t.y]; } return null; }"
+    )
+
+
+def test_paper_comparison_page_draws_the_exact_curve_and_redraws_on_a_new_reference(context, app_url):
+    """The Paper's comparison page: the beta curve is the core's exact curve, the table and bars are drawn, and a new
+    SFT reference redraws the curve with the core's values for it."""
+    from nlhf_core.games.presets import get_preset
+    from nlhf_core.study import beta_curve, preset_study, tabular_settings
+
+    page = open_page(context, f"{app_url}/paper-comparison?pc_pairs=0")
+    page.wait_for_selector(PLOTLY, timeout=90_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".some(gd => (gd.data || []).some(d => d.name === 'vs rlhf (exact)'))",
+        timeout=90_000,
+    )
+    assert page.locator(PLOTLY).count() >= 3 and page.locator(EXCEPTION).count() == 0
+    game, found = get_preset("paper-comparison"), preset_study("paper-comparison")
+    defaults = found.settings
+
+    def expected(mu: list[float]) -> np.ndarray:
+        settings = tabular_settings(
+            game, mu, tau=defaults["policy.tau"], rlhf_tau=defaults["rlhf.tau"], betas=(0.5,), pairs=0, seeds=()
+        )
+        betas, _ = _exact_curve(page)
+        return beta_curve(settings, betas).exact_vs_rlhf
+
+    _, before = _exact_curve(page)
+    np.testing.assert_allclose(before, expected(list(defaults["sft.answer_weights"])), rtol=1e-6, atol=1e-9)
+    screenshot(page, "paper-comparison")
+    box = page.get_by_label(re.compile("SFT reference μ"))
+    box.fill("0.25, 0.25, 0.25, 0.25")
+    box.press("Enter")
+    page.wait_for_function(
+        "(old) => { for (const gd of document.querySelectorAll('.js-plotly-plot')) {"
+        " const t = (gd.data || []).find(d => d.name === 'vs rlhf (exact)');"
+        " if (t) return JSON.stringify(t.y) !== JSON.stringify(old); } return false; }",
+        arg=before,
+        timeout=90_000,
+    )
+    wait_idle(page, 90_000)
+    _, after = _exact_curve(page)
+    np.testing.assert_allclose(after, expected([0.25] * 4), rtol=1e-6, atol=1e-9)
+    assert page.locator(EXCEPTION).count() == 0
