@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from .errors import SolverError
-from .metrics import kl_from_logs
+from ..errors import SolverError
+from ..metrics import kl_from_logs
 
 #: Largest ``tau`` at which the path starts (the fixed point is easy there).
 PATH_START_TAU = 1.0

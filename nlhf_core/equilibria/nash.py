@@ -4,7 +4,7 @@
 ``max_y P(y ≻ pi*) = 1/2``, i.e. exploitability 0. The set of such policies is a polytope;
 when it has more than one point we return the **maximum-entropy** equilibrium, which is
 the limit of the regularized equilibrium with a uniform reference as ``tau -> 0`` (see
-:mod:`nlhf_core.entropic_path`). The answer is then made exact by solving the linear
+:mod:`.entropic_path`). The answer is then made exact by solving the linear
 system of its support: with ``A = (P - P.T) / 2`` and support ``E``,
 ``A[E, E] pi_E = 0, sum(pi_E) = 1``, and certified by ``max_y (P pi)(y) - 1/2 <= 1e-9``.
 
@@ -14,7 +14,6 @@ system of its support: with ``A = (P - P.T) / 2`` and support ``E``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,20 +21,12 @@ import numpy as np
 from scipy.linalg import lapack
 from scipy.optimize import linprog
 
-from .entropic_path import RegularizedNewton, follow_entropic_path
-from .errors import ParameterError, SolverError
-from .games import PreferenceGame
+from ..errors import SolverError
+from ..games import PreferenceGame
+from ..metrics import exploitability as _exploitability
+from .common import NASH_TOLERANCE, as_game
+from .entropic_path import follow_entropic_path
 from .interior_point import nash_interior_point
-from .metrics import exploitability as _exploitability
-from .metrics import regularized_gap as _regularized_gap
-from .policies import as_reference
-
-#: Certificate every exact Nash answer meets: ``max_y (P pi)(y) - 1/2 <= NASH_TOLERANCE``.
-NASH_TOLERANCE = 1e-9
-#: Certificate every regularized answer meets (for ``tau`` in [1e-4, 1e3]).
-REGULARIZED_GAP_TOLERANCE = 1e-10
-#: Supported range of the regularization strength ``tau``.
-TAU_MIN, TAU_MAX = 1e-6, 1e6
 
 # Smallest tau the exact solver follows the entropic path to before giving up on it.
 _NASH_PATH_MIN_TAU = 1e-9
@@ -67,38 +58,13 @@ class NashEquilibrium:
     per_context: tuple[NashEquilibrium, ...] = field(default=(), repr=False)
 
 
-@dataclass(frozen=True)
-class RegularizedNash:
-    """The regularized Nash equilibrium ``pi*_tau`` and its certificate.
-
-    Attributes:
-        policy: ``(n,)`` or ``(C, n)``.
-        tau: regularization strength.
-        reference: the reference policy ``mu`` used (same shape as ``policy``).
-        regularized_gap: duality gap of ``P_tau`` at ``policy`` (0 iff exact).
-        fixed_point_residual: ``max |pi - softmax(log mu + P pi / tau)|``.
-        exploitability: unregularized exploitability of ``policy``.
-        newton_steps: Newton iterations used (summed over contexts).
-    """
-
-    policy: np.ndarray
-    tau: float
-    reference: np.ndarray
-    regularized_gap: float
-    fixed_point_residual: float
-    exploitability: float
-    newton_steps: int
-    per_context: tuple[RegularizedNash, ...] = field(default=(), repr=False)
-
-
-# ------------------------------------------------------------------ public API
 def nash_equilibrium(game: PreferenceGame | Any) -> NashEquilibrium:
     """Exact Nash equilibrium of a preference game (maximum-entropy when not unique).
 
     Accepts a :class:`PreferenceGame` (plain or contextual) or an ``n × n`` matrix.
     Raises :class:`SolverError` only if no method can certify an answer.
     """
-    game = _as_game(game)
+    game = as_game(game)
     results = [_nash_of_matrix(M) for M in game.matrices]
     if not game.has_contexts:
         return results[0]
@@ -112,101 +78,6 @@ def nash_equilibrium(game: PreferenceGame | Any) -> NashEquilibrium:
         method=results[0].method,
         per_context=tuple(results),
     )
-
-
-def regularized_nash(
-    game: PreferenceGame | Any,
-    tau: float,
-    reference: Any = None,
-) -> RegularizedNash:
-    """The unique regularized Nash ``pi*_tau`` (Munos et al. 2024, Eq. 2, Proposition 1).
-
-    ``pi*_tau(y) ∝ mu(y) exp((P pi*_tau)(y) / tau)``; ``reference`` is ``mu`` (default
-    uniform; ``"uniform"``, a vector, or one vector per context), which must give every
-    response positive probability. ``tau`` must lie in ``[TAU_MIN, TAU_MAX]``.
-    """
-    game = _as_game(game)
-    tau = check_tau(tau)
-    mu = as_reference(reference, game)
-    results = [_regularized_of_matrix(M, tau, m) for M, m in zip(game.matrices, mu, strict=True)]
-    if not game.has_contexts:
-        return results[0]
-    w = game.weights
-    return RegularizedNash(
-        policy=np.stack([r.policy for r in results]),
-        tau=tau,
-        reference=mu,
-        regularized_gap=float(np.dot(w, [r.regularized_gap for r in results])),
-        fixed_point_residual=max(r.fixed_point_residual for r in results),
-        exploitability=float(np.dot(w, [r.exploitability for r in results])),
-        newton_steps=sum(r.newton_steps for r in results),
-        per_context=tuple(results),
-    )
-
-
-def check_tau(tau: Any) -> float:
-    """Return ``tau`` as a float, or raise :class:`ParameterError` with the valid range."""
-    try:
-        value = float(tau)
-    except (TypeError, ValueError):
-        raise ParameterError(f"tau must be a number, not {tau!r}; try tau = 0.1.") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ParameterError(
-            f"tau = {value:g} is not a positive number; the KL strength must be > 0 "
-            f"(for the unregularized Nash, leave tau out)."
-        )
-    if value < TAU_MIN:
-        raise ParameterError(
-            f"tau = {value:g} is below the supported minimum {TAU_MIN:g}; for the tau -> 0 "
-            f"limit use the exact (unregularized) Nash equilibrium instead."
-        )
-    if value > TAU_MAX:
-        raise ParameterError(
-            f"tau = {value:g} is above the supported maximum {TAU_MAX:g}; at that strength "
-            f"the answer is the reference policy itself."
-        )
-    return value
-
-
-# ------------------------------------------------------------------ regularized
-def _regularized_of_matrix(P: np.ndarray, tau: float, mu: np.ndarray) -> RegularizedNash:
-    A = 0.5 * (P - P.T)
-    log_mu = np.log(mu)
-    newton = RegularizedNewton(A, log_mu)
-    point = follow_entropic_path(A, log_mu, tau, solver=newton)
-    pi = _refine_tiny_masses(point.pi, log_mu + point.x / tau)
-    gap = float(_regularized_gap(P, pi, tau, mu))
-    residual = float(np.abs(pi - _softmax(log_mu + (P @ pi) / tau)).max())
-    return RegularizedNash(
-        policy=pi,
-        tau=tau,
-        reference=mu,
-        regularized_gap=gap,
-        fixed_point_residual=residual,
-        exploitability=float(_exploitability(P, pi)),
-        newton_steps=newton.newton_steps,
-    )
-
-
-def _refine_tiny_masses(pi: np.ndarray, log_target: np.ndarray) -> np.ndarray:
-    """Recompute negligible probabilities from the fixed point, to full relative accuracy.
-
-    Newton's stopping test (the gap) cannot see masses like 1e-100; their exact values
-    follow from ``log pi(y) = log mu(y) + (P pi)(y) / tau - C`` once the others have
-    converged, with ``C`` read off the converged responses.
-    """
-    big = pi >= 1e-6 * pi.max()
-    if big.all():
-        return pi
-    C = np.median(log_target[big] - np.log(pi[big]))
-    log_pi = np.where(big, np.log(np.where(big, pi, 1.0)), log_target - C)
-    out = np.exp(log_pi - log_pi.max())
-    return out / out.sum()
-
-
-def _softmax(v: np.ndarray) -> np.ndarray:
-    w = np.exp(v - v.max())
-    return w / w.sum()
 
 
 # ------------------------------------------------------------------ exact Nash
@@ -461,11 +332,3 @@ def _certified(P: np.ndarray, pi: np.ndarray, *, unique: bool, selection: str, m
         selection=selection,
         method=method,
     )
-
-
-def _as_game(game: PreferenceGame | Any) -> PreferenceGame:
-    if isinstance(game, PreferenceGame):
-        return game
-    if isinstance(game, np.ndarray | Sequence):
-        return PreferenceGame.from_matrix(game)
-    raise TypeError(f"expected a PreferenceGame or a matrix, got {type(game).__name__}")
