@@ -1,0 +1,306 @@
+"""Exact decisions on a candidate support: is there an equilibrium on it, and is it the only one?
+
+A preference game is the symmetric zero-sum game with skew payoff ``A = (P - P^T) / 2``; ``pi`` is a
+Nash equilibrium iff it lies on the simplex and ``A pi <= 0`` (Munos et al. 2024, Section 3: then
+``max_y P(y ≻ pi) = 1/2``). ``A`` is exact: its entries are the rationals the floats of ``P`` stand
+for (:mod:`.exact`). In floating point we hold ``hi = fl((P - P^T) / 2)`` and a radius ``rad`` with
+``|A - hi| <= rad`` elementwise (the rounding error of the subtraction, from Knuth's TwoSum, plus
+the entries' distance to those rationals).
+
+**Two facts decide everything.** For equilibria ``pi, pi'``: ``pi'^T A pi <= 0``, ``pi^T A pi' <= 0``
+and ``A`` skew give ``pi'^T A pi = 0``, so every equilibrium is supported inside the *tight set*
+``T(pi) = {y : (A pi)(y) = 0}`` of every other. With ``E = supp(pi)`` and the bordered matrix
+``B_E = [[A_EE, 1], [1^T, 0]]``:
+
+    the game has exactly one equilibrium  <=>  T(pi) = E  and  B_E is nonsingular.
+
+(<=) every equilibrium ``pi'`` has ``supp(pi') ⊆ T(pi) = E`` and ``A_EE pi'_E = 0`` (as ``E ⊆ T(pi')``),
+so ``B_E (pi'_E, 0) = (0, 1)`` and ``pi' = pi``. (=>) the linear program ``min v : A x <= v 1,
+1^T x = 1, x >= 0`` is self-dual, so it has a strictly complementary optimal solution (Goldman and
+Tucker 1956), which must be ``pi``: ``T(pi) = E``. If ``B_E (d, s) = 0`` with ``d != 0``, then
+``pi_E^T A_EE d = 0`` gives ``s = 0`` and ``pi + t d`` is an equilibrium for small ``|t|``. This is
+Kaplansky's (1945, "A contribution to von Neumann's theory of games", Ann. Math. 46) characterization
+of games with a unique solution, in the symmetric case. So an exact equilibrium *proves* uniqueness,
+or proves there are several (a tight response without mass, or a singular ``B_E``). The solution of
+``B_E z = (0, 1)`` always has ``z_v = -pi^T A pi = 0``. Generic supports have odd size: a skew
+``A_EE`` of even order is nonsingular, and then ``B_E`` is singular.
+
+:func:`decide_support` solves ``B_E z = (0, 1)`` first in floating point with a *rigorous* error bound
+(an approximate inverse ``R`` with ``||I - R B|| <= alpha < 1`` proves ``B_E`` nonsingular and bounds
+``||z* - z|| <= ||R r|| / (1 - alpha)``: Rump 2010, "Verification methods", Acta Numerica 19, Thm. 10.2;
+residuals ``r`` computed exactly by TwoProduct and ``math.fsum``), and only when the bound cannot
+settle a sign, in exact integer arithmetic (:mod:`.exact`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .exact import SNAP_TOLERANCE, affine_point, bareiss_solve, skew_integers
+
+#: Largest support the exact integer arithmetic handles (its cost grows like k^3 big-integer steps).
+EXACT_SUPPORT_LIMIT = 120
+#: A floating-point solution is returned only when proved this close (max norm) to the exact one.
+POINT_ACCURACY = 1e-10
+_U = 2.0**-53  # unit roundoff
+_TINY = 1e-290  # absolute slack for underflow in products of tiny numbers
+
+
+def _gamma(m: int) -> float:
+    return m * _U / (1.0 - m * _U)
+
+
+@dataclass(frozen=True)
+class SkewGame:
+    """The skew payoff ``A = (P - P^T) / 2`` of a preference matrix, as floats with a proved radius.
+
+    Attributes:
+        P: the preference matrix (its entries read as decimals are the exact game).
+        hi: ``fl((P - P^T) / 2)``.
+        rad: ``|A - hi| <= rad`` elementwise.
+    """
+
+    P: np.ndarray
+    hi: np.ndarray
+    rad: np.ndarray
+
+    @classmethod
+    def of(cls, P: np.ndarray) -> SkewGame:
+        """``hi`` and ``rad`` of ``(P - P^T) / 2`` (Knuth's TwoSum gives the subtraction's error exactly).
+
+        Args:
+            P: an ``n × n`` preference matrix.
+
+        Returns:
+            The game's skew payoff.
+        """
+        a, b = P, -P.T
+        s = a + b
+        bb = s - a
+        err = (a - (s - bb)) + (b - bb)
+        rad = 0.5 * np.abs(err) + (0.5 * SNAP_TOLERANCE) * (np.abs(a) + np.abs(b)) * (1 + 4 * _U) + _TINY
+        return cls(P, 0.5 * s, rad)
+
+    @property
+    def n(self) -> int:
+        return self.hi.shape[0]
+
+    def integers(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The block ``A[rows, cols]`` exactly, each row scaled to integers (:func:`.exact.skew_integers`).
+
+        Args:
+            rows: row indices.
+            cols: column indices.
+
+        Returns:
+            ``(M, c)`` with ``M[i] = c[i] A[rows[i], cols]``, ``c > 0``, as object arrays of ints.
+        """
+        return skew_integers(self.P, np.asarray(rows), np.asarray(cols))
+
+
+@dataclass(frozen=True)
+class SupportVerdict:
+    """What a candidate support says about the game.
+
+    Attributes:
+        status: ``"unique"`` (the game's only equilibrium), ``"several"`` (an exact equilibrium that
+            proves there are others), ``"none"`` (no equilibrium has exactly this support) or
+            ``"undecided"``.
+        policy: the equilibrium, rounded to floats (``"unique"`` and ``"several"``).
+        support: its support.
+        tight: its tight set ``{y : (A pi)(y) = 0}`` (exact).
+        exact: decided in exact integer arithmetic (else with floating-point error bounds).
+    """
+
+    status: str
+    policy: np.ndarray | None = None
+    support: tuple[int, ...] = ()
+    tight: tuple[int, ...] = ()
+    exact: bool = False
+
+    @property
+    def strictly_complementary(self) -> bool:
+        """Whether every tight response carries mass (then ``support`` is every equilibrium's union)."""
+        return self.status in ("unique", "several") and self.tight == self.support
+
+
+def decide_support(
+    skew: SkewGame, E: np.ndarray, hint: np.ndarray | None = None, *, exact: bool = True
+) -> SupportVerdict:
+    """Decide whether the game has an equilibrium with support ``E``, and whether it is unique.
+
+    Args:
+        skew: the game's exact skew payoff.
+        E: candidate support (sorted indices).
+        hint: an approximate equilibrium, used to pick an exact point when ``B_E`` is singular.
+        exact: fall back to exact integer arithmetic when the floating-point bounds are
+            inconclusive (supports up to :data:`EXACT_SUPPORT_LIMIT`).
+
+    Returns:
+        The verdict; ``"undecided"`` only without ``exact`` or above the size limit.
+    """
+    E = np.asarray(E, dtype=np.int64)
+    if len(E) == 0:
+        return SupportVerdict("none")
+    verdict = _float_verdict(skew, E)
+    if verdict.status != "undecided" or not exact or len(E) > EXACT_SUPPORT_LIMIT:
+        return verdict
+    return _exact_verdict(skew, E, hint)
+
+
+# ---------------------------------------------------------------- floating point, rigorous bounds
+def _bordered(AEE: np.ndarray) -> np.ndarray:
+    k = AEE.shape[0]
+    B = np.zeros((k + 1, k + 1))
+    B[:k, :k] = AEE
+    B[:k, k] = 1.0
+    B[k, :k] = 1.0
+    return B
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c = 134217729.0 * a  # Veltkamp: 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def exact_matvec(M: np.ndarray, *zs: np.ndarray) -> np.ndarray:
+    """``M @ (z_1 + z_2 + ...)`` correctly rounded (TwoProduct by Veltkamp splitting, ``math.fsum`` per row).
+
+    Args:
+        M: ``(r, c)`` matrix.
+        zs: ``(c,)`` vectors whose (exact) sum multiplies ``M``.
+
+    Returns:
+        ``(r,)``: each entry the float nearest the exact dot product (up to underflow).
+    """
+    mh, ml = _split(M)
+    parts = []
+    for z in zs:
+        p = M * z[None, :]
+        zh, zl = _split(z[None, :])
+        parts += [p, ((mh * zh - p) + mh * zl + ml * zh) + ml * zl]
+    return np.array([math.fsum(row) for row in np.concatenate(parts, axis=1).tolist()])
+
+
+def _float_verdict(skew: SkewGame, E: np.ndarray) -> SupportVerdict:
+    """Solve ``B_E z = (0, 1)`` with a proved error bound and read off the signs it settles.
+
+    ``R ~ B^-1`` from LAPACK; ``alpha`` bounds ``||I - R B||`` including every rounding error of its
+    computation (``|fl(R B) - R B| <= gamma_m |R| |B|``, Higham 2002, Sec. 3.5). Then ``B`` is
+    nonsingular and ``||z* - z|| <= ||R r|| / (1 - alpha)``. The iterate is kept as a pair of floats
+    ``z = zh + zl`` refined with exactly computed residuals, so the bound reaches the rounding level of
+    ``zh`` even for ``B_E`` with condition numbers near ``1e14``.
+    """
+    k, m = len(E), len(E) + 1
+    B = _bordered(skew.hi[np.ix_(E, E)])
+    rad = np.zeros_like(B)  # |B_exact - B| <= rad
+    rad[:k, :k] = skew.rad[np.ix_(E, E)]
+    with np.errstate(all="ignore"):
+        try:
+            R = np.linalg.inv(B)
+        except np.linalg.LinAlgError:
+            return SupportVerdict("undecided")
+        if not np.isfinite(R).all():
+            return SupportVerdict("undecided")
+        absR, absB = np.abs(R), np.abs(B)
+        C = R @ B
+        C[np.diag_indices(m)] -= 1.0
+        g = _gamma(m + 2)
+        alpha = float((np.abs(C) + g * (absR @ absB) + absR @ rad).sum(axis=1).max()) * (1 + 4 * g)
+        if not alpha < 0.5:
+            return SupportVerdict("undecided")
+        zh, zl = R[:, k].copy(), np.zeros(m)
+        b = np.zeros(m)
+        b[k] = 1.0
+        out = np.setdiff1d(np.arange(skew.n), E)
+        rows = (skew.hi[np.ix_(out, E)], skew.rad[np.ix_(out, E)])
+        for exact_residual in (False, True, True, True, True):
+            if exact_residual:
+                r = b - exact_matvec(B, zh, zl)
+                dr = _U * np.abs(r) + (rad @ (np.abs(zh) + np.abs(zl))) * (1 + g)
+            else:
+                r = b - B @ zh
+                dr = g * (np.abs(b) + absB @ np.abs(zh)) + (rad @ np.abs(zh)) * (1 + g)
+            err = float((absR @ (np.abs(r) + dr + _TINY)).max()) * (1 + 2 * g) / (1 - alpha)
+            err += float(np.abs(zl).max()) + _TINY  # bound on |z* - zh|
+            status = _signs(zh[:k], err, rows, exact_residual)
+            if status == "none":
+                return SupportVerdict("none")
+            if status == "unique" and err <= POINT_ACCURACY:
+                pi = np.zeros(skew.n)
+                pi[E] = zh[:k]
+                support = tuple(int(i) for i in E)
+                return SupportVerdict("unique", pi / pi.sum(), support, support)
+            zh, zl = _two_sum(zh, zl + R @ r)
+    return SupportVerdict("undecided")
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _signs(x: np.ndarray, err: float, rows: tuple[np.ndarray, np.ndarray], exact_rows: bool) -> str:
+    """``"unique"``, ``"none"`` or ``"undecided"`` from the signs of ``x*`` (``|x* - x| <= err``) and of
+    ``A_out,E x*`` (``rows = (hi, rad)`` of that block)."""
+    hi, rad = rows
+    g = _gamma(len(x) + 2)
+    if exact_rows:
+        t = exact_matvec(hi, x)
+        dt = _U * np.abs(t)
+    else:
+        t = hi @ x
+        dt = g * (np.abs(hi) @ np.abs(x))
+    dt = dt + (rad @ np.abs(x)) * (1 + g) + (np.abs(hi) + rad).sum(axis=1) * err * (1 + g) + _TINY
+    if (x + err < 0).any() or (t - dt > 0).any():
+        return "none"
+    if (x - err > 0).all() and (t + dt < 0).all():
+        return "unique"
+    return "undecided"
+
+
+# ---------------------------------------------------------------- exact integer arithmetic
+def _exact_verdict(skew: SkewGame, E: np.ndarray, hint: np.ndarray | None) -> SupportVerdict:
+    n, k = skew.n, len(E)
+    out = np.setdiff1d(np.arange(n), E)
+    AEE, scale = skew.integers(E, E)
+    B = np.zeros((k + 1, k + 1), dtype=object)
+    B[:k, :k] = AEE
+    B[:k, k] = scale
+    B[k, :k] = 1
+    rhs = np.zeros(k + 1, dtype=object)
+    rhs[k] = 1
+    solved = bareiss_solve(B, rhs)
+    if solved is not None:
+        y, d = solved
+        num = y[:k] if d > 0 else -y[:k]
+        return _exact_point(skew, E, out, num, abs(d), singular=False)
+    x = affine_point(AEE, hint[E] if hint is not None else np.full(k, 1.0 / k))
+    if x is None:
+        return SupportVerdict("none", exact=True)
+    den = math.lcm(*(v.denominator for v in x))
+    num = np.array([v.numerator * (den // v.denominator) for v in x], dtype=object)
+    return _exact_point(skew, E, out, num, den, singular=True)
+
+
+def _exact_point(
+    skew: SkewGame, E: np.ndarray, out: np.ndarray, num: np.ndarray, den: int, *, singular: bool
+) -> SupportVerdict:
+    """Classify the exact point ``x_E = num / den`` (``A_EE x_E = 0``, ``1^T x_E = 1``)."""
+    if any(v < 0 for v in num):
+        return SupportVerdict("none" if not singular else "undecided", exact=True)
+    rows = np.dot(skew.integers(out, E)[0], num) if len(out) else np.zeros(0, dtype=object)
+    if any(v > 0 for v in rows):
+        return SupportVerdict("none" if not singular else "undecided", exact=True)
+    pi = np.zeros(skew.n)
+    pi[E] = [v / den for v in num]  # int / int rounds correctly
+    pi /= pi.sum()
+    support = tuple(int(i) for i, v in zip(E, num, strict=True) if v > 0)
+    tight = tuple(sorted([int(i) for i in E] + [int(y) for y, v in zip(out, rows, strict=True) if v == 0]))
+    status = "several" if singular or tight != support else "unique"
+    return SupportVerdict(status, pi, support, tight, exact=True)
