@@ -216,8 +216,9 @@ def _float_verdict(skew: SkewGame, E: np.ndarray) -> SupportVerdict:
         zh, zl = R[:, k].copy(), np.zeros(m)
         b = np.zeros(m)
         b[k] = 1.0
-        out = np.setdiff1d(np.arange(skew.n), E)
+        out = _complement(skew.n, E)
         rows = (skew.hi[np.ix_(out, E)], skew.rad[np.ix_(out, E)])
+        last_err = np.inf
         for exact_residual in (False, True, True, True, True):
             if exact_residual:
                 r = b - exact_matvec(B, zh, zl)
@@ -235,8 +236,17 @@ def _float_verdict(skew: SkewGame, E: np.ndarray) -> SupportVerdict:
                 pi[E] = zh[:k]
                 support = tuple(int(i) for i in E)
                 return SupportVerdict("unique", pi / pi.sum(), support, support)
+            if err <= POINT_ACCURACY or err > 0.5 * last_err:
+                break  # a sign no refinement settles (a tie, or a zero mass): exact arithmetic's job
+            last_err = err
             zh, zl = _two_sum(zh, zl + R @ r)
     return SupportVerdict("undecided")
+
+
+def _complement(n: int, E: np.ndarray) -> np.ndarray:
+    mask = np.ones(n, dtype=bool)
+    mask[E] = False
+    return np.flatnonzero(mask)
 
 
 def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -266,8 +276,8 @@ def _signs(x: np.ndarray, err: float, rows: tuple[np.ndarray, np.ndarray], exact
 
 # ---------------------------------------------------------------- exact integer arithmetic
 def _exact_verdict(skew: SkewGame, E: np.ndarray, hint: np.ndarray | None) -> SupportVerdict:
-    n, k = skew.n, len(E)
-    out = np.setdiff1d(np.arange(n), E)
+    k = len(E)
+    out = _complement(skew.n, E)
     AEE, scale = skew.integers(E, E)
     B = np.zeros((k + 1, k + 1), dtype=object)
     B[:k, :k] = AEE

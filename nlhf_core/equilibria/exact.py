@@ -60,6 +60,12 @@ def exact_value(x: float) -> Fraction:
     return Fraction(repr(x))
 
 
+@lru_cache(maxsize=65536)
+def _ratio(x: float) -> tuple[int, int]:
+    v = exact_value(x)
+    return v.numerator, v.denominator
+
+
 def skew_integers(P: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The block ``A[rows, cols]`` of ``A = (P - P^T) / 2`` exactly, each row scaled to integers.
 
@@ -74,11 +80,12 @@ def skew_integers(P: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np
     M = np.zeros((len(rows), len(cols)), dtype=object)
     c = np.ones(len(rows), dtype=object)
     block, mirror = P[np.ix_(rows, cols)].tolist(), P[np.ix_(cols, rows)].T.tolist()
-    for i, (row, back) in enumerate(zip(block, mirror, strict=True)):
-        values = [(exact_value(a) - exact_value(b)) / 2 for a, b in zip(row, back, strict=True)]
-        scale = math.lcm(*(v.denominator for v in values)) if values else 1
-        M[i, :] = [v.numerator * (scale // v.denominator) for v in values]
-        c[i] = scale
+    for r, (row, back) in enumerate(zip(block, mirror, strict=True)):
+        a = [_ratio(v) for v in row]
+        b = [_ratio(v) for v in back]
+        scale = math.lcm(*(d for _, d in a), *(d for _, d in b)) if a else 1
+        M[r, :] = [p * (scale // q) - s * (scale // t) for (p, q), (s, t) in zip(a, b, strict=True)]
+        c[r] = 2 * scale
     return M, c
 
 
@@ -113,48 +120,58 @@ def bareiss_solve(M: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, int] | No
     return y, d
 
 
-def _rref(rows: list[list[Fraction]], ncols: int) -> tuple[list[list[Fraction]], list[int]]:
-    """Reduced row echelon form of the first ``ncols`` columns (rows may carry more columns)."""
+def _echelon(T: np.ndarray, ncols: int) -> tuple[np.ndarray, list[int]]:
+    """Reduced row echelon form of an integer matrix over its first ``ncols`` columns, fraction-free.
+
+    Each elimination step ``T_i <- p T_i - T_ic T_r`` keeps integers; dividing every row by the gcd of
+    its entries keeps them small. Pivot rows come first; a pivot need not be 1.
+    """
+    T = T.copy()
     pivots: list[int] = []
     r = 0
     for c in range(ncols):
-        p = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
-        if p is None:
+        nonzero = [i for i in range(r, T.shape[0]) if T[i, c] != 0]
+        if not nonzero:
             continue
-        rows[r], rows[p] = rows[p], rows[r]
-        inv = 1 / rows[r][c]
-        rows[r] = [v * inv for v in rows[r]]
-        for i in range(len(rows)):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r], strict=True)]
+        p = min(nonzero, key=lambda i: abs(T[i, c]))
+        if p != r:
+            T[[r, p]] = T[[p, r]]
+        col = T[:, c].copy()
+        col[r] = 0
+        T = T[r, c] * T - col[:, None] * T[r][None, :]
+        g = np.gcd.reduce(T, axis=1)
+        g[g == 0] = 1
+        T = T // g[:, None]
         pivots.append(c)
         r += 1
-    return rows, pivots
+        if r == T.shape[0]:
+            break
+    return T, pivots
 
 
 def affine_point(AEE: np.ndarray, hint: np.ndarray) -> list[Fraction] | None:
     """An exact point of ``{x : A_EE x = 0, 1^T x = 1}`` near ``hint``.
 
     Args:
-        AEE: ``(k, k)`` integer block (any positive scaling of ``A_EE``).
+        AEE: ``(k, k)`` integer block (rows may be scaled independently).
         hint: ``(k,)`` floats; the free coordinates of the echelon form take their values.
 
     Returns:
         The point as fractions, or None when the set is empty.
     """
     k = AEE.shape[0]
-    rows = [[Fraction(int(v)) for v in row] + [Fraction(0)] for row in AEE.tolist()]
-    rows.append([Fraction(1)] * (k + 1))
-    rows, pivots = _rref(rows, k)
-    if any(rows[i][k] != 0 for i in range(len(pivots), len(rows))):
+    T = np.zeros((k + 1, k + 1), dtype=object)
+    T[:k, :k] = AEE
+    T[k, :] = 1
+    T, pivots = _echelon(T, k)
+    if any(T[i, k] != 0 for i in range(len(pivots), k + 1)):
         return None
     free = [c for c in range(k) if c not in pivots]
     x = [Fraction(0)] * k
     for c in free:
         x[c] = Fraction(float(hint[c]))
     for i, c in enumerate(pivots):
-        x[c] = rows[i][k] - sum((rows[i][f] * x[f] for f in free), Fraction(0))
+        x[c] = (T[i, k] - sum((T[i, f] * x[f] for f in free), Fraction(0))) / T[i, c]
     return x
 
 
@@ -167,14 +184,15 @@ def null_space_basis(M: np.ndarray) -> np.ndarray:
     Returns:
         ``(k, m)`` floats, one basis vector per free column of the echelon form (``m = 0``: none).
     """
-    k = M.shape[1]
-    rows = [[Fraction(int(v)) for v in row] for row in M.tolist()]
-    rows.append([Fraction(1)] * k)
-    rows, pivots = _rref(rows, k)
+    r, k = M.shape
+    T = np.zeros((r + 1, k), dtype=object)
+    T[:r] = M
+    T[r] = 1
+    T, pivots = _echelon(T, k)
     free = [c for c in range(k) if c not in pivots]
     basis = np.zeros((k, len(free)))
     for j, f in enumerate(free):
         basis[f, j] = 1.0
         for i, c in enumerate(pivots):
-            basis[c, j] = float(-rows[i][f])
+            basis[c, j] = float(Fraction(-T[i, f], T[i, c]))
     return basis

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.linalg import lu_factor, lu_solve
+from scipy.linalg import lapack
 
 #: Fraction of the step to the boundary of the positive orthant taken each iteration.
 _STEP_FRACTION = 0.995
@@ -57,7 +57,7 @@ def nash_interior_point(
         M[:n, n] = 1.0
         M[n, :n] = 1.0
         M[n, n] = 0.0
-        factors = lu_factor(M, overwrite_a=True, check_finite=False)
+        factors = lapack.dgetrf(M, overwrite_a=True)[:2]
         dpi, dw, _ = _direction(A, factors, pi, -pi * w)
         step = min(1.0, _max_step(pi, dpi), _max_step(w, dw))
         mu = v / n
@@ -82,14 +82,12 @@ def _direction(
 
     Returns ``(dpi, dw, dv)`` with ``dw = dv 1 - A dpi``.
     """
-    sol = lu_solve(factors, np.append(r / pi, 0.0), check_finite=False)
+    sol = lapack.dgetrs(factors[0], factors[1], np.append(r / pi, 0.0))[0]
     dpi, dv = sol[:-1], float(sol[-1])
     return dpi, dv - A @ dpi, dv
 
 
 def _max_step(z: np.ndarray, dz: np.ndarray) -> float:
-    """Largest ``a <= 1`` (or infinity) keeping ``z + a dz >= 0``."""
-    neg = dz < 0
-    if not neg.any():
-        return np.inf
-    return float((-z[neg] / dz[neg]).min())
+    """Largest ``a`` (or infinity) keeping ``z + a dz >= 0``."""
+    with np.errstate(divide="ignore"):
+        return float(np.min(np.where(dz < 0, z / -dz, np.inf)))

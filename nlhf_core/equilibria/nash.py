@@ -115,11 +115,16 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
 
     # 1. Interior point; certify the support of late iterates with floating-point error bounds.
     found: dict[str, SupportVerdict] = {}
+    attempted: set[bytes] = set()
 
     def certify_unique(pi: np.ndarray, slack: np.ndarray, v: float) -> bool:
         if v > 1e-6:
             return False
         E = np.flatnonzero(pi > slack)
+        key = E.tobytes()
+        if key in attempted:
+            return False
+        attempted.add(key)
         if not _plausible(A, E):
             return False
         verdict = decide_support(skew, E, pi, exact=False)

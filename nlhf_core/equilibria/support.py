@@ -132,10 +132,10 @@ def search(
                 return verdict, None
             if verdict.status == "several":
                 several = _better(several, verdict)
+                if several.strictly_complementary:
+                    return None, several
             else:
                 failed.append(E)
-        if several is not None and several.strictly_complementary:
-            break
         queue = _distinct([F for E in failed[:4] for F in _neighbours(skew, E, hint)])
     return None, several
 
