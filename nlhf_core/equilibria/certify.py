@@ -314,3 +314,25 @@ def _exact_point(
     tight = tuple(sorted([int(i) for i in E] + [int(y) for y, v in zip(out, rows, strict=True) if v == 0]))
     status = "several" if singular or tight != support else "unique"
     return SupportVerdict(status, pi, support, tight, exact=True)
+
+
+def classify_exact(skew: SkewGame, num: np.ndarray, den: int) -> SupportVerdict:
+    """Verdict on an exact equilibrium ``x = num / den`` (from :func:`.simplex.exact_equilibrium`).
+
+    Args:
+        skew: the exact game.
+        num: non-negative integers, one per response.
+        den: their sum.
+
+    Returns:
+        ``"unique"`` when ``x`` is strictly complementary with a nonsingular ``B_E``, else
+        ``"several"``; ``"none"`` if ``x`` is not an equilibrium.
+    """
+    E = np.array([i for i, v in enumerate(num) if v > 0], dtype=np.int64)
+    k = len(E)
+    B = np.zeros((k + 1, k + 1), dtype=object)
+    B[:k, :k], scale = skew.integers(E, E)
+    B[:k, k] = scale
+    B[k, :k] = 1
+    singular = bareiss_solve(B, np.r_[np.zeros(k, dtype=object), 1].astype(object)) is None
+    return _exact_point(skew, E, _complement(skew.n, E), num[E], den, singular=singular)

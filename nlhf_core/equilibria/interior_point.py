@@ -48,8 +48,10 @@ def nash_interior_point(
     diag = np.arange(n)
     iterations = 0
     while iterations < max_iterations and v > tol:
-        iterations += 1
         w = v - x
+        if w.min() <= 0:
+            break  # the duality measure reached the rounding level of A pi: no finer iterate exists
+        iterations += 1
         # Newton system for pi_i w_i = target with w = v 1 - A pi, sum(pi) = 1, divided by
         # pi_i: (W/Pi - A) dpi + 1 dv = r / pi, 1^T dpi = 0.
         M[:n, :n] = -A
@@ -64,6 +66,8 @@ def nash_interior_point(
         mu_affine = float(np.dot(pi + step * dpi, w + step * dw)) / n
         sigma = (max(mu_affine, 0.0) / mu) ** 3
         dpi, dw, dv = _direction(A, factors, pi, sigma * mu - pi * w - dpi * dw)
+        if not (np.isfinite(dpi).all() and np.isfinite(dv)):
+            break
         step = min(1.0, _STEP_FRACTION * min(_max_step(pi, dpi), _max_step(w, dw)))
         pi = np.maximum(pi + step * dpi, np.finfo(float).tiny)
         pi /= pi.sum()

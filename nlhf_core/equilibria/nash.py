@@ -32,16 +32,18 @@ from scipy.linalg import lapack
 from ..errors import SolverError
 from ..games import PreferenceGame
 from ..metrics import exploitability as _exploitability
-from .certify import SkewGame, SupportVerdict, decide_support
+from .certify import SkewGame, SupportVerdict, classify_exact, decide_support
 from .common import NASH_TOLERANCE, as_game
-from .entropic_path import follow_entropic_path
 from .interior_point import nash_interior_point
 from .maximum_entropy import maximum_entropy
-from .support import lp_vertex_support, ranked_supports, search
+from .simplex import EXACT_LP_LIMIT, exact_equilibrium, simplex_support
+from .support import ranked_supports, search
 
 # The interior point's target duality measure when its iterates feed the exact support search.
 _IPM_TOL = 1e-16
 _IPM_MAX_ITERATIONS = 100
+# Supports up to this size are decided in exact arithmetic before the extended-precision simplex runs.
+_CHEAP_EXACT = 16
 
 
 @dataclass(frozen=True)
@@ -139,28 +141,34 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
 
     # 2. Near-degenerate or several equilibria: decide suggested supports exactly.
     tried: set[tuple[int, ...]] = set()
-    unique, several = search(skew, ranked_supports(pi, w), pi, tried)
-    if unique is None and (several is None or not several.strictly_complementary):
-        vertex = lp_vertex_support(A)
-        if vertex is not None:
-            E, x = vertex
-            u2, s2 = search(skew, [E], x, tried)
-            unique = unique or u2
-            several = several if s2 is None else (s2 if several is None else max(several, s2, key=_rank))
+    score = pi / np.maximum(w, np.finfo(float).tiny)
+    unique, several = search(skew, ranked_supports(pi, w), pi, tried, budget=16, exact_size=_CHEAP_EXACT)
+    if unique is None and several is None:
+        # 3. A vertex from the simplex method in extended precision, its neighbours, then the exact simplex.
+        E = simplex_support(A, score)
+        first = [E] if E is not None else []
+        unique, several = search(skew, first + ranked_supports(pi, w), pi, tried)
+        if unique is None and several is None:
+            exact = exact_equilibrium(skew, score)
+            if exact is None:
+                raise SolverError(
+                    f"This {n}-response game is too close to having several equilibria to decide exactly "
+                    f"(the exact simplex method is limited to {EXACT_LP_LIMIT} responses); break its "
+                    f"near-ties by more than 1e-6 or drop near-duplicate responses."
+                )
+            verdict = classify_exact(skew, *exact)
+            unique, several = (verdict, None) if verdict.status == "unique" else (None, verdict)
     if unique is not None:
         return _certified(P, unique.policy, unique=True, selection="unique", method="exact-support")
-    if several is None:
-        several = _from_the_path(skew, tried)
-    if several is None:
-        raise SolverError("No support of this game could be certified as a Nash equilibrium; please report this game.")
+    if not several.strictly_complementary:
+        # every equilibrium lives on the tight set of this one: look for a relative-interior point
+        _, wider = search(skew, [np.array(several.tight)], pi, tried)
+        if wider is not None and wider.strictly_complementary:
+            several = wider
     policy = maximum_entropy(skew, several)
     if policy is not None and _exploitability(P, policy) <= NASH_TOLERANCE:
         return _certified(P, policy, unique=False, selection="maximum-entropy", method="exact-support")
     return _certified(P, several.policy, unique=False, selection="lp-vertex", method="exact-support")
-
-
-def _rank(v: SupportVerdict) -> tuple[bool, int]:
-    return v.strictly_complementary, len(v.support)
 
 
 def _plausible(A: np.ndarray, E: np.ndarray) -> bool:
@@ -186,17 +194,6 @@ def _plausible(A: np.ndarray, E: np.ndarray) -> bool:
     full = np.zeros(A.shape[0])
     full[E] = sol[:k]
     return float((A @ full).max()) <= NASH_TOLERANCE
-
-
-def _from_the_path(skew: SkewGame, tried: set[tuple[int, ...]]) -> SupportVerdict | None:
-    """Last suggestion: the support of the entropic path's point at small ``tau``."""
-    n = skew.n
-    try:
-        point = follow_entropic_path(skew.hi, np.full(n, -np.log(n)), 1e-9, gap_tol=1e-12, stop_on_stall=True)
-    except SolverError:
-        return None
-    unique, several = search(skew, ranked_supports(point.pi, np.maximum(-point.x, 0.0) + 1e-300), point.pi, tried)
-    return unique or several
 
 
 def _condorcet_winner(A: np.ndarray) -> int | None:

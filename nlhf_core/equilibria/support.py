@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from scipy.optimize import linprog
 
-from .certify import SkewGame, SupportVerdict, decide_support
+from .certify import EXACT_SUPPORT_LIMIT, SkewGame, SupportVerdict, decide_support
 
 #: How many cuts of the interior point's ranking are tried.
 RANKING_CUTS = 8
@@ -57,39 +56,13 @@ def ranked_supports(pi: np.ndarray, w: np.ndarray, cuts: int = RANKING_CUTS) -> 
     return _distinct(out)
 
 
-def lp_vertex_support(A: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Support and point of a vertex of ``min v : A x <= v 1, 1^T x = 1, x >= 0`` (HiGHS).
-
-    Args:
-        A: the skew payoff (floats).
-
-    Returns:
-        ``(support, x)``, or None if HiGHS fails.
-    """
-    n = A.shape[0]
-    c = np.zeros(n + 1)
-    c[-1] = 1.0
-    res = linprog(
-        c,
-        A_ub=np.hstack([A, -np.ones((n, 1))]),
-        b_ub=np.zeros(n),
-        A_eq=np.concatenate([np.ones(n), [0.0]])[None, :],
-        b_eq=[1.0],
-        bounds=[(0, None)] * n + [(None, None)],
-        method="highs",
-    )
-    if res.status != 0:
-        return None
-    x = np.clip(res.x[:n], 0.0, None)
-    return np.flatnonzero(x > 1e-12 * x.max()), x / x.sum()
-
-
 def search(
     skew: SkewGame,
     candidates: Iterable[np.ndarray],
     hint: np.ndarray,
     tried: set[tuple[int, ...]],
     budget: int = SEARCH_BUDGET,
+    exact_size: int = EXACT_SUPPORT_LIMIT,
 ) -> tuple[SupportVerdict | None, SupportVerdict | None]:
     """Decide candidate supports, and supports next to them, until one holds the unique equilibrium.
 
@@ -105,6 +78,7 @@ def search(
         hint: an approximate equilibrium.
         tried: supports already decided (updated).
         budget: most supports decided in this call.
+        exact_size: largest support decided in exact arithmetic (larger ones: floating point only).
 
     Returns:
         ``(unique, several)``: the verdict proving uniqueness, or else the best verdict proving
@@ -120,11 +94,13 @@ def search(
             key = tuple(int(i) for i in E)
             if not key or key in tried or budget <= 0:
                 continue
-            tried.add(key)
             budget -= 1
             verdict = decide_support(skew, E, hint, exact=False)
             if verdict.status == "unique":
                 return verdict, None
+            if verdict.status == "undecided" and len(key) > exact_size:
+                continue  # left for a later search that may afford exact arithmetic
+            tried.add(key)
             (undecided if verdict.status == "undecided" else failed).append(np.asarray(key))
         for E in undecided:
             verdict = decide_support(skew, E, hint)
