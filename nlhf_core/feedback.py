@@ -29,6 +29,7 @@ from scipy.special import expit
 from scipy.stats import beta as beta_dist
 
 from .errors import GameValidationError, ParameterError
+from .game_io import separator_problem
 from .games import PreferenceGame
 from .policies import as_reference
 from .rlhf import SEPARABLE_RIDGE, is_separable, newton_bradley_terry, pair_distribution
@@ -202,6 +203,9 @@ class ComparisonDataset:
     @classmethod
     def from_csv(cls, text: str, labels: Sequence[str], contexts: Sequence[str] = ()) -> ComparisonDataset:
         """Read :meth:`to_csv`'s format for a game with these labels (and contexts)."""
+        problem = separator_problem(text, "The comparison file")
+        if problem:
+            raise GameValidationError(problem)
         rows = list(csv.reader(io.StringIO(text)))
         if not rows or [c.strip() for c in rows[0]] != ["context", "first", "second", "winner", "group"]:
             raise GameValidationError(
@@ -261,6 +265,11 @@ def simulate_comparisons(
         population = AnnotatorPopulation.of(population)
     size = _check_size(size)
     game = population.aggregate()
+    if game.n < 2:
+        raise GameValidationError(
+            f"The game has a single response ({game.labels[0]!r}), so there is no pair to compare; "
+            f"add a second response to simulate comparisons."
+        )
     rng = np.random.default_rng(seed)
     if isinstance(sampling, str) and sampling.strip().lower() == "adaptive":
         return _simulate_adaptive(population, game, size, reference, rng, adaptive_tau, adaptive_rounds)

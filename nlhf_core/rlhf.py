@@ -95,6 +95,7 @@ def pair_distribution(spec: Any, game: PreferenceGame, reference: Any = None) ->
         if arr is not None:
             W = _check_pair_matrix(arr, game)
         else:
+            _check_table_shape(data, game)
             q = as_context_policies(data, game, what="sampling policy")
             W = q[:, :, None] * q[:, None, :]
     W = np.broadcast_to(W, (C, n, n)).copy()
@@ -124,6 +125,29 @@ def _is_square_table(data: Any, n: int) -> bool:
     except (TypeError, ValueError):
         return False
     return arr.ndim == 2 and arr.shape == (n, n) and n > 1
+
+
+def _check_table_shape(data: Any, game: PreferenceGame) -> None:
+    """A table that is neither ``n × n`` pair weights nor one policy per context gets one sentence."""
+    try:
+        arr = np.asarray(data, dtype=float)
+    except (TypeError, ValueError):
+        return  # not a numeric table: the policy reader names the problem
+    n, C = game.n, game.num_contexts
+    if arr.ndim != 2 or arr.shape == (C, n):
+        return
+    rows, cols = arr.shape
+    labels = ", ".join(game.labels[:6]) + (", ..." if n > 6 else "")
+    if rows == cols:
+        raise PolicyError(
+            f"The pair sampling matrix is {rows}×{cols} but the game has {n} responses; give a matrix of pair "
+            f"weights with one row and one column per response ({n}×{n}: {labels})."
+        )
+    per_context = f", one policy per context ({C}×{n})" if game.has_contexts else ""
+    raise PolicyError(
+        f"The sampling table is {rows}×{cols}; for this {n}-response game give pair weights ({n}×{n}){per_context} "
+        f"or one policy ({n} probabilities)."
+    )
 
 
 def _check_pair_matrix(arr: np.ndarray, game: PreferenceGame) -> np.ndarray:
