@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exact import SNAP_TOLERANCE, affine_point, bareiss_solve, skew_integers
+from .exact import SNAP_TOLERANCE, affine_point, bareiss_solve, entry_excess, skew_integers, small_denominators
 
 #: Largest support the exact integer arithmetic handles (its cost grows like k^3 big-integer steps).
 EXACT_SUPPORT_LIMIT = 120
@@ -60,11 +60,13 @@ class SkewGame:
     Attributes:
         P: the preference matrix (its entries read as decimals are the exact game).
         hi: ``fl((P - P^T) / 2)``.
+        lo: ``(P - P^T) / 2 - hi`` exactly (the floats' difference; ``A`` may differ from the floats).
         rad: ``|A - hi| <= rad`` elementwise.
     """
 
     P: np.ndarray
     hi: np.ndarray
+    lo: np.ndarray
     rad: np.ndarray
 
     @classmethod
@@ -82,11 +84,35 @@ class SkewGame:
         bb = s - a
         err = (a - (s - bb)) + (b - bb)
         rad = 0.5 * np.abs(err) + (0.5 * SNAP_TOLERANCE) * (np.abs(a) + np.abs(b)) * (1 + 4 * _U) + _TINY
-        return cls(P, 0.5 * s, rad)
+        return cls(P, 0.5 * s, 0.5 * err, rad)
 
     @property
     def n(self) -> int:
         return self.hi.shape[0]
+
+    def precise(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, rad)`` of the block with ``|A - hi - lo| <= rad``, ``rad`` at the level of ``2^-53 |lo|``.
+
+        ``lo`` adds to the floats' exact difference the distance of each entry to the number it
+        stands for (:func:`.exact.entry_excess`), so ``hi + lo`` is ``A`` to about 106 bits.
+
+        Args:
+            rows: row indices.
+            cols: column indices.
+
+        Returns:
+            Two float arrays of the block's shape.
+        """
+        ea = entry_excess(self.P[np.ix_(rows, cols)])
+        eb = entry_excess(self.P[np.ix_(cols, rows)].T)
+        base = self.lo[np.ix_(rows, cols)]
+        lo = base + 0.5 * (ea - eb)
+        rad = 4 * _U * (np.abs(base) + np.abs(ea) + np.abs(eb)) + _TINY
+        return lo, rad
+
+    def cheap(self, E: np.ndarray) -> bool:
+        """Whether exact arithmetic on support ``E`` is cheap: small, or with small denominators."""
+        return len(E) <= 16 or (len(E) <= EXACT_SUPPORT_LIMIT and small_denominators(self.P, E, E))
 
     def integers(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The block ``A[rows, cols]`` exactly, each row scaled to integers (:func:`.exact.skew_integers`).
@@ -145,8 +171,15 @@ def decide_support(
     E = np.asarray(E, dtype=np.int64)
     if len(E) == 0:
         return SupportVerdict("none")
-    verdict = _float_verdict(skew, E)
-    if verdict.status != "undecided" or not exact or len(E) > EXACT_SUPPORT_LIMIT:
+    out = _complement(skew.n, E)
+    coarse_inner = (np.zeros((len(E), len(E))), skew.rad[np.ix_(E, E)])
+    coarse_rows = (np.zeros((len(out), len(E))), skew.rad[np.ix_(out, E)])
+    verdict, nonsingular = _float_verdict(skew, E, coarse_inner, coarse_rows)
+    if verdict.status != "undecided" or len(E) > EXACT_SUPPORT_LIMIT:
+        return verdict
+    if nonsingular:  # signs within the entries' rounding: resolve them with the entries' exact values
+        verdict, _ = _float_verdict(skew, E, skew.precise(E, E), skew.precise(out, E))
+    if verdict.status != "undecided" or not exact:
         return verdict
     return _exact_verdict(skew, E, hint)
 
@@ -186,61 +219,66 @@ def exact_matvec(M: np.ndarray, *zs: np.ndarray) -> np.ndarray:
     return np.array([math.fsum(row) for row in np.concatenate(parts, axis=1).tolist()])
 
 
-def _float_verdict(skew: SkewGame, E: np.ndarray) -> SupportVerdict:
+def _float_verdict(
+    skew: SkewGame, E: np.ndarray, inner: tuple[np.ndarray, np.ndarray], rows: tuple[np.ndarray, np.ndarray]
+) -> tuple[SupportVerdict, bool]:
     """Solve ``B_E z = (0, 1)`` with a proved error bound and read off the signs it settles.
 
-    ``R ~ B^-1`` from LAPACK; ``alpha`` bounds ``||I - R B||`` including every rounding error of its
-    computation (``|fl(R B) - R B| <= gamma_m |R| |B|``, Higham 2002, Sec. 3.5). Then ``B`` is
+    ``A`` on the block is ``hi + lo`` up to ``rad`` (``inner`` for ``E × E``, ``rows`` for the rows off
+    ``E``). ``R ~ B^-1`` from LAPACK; ``alpha`` bounds ``||I - R B||`` including every rounding error of
+    its computation (``|fl(R B) - R B| <= gamma_m |R| |B|``, Higham 2002, Sec. 3.5). Then ``B`` is
     nonsingular and ``||z* - z|| <= ||R r|| / (1 - alpha)``. The iterate is kept as a pair of floats
-    ``z = zh + zl`` refined with exactly computed residuals, so the bound reaches the rounding level of
-    ``zh`` even for ``B_E`` with condition numbers near ``1e14``.
+    ``z = zh + zl`` refined with exactly computed residuals, so with a precise ``lo`` the bound reaches
+    the rounding level of ``zh`` even for condition numbers near ``1e14``. Also returns whether
+    ``B_E`` was proved nonsingular.
     """
     k, m = len(E), len(E) + 1
     B = _bordered(skew.hi[np.ix_(E, E)])
-    rad = np.zeros_like(B)  # |B_exact - B| <= rad
-    rad[:k, :k] = skew.rad[np.ix_(E, E)]
+    lo, rad = np.zeros_like(B), np.zeros_like(B)  # |B_exact - B - lo| <= rad
+    lo[:k, :k], rad[:k, :k] = inner
+    out = _complement(skew.n, E)
+    block = (skew.hi[np.ix_(out, E)], *rows)
     with np.errstate(all="ignore"):
         try:
             R = np.linalg.inv(B)
         except np.linalg.LinAlgError:
-            return SupportVerdict("undecided")
+            return SupportVerdict("undecided"), False
         if not np.isfinite(R).all():
-            return SupportVerdict("undecided")
-        absR, absB = np.abs(R), np.abs(B)
+            return SupportVerdict("undecided"), False
+        absR, absB, abs_lo = np.abs(R), np.abs(B), np.abs(lo)
         C = R @ B
         C[np.diag_indices(m)] -= 1.0
         g = _gamma(m + 2)
-        alpha = float((np.abs(C) + g * (absR @ absB) + absR @ rad).sum(axis=1).max()) * (1 + 4 * g)
+        alpha = float((np.abs(C) + g * (absR @ absB) + absR @ (abs_lo + rad)).sum(axis=1).max()) * (1 + 4 * g)
         if not alpha < 0.5:
-            return SupportVerdict("undecided")
+            return SupportVerdict("undecided"), False
         zh, zl = R[:, k].copy(), np.zeros(m)
         b = np.zeros(m)
         b[k] = 1.0
-        out = _complement(skew.n, E)
-        rows = (skew.hi[np.ix_(out, E)], skew.rad[np.ix_(out, E)])
         last_err = np.inf
-        for exact_residual in (False, True, True, True, True):
+        for exact_residual in (False, True, True, True, True, True):
             if exact_residual:
-                r = b - exact_matvec(B, zh, zl)
-                dr = _U * np.abs(r) + (rad @ (np.abs(zh) + np.abs(zl))) * (1 + g)
+                z_abs = np.abs(zh) + np.abs(zl)
+                r = b - exact_matvec(B, zh, zl) - lo @ (zh + zl)
+                dr = _U * np.abs(r) + (g * abs_lo + rad) @ z_abs * (1 + g)
             else:
-                r = b - B @ zh
-                dr = g * (np.abs(b) + absB @ np.abs(zh)) + (rad @ np.abs(zh)) * (1 + g)
+                r = b - (B + lo) @ zh
+                dr = g * (np.abs(b) + (absB + abs_lo) @ np.abs(zh)) + (rad @ np.abs(zh)) * (1 + g)
             err = float((absR @ (np.abs(r) + dr + _TINY)).max()) * (1 + 2 * g) / (1 - alpha)
             err += float(np.abs(zl).max()) + _TINY  # bound on |z* - zh|
-            status = _signs(zh[:k], err, rows, exact_residual)
+            status = _signs(zh[:k], err, block, exact_residual)
             if status == "none":
-                return SupportVerdict("none")
+                return SupportVerdict("none"), True
             if status == "unique" and err <= POINT_ACCURACY:
                 pi = np.zeros(skew.n)
                 pi[E] = zh[:k]
                 support = tuple(int(i) for i in E)
-                return SupportVerdict("unique", pi / pi.sum(), support, support)
-            if err <= POINT_ACCURACY or err > 0.5 * last_err:
-                break  # a sign no refinement settles (a tie, or a zero mass): exact arithmetic's job
+                return SupportVerdict("unique", pi / pi.sum(), support, support), True
+            if err > 0.5 * last_err or err < 1e-30:
+                break  # refinement stalls: a sign it cannot settle (a tie, a zero mass) is exact arithmetic's job
             last_err = err
             zh, zl = _two_sum(zh, zl + R @ r)
-    return SupportVerdict("undecided")
+    return SupportVerdict("undecided"), True
 
 
 def _complement(n: int, E: np.ndarray) -> np.ndarray:
@@ -255,18 +293,18 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, (a - (s - bb)) + (b - bb)
 
 
-def _signs(x: np.ndarray, err: float, rows: tuple[np.ndarray, np.ndarray], exact_rows: bool) -> str:
+def _signs(x: np.ndarray, err: float, block: tuple[np.ndarray, np.ndarray, np.ndarray], exact_rows: bool) -> str:
     """``"unique"``, ``"none"`` or ``"undecided"`` from the signs of ``x*`` (``|x* - x| <= err``) and of
-    ``A_out,E x*`` (``rows = (hi, rad)`` of that block)."""
-    hi, rad = rows
+    ``A_out,E x*`` (``block = (hi, lo, rad)`` of those rows)."""
+    hi, lo, rad = block
     g = _gamma(len(x) + 2)
     if exact_rows:
-        t = exact_matvec(hi, x)
-        dt = _U * np.abs(t)
+        t = exact_matvec(hi, x) + lo @ x
+        dt = _U * np.abs(t) + g * (np.abs(lo) @ np.abs(x))
     else:
-        t = hi @ x
-        dt = g * (np.abs(hi) @ np.abs(x))
-    dt = dt + (rad @ np.abs(x)) * (1 + g) + (np.abs(hi) + rad).sum(axis=1) * err * (1 + g) + _TINY
+        t = (hi + lo) @ x
+        dt = g * ((np.abs(hi) + np.abs(lo)) @ np.abs(x))
+    dt = dt + (rad @ np.abs(x)) * (1 + g) + (np.abs(hi) + np.abs(lo) + rad).sum(axis=1) * err * (1 + g) + _TINY
     if (x + err < 0).any() or (t - dt > 0).any():
         return "none"
     if (x - err > 0).all() and (t + dt < 0).all():

@@ -61,9 +61,43 @@ def exact_value(x: float) -> Fraction:
 
 
 @lru_cache(maxsize=65536)
+def _excess(x: float) -> float:
+    return float(exact_value(x) - Fraction(x))
+
+
+def entry_excess(X: np.ndarray) -> np.ndarray:
+    """``exact_value(x) - x`` for every float of ``X``, rounded to floats (at most ``2^-51 |x|``).
+
+    Args:
+        X: float array.
+
+    Returns:
+        The excesses, the shape of ``X``.
+    """
+    return np.array([_excess(x) for x in X.ravel().tolist()], dtype=float).reshape(X.shape)
+
+
+@lru_cache(maxsize=65536)
 def _ratio(x: float) -> tuple[int, int]:
     v = exact_value(x)
     return v.numerator, v.denominator
+
+
+def small_denominators(P: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether every entry of the block reads as a fraction with denominator at most ``10^6``.
+
+    Such blocks (ties, 0/1 and 0/½/1 games, typed decimals) are cheap in exact arithmetic.
+
+    Args:
+        P: the preference matrix.
+        rows: row indices.
+        cols: column indices.
+
+    Returns:
+        True when exact arithmetic on ``A[rows, cols]`` stays with small integers.
+    """
+    block = P[np.ix_(rows, cols)].ravel().tolist() + P[np.ix_(cols, rows)].ravel().tolist()
+    return all(_ratio(x)[1] <= SNAP_DENOMINATOR for x in block)
 
 
 def skew_integers(P: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -93,5 +93,7 @@ def _direction(
 
 def _max_step(z: np.ndarray, dz: np.ndarray) -> float:
     """Largest ``a`` (or infinity) keeping ``z + a dz >= 0``."""
-    with np.errstate(divide="ignore"):
-        return float(np.min(np.where(dz < 0, z / -dz, np.inf)))
+    neg = dz < 0
+    if not neg.any():
+        return np.inf
+    return float((-z[neg] / dz[neg]).min())

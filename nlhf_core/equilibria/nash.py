@@ -42,8 +42,6 @@ from .support import ranked_supports, search
 # The interior point's target duality measure when its iterates feed the exact support search.
 _IPM_TOL = 1e-16
 _IPM_MAX_ITERATIONS = 100
-# Supports up to this size are decided in exact arithmetic before the extended-precision simplex runs.
-_CHEAP_EXACT = 16
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,7 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
     # 2. Near-degenerate or several equilibria: decide suggested supports exactly.
     tried: set[tuple[int, ...]] = set()
     score = pi / np.maximum(w, np.finfo(float).tiny)
-    unique, several = search(skew, ranked_supports(pi, w), pi, tried, budget=16, exact_size=_CHEAP_EXACT)
+    unique, several = search(skew, ranked_supports(pi, w), pi, tried, budget=16, cheap_only=True)
     if unique is None and several is None:
         # 3. A vertex from the simplex method in extended precision, its neighbours, then the exact simplex.
         E = simplex_support(A, score)

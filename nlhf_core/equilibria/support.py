@@ -62,7 +62,7 @@ def search(
     hint: np.ndarray,
     tried: set[tuple[int, ...]],
     budget: int = SEARCH_BUDGET,
-    exact_size: int = EXACT_SUPPORT_LIMIT,
+    cheap_only: bool = False,
 ) -> tuple[SupportVerdict | None, SupportVerdict | None]:
     """Decide candidate supports, and supports next to them, until one holds the unique equilibrium.
 
@@ -78,7 +78,8 @@ def search(
         hint: an approximate equilibrium.
         tried: supports already decided (updated).
         budget: most supports decided in this call.
-        exact_size: largest support decided in exact arithmetic (larger ones: floating point only).
+        cheap_only: decide in exact arithmetic only supports where that is cheap
+            (:meth:`.SkewGame.cheap`); the others are left for a later search.
 
     Returns:
         ``(unique, several)``: the verdict proving uniqueness, or else the best verdict proving
@@ -98,7 +99,9 @@ def search(
             verdict = decide_support(skew, E, hint, exact=False)
             if verdict.status == "unique":
                 return verdict, None
-            if verdict.status == "undecided" and len(key) > exact_size:
+            if verdict.status == "undecided" and (
+                len(key) > EXACT_SUPPORT_LIMIT or (cheap_only and not skew.cheap(np.asarray(key)))
+            ):
                 continue  # left for a later search that may afford exact arithmetic
             tried.add(key)
             (undecided if verdict.status == "undecided" else failed).append(np.asarray(key))
