@@ -26,6 +26,8 @@ from .common import (
     NASH_CERTIFICATE,
     Contender,
     fmt_seconds,
+    gambit_row_strategies,
+    gambit_zero_sum_game,
     interleave,
     load_average,
     max_difference,
@@ -99,17 +101,14 @@ def openspiel_lp(P: np.ndarray) -> np.ndarray:
 
 
 def _gambit_game(P: np.ndarray):
-    import pygambit
-
-    A = P - 0.5
-    return pygambit.Game.from_arrays(A, -A)
+    return gambit_zero_sum_game(P - 0.5)
 
 
 def _gambit_row(game, result) -> np.ndarray:
     if not result.equilibria:
         raise RuntimeError("no equilibrium returned")
     profile = result.equilibria[0]
-    return np.array([float(profile[s]) for s in next(iter(game.players)).strategies])
+    return np.array([float(profile[s]) for s in gambit_row_strategies(game)])
 
 
 def gambit_lp(P: np.ndarray) -> np.ndarray:
