@@ -124,7 +124,9 @@ def _along_the_path(A: np.ndarray) -> np.ndarray | None:
     """Follow ``pi*_tau`` (uniform reference) towards ``tau -> 0`` and maximize entropy on its support."""
     n = A.shape[0]
     try:
-        point = follow_entropic_path(A, np.full(n, -np.log(n)), _PATH_MIN_TAU, gap_tol=1e-12, stop_on_stall=True)
+        point = follow_entropic_path(
+            A, np.full(n, -np.log(n)), _PATH_MIN_TAU, gap_tol=1e-12, stop_on_stall=True, walk_iterations=2000
+        )
     except SolverError:
         return None
     pi, slack = point.pi, -point.x
