@@ -142,10 +142,13 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
     score = pi / np.maximum(w, np.finfo(float).tiny)
     unique, several = search(skew, ranked_supports(pi, w), pi, tried, budget=16, cheap_only=True)
     if unique is None and several is None:
-        # 3. A vertex from the simplex method in extended precision, its neighbours, then the exact simplex.
-        E = simplex_support(A, score)
-        first = [E] if E is not None else []
-        unique, several = search(skew, first + ranked_supports(pi, w), pi, tried)
+        # 3. A vertex from the simplex method in double, then extended precision, its neighbours, then exactly.
+        for dtype in (np.float64, np.longdouble):
+            E = simplex_support(A, score, dtype)
+            first = [E] if E is not None else []
+            unique, several = search(skew, first + ranked_supports(pi, w), pi, tried)
+            if unique is not None or several is not None:
+                break
         if unique is None and several is None:
             exact = exact_equilibrium(skew, score)
             if exact is None:

@@ -12,9 +12,10 @@ takes Dantzig's rule (most negative reduced cost) and switches to Bland's rule (
 cycling) after a run of degenerate pivots; the variables are ordered by a hint, so likely support
 responses are preferred.
 
-* :func:`simplex_support` runs it on a ``long double`` tableau (64-bit significand where the
-  platform has it): a vertex whose support :mod:`.support` then decides exactly. It resolves
-  near-ties that HiGHS's ``1e-7`` tolerances merge.
+* :func:`simplex_support` runs it on a floating-point tableau (double, then ``long double`` with its
+  64-bit significand where the platform has one): a vertex whose support :mod:`.support` then
+  decides exactly. Without tolerances beyond the rounding level it resolves near-ties that HiGHS's
+  ``1e-7`` tolerances merge.
 * :func:`exact_equilibrium` runs it on an integer tableau with integer-preserving pivots (Edmonds
   1967: every entry is a minor of ``[B | I | 1]``, so every division is exact): an exact equilibrium,
   whatever the game. Rows of ``B`` are scaled to integers separately (a row of ``B z <= 1`` may be
@@ -38,39 +39,53 @@ EXACT_LP_LIMIT = 150
 _DEGENERATE_STREAK = 10
 
 
-def simplex_support(A: np.ndarray, hint: np.ndarray) -> np.ndarray | None:
-    """Support of an optimal vertex of Dantzig's program, in ``long double`` arithmetic.
+def simplex_support(A: np.ndarray, hint: np.ndarray, dtype: type = np.longdouble) -> np.ndarray | None:
+    """Support of an optimal vertex of Dantzig's program, in floating point (``long double`` by default).
 
     Args:
         A: the skew payoff (floats).
         hint: positive scores ordering the responses (likely support first).
+        dtype: the tableau's floating-point type (``np.float64`` is about 8 times faster per pivot).
 
     Returns:
         Sorted indices of the positive coordinates, or None if the method did not finish.
     """
     n = A.shape[0]
-    T = np.zeros((n + 1, 2 * n + 1), dtype=np.longdouble)
-    T[:n, :n] = A.astype(np.longdouble) + 1
+    T = np.zeros((n + 1, 2 * n + 1), dtype=dtype)
+    T[:n, :n] = A.astype(dtype) + 1
     T[:n, n : 2 * n] = np.eye(n)
     T[:n, 2 * n] = 1
     T[n, :n] = -1
-    eps = 64 * float(np.finfo(np.longdouble).eps)
-
-    def pivot(T: np.ndarray, p: int, q: int) -> np.ndarray:
+    eps = 64 * float(np.finfo(dtype).eps)
+    priority = _priority(hint)
+    basis = np.arange(n, 2 * n)
+    degenerate = 0
+    for _ in range(20 * n + 50):
+        costs = T[n, : 2 * n]
+        candidates = np.flatnonzero(costs < -eps)
+        if len(candidates) == 0:
+            z = np.zeros(n)
+            rows = np.flatnonzero(basis < n)
+            z[basis[rows]] = T[rows, 2 * n].astype(float)
+            return np.flatnonzero(z > eps * max(1.0, z.max()))
+        if degenerate < _DEGENERATE_STREAK:  # Dantzig's rule, ties by the hint's order
+            best = candidates[costs[candidates] == costs[candidates].min()]
+        else:  # Bland's rule
+            best = candidates
+        q = int(best[np.argmin(priority[best])])
+        column = T[:n, q]
+        rows = np.flatnonzero(column > eps)
+        if len(rows) == 0:
+            return None  # unbounded: impossible for this program (B > 0), so a rounding failure
+        ratios = T[rows, 2 * n] / column[rows]
+        ties = rows[ratios == ratios.min()]
+        p = int(ties[np.argmin(priority[basis[ties]])])
+        degenerate = degenerate + 1 if T[p, 2 * n] <= eps else 0
         row = T[p] / T[p, q]
-        T = T - T[:, q : q + 1] * row[None, :]
+        T -= T[:, q : q + 1] * row[None, :]
         T[p] = row
-        return T
-
-    result = _primal_simplex(T, n, _priority(hint), pivot, eps, max_pivots=20 * n + 50)
-    if result is None:
-        return None
-    T, basis = result
-    z = np.zeros(n)
-    for i, j in enumerate(basis):
-        if j < n:
-            z[j] = float(T[i, 2 * n])
-    return np.flatnonzero(z > eps * max(1.0, z.max()))
+        basis[p] = q
+    return None
 
 
 def exact_equilibrium(skew: SkewGame, hint: np.ndarray) -> tuple[np.ndarray, int] | None:

@@ -78,8 +78,9 @@ def search(
         hint: an approximate equilibrium.
         tried: supports already decided (updated).
         budget: most supports decided in this call.
-        cheap_only: decide in exact arithmetic only supports where that is cheap
-            (:meth:`.SkewGame.cheap`); the others are left for a later search.
+        cheap_only: a first, cheap look: decide in exact arithmetic only supports where that is
+            cheap (:meth:`.SkewGame.cheap`), leaving the others for a later search, and do not
+            explore neighbours.
 
     Returns:
         ``(unique, several)``: the verdict proving uniqueness, or else the best verdict proving
@@ -115,6 +116,8 @@ def search(
                     return None, several
             else:
                 failed.append(E)
+        if cheap_only:
+            break  # the first, cheap look: the suggestions themselves, not their neighbours
         queue = _distinct([F for E in failed[:4] for F in _neighbours(skew, E, hint)])
     return None, several
 
