@@ -140,25 +140,30 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
     # 2. Near-degenerate or several equilibria: decide suggested supports exactly.
     tried: set[tuple[int, ...]] = set()
     score = pi / np.maximum(w, np.finfo(float).tiny)
-    unique, several = search(skew, ranked_supports(pi, w), pi, tried, budget=16, cheap_only=True)
+    ranked = ranked_supports(pi, w)
+    unique, several = search(skew, ranked, pi, tried, budget=16, cheap_only=True, explore=False)
+    # 3. Vertices from the simplex method in double, then extended precision; then the neighbours of every
+    #    suggestion that failed; then the simplex method in exact arithmetic.
+    suggested: list[np.ndarray] = []
+    for dtype in (np.float64, np.longdouble):
+        if unique is not None or several is not None:
+            break
+        E = simplex_support(A, score, dtype)
+        if E is not None:
+            suggested.append(E)
+            unique, several = search(skew, [E], pi, tried, explore=False)
     if unique is None and several is None:
-        # 3. A vertex from the simplex method in double, then extended precision, its neighbours, then exactly.
-        for dtype in (np.float64, np.longdouble):
-            E = simplex_support(A, score, dtype)
-            first = [E] if E is not None else []
-            unique, several = search(skew, first + ranked_supports(pi, w), pi, tried)
-            if unique is not None or several is not None:
-                break
-        if unique is None and several is None:
-            exact = exact_equilibrium(skew, score)
-            if exact is None:
-                raise SolverError(
-                    f"This {n}-response game is too close to having several equilibria to decide exactly "
-                    f"(the exact simplex method is limited to {EXACT_LP_LIMIT} responses); break its "
-                    f"near-ties by more than 1e-6 or drop near-duplicate responses."
-                )
-            verdict = classify_exact(skew, *exact)
-            unique, several = (verdict, None) if verdict.status == "unique" else (None, verdict)
+        unique, several = search(skew, suggested + ranked, pi, tried)
+    if unique is None and several is None:
+        exact = exact_equilibrium(skew, score)
+        if exact is None:
+            raise SolverError(
+                f"This {n}-response game is too close to having several equilibria to decide exactly "
+                f"(the exact simplex method is limited to {EXACT_LP_LIMIT} responses); break its "
+                f"near-ties by more than 1e-6 or drop near-duplicate responses."
+            )
+        verdict = classify_exact(skew, *exact)
+        unique, several = (verdict, None) if verdict.status == "unique" else (None, verdict)
     if unique is not None:
         return _certified(P, unique.policy, unique=True, selection="unique", method="exact-support")
     if not several.strictly_complementary:

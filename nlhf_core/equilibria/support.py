@@ -63,6 +63,7 @@ def search(
     tried: set[tuple[int, ...]],
     budget: int = SEARCH_BUDGET,
     cheap_only: bool = False,
+    explore: bool = True,
 ) -> tuple[SupportVerdict | None, SupportVerdict | None]:
     """Decide candidate supports, and supports next to them, until one holds the unique equilibrium.
 
@@ -78,9 +79,9 @@ def search(
         hint: an approximate equilibrium.
         tried: supports already decided (updated).
         budget: most supports decided in this call.
-        cheap_only: a first, cheap look: decide in exact arithmetic only supports where that is
-            cheap (:meth:`.SkewGame.cheap`), leaving the others for a later search, and do not
-            explore neighbours.
+        cheap_only: decide in exact arithmetic only supports where that is cheap
+            (:meth:`.SkewGame.cheap`), leaving the others for a later search.
+        explore: go on to the neighbours of the supports that failed.
 
     Returns:
         ``(unique, several)``: the verdict proving uniqueness, or else the best verdict proving
@@ -94,7 +95,10 @@ def search(
         undecided: list[np.ndarray] = []
         for E in queue:
             key = tuple(int(i) for i in E)
-            if not key or key in tried or budget <= 0:
+            if key in tried:
+                failed.append(np.asarray(key))  # decided before: its neighbours may still be new
+                continue
+            if not key or budget <= 0:
                 continue
             budget -= 1
             verdict = decide_support(skew, E, hint, exact=False)
@@ -116,8 +120,8 @@ def search(
                     return None, several
             else:
                 failed.append(E)
-        if cheap_only:
-            break  # the first, cheap look: the suggestions themselves, not their neighbours
+        if not explore:
+            break
         queue = _distinct([F for E in failed[:4] for F in _neighbours(skew, E, hint)])
     return None, several
 
