@@ -62,6 +62,27 @@ def regularized_gap(P: np.ndarray, pi: Any, tau: float, mu: np.ndarray | None = 
     return float(2.0 * (tau * lse + tau * kl - 0.5))
 
 
+def gambit_zero_sum_game(A: np.ndarray) -> Any:
+    """The zero-sum game ``(A, -A)`` in pygambit, whichever constructor the installed version has.
+
+    pygambit 16 builds strategic games with ``Game.from_arrays``; pygambit 17 moved it to
+    ``StrategicGame.from_arrays`` and removed the old name.
+    """
+    import pygambit
+
+    strategic = getattr(pygambit, "StrategicGame", None)
+    build = getattr(strategic, "from_arrays", None) or pygambit.Game.from_arrays
+    return build(A, -A)
+
+
+def gambit_row_strategies(game: Any) -> list[Any]:
+    """The first player's strategies (``game.get_strategies(player)`` in pygambit 17, ``player.strategies`` before)."""
+    player = next(iter(game.players))
+    if hasattr(game, "get_strategies"):
+        return list(game.get_strategies(player))
+    return list(player.strategies)
+
+
 def max_difference(a: Any, b: Any) -> float:
     """Largest coordinate difference of two answers (both projected to the simplex)."""
     return float(np.max(np.abs(to_simplex(a) - to_simplex(b))))

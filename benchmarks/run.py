@@ -166,7 +166,8 @@ def _retarget(module, result: dict) -> list[dict]:
     if "main" in result:  # the language-model section: targets from its whole result
         return module.targets(result)
     if "rows" in result:
-        return module.targets(result["rows"])
+        extra = {"classes": result["classes"]} if "classes" in result else {}
+        return module.targets(result["rows"], **extra)
     if "cost" in result:
         return module.targets(result["cost"])
     return result.get("targets", [])

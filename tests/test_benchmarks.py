@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
-from benchmarks import bench_exact, bench_regularized, run
+from benchmarks import bench_exact, bench_regularized, exact_classes, run
 from benchmarks.common import (
     Contender,
+    gambit_row_strategies,
+    gambit_zero_sum_game,
     interleave,
     limited,
     max_difference,
@@ -112,6 +116,57 @@ def test_logit_qre_of_pygambit_is_our_regularized_nash():
     pytest.importorskip("pygambit")
     P = random_preference(5, seed=5)
     assert max_difference(bench_regularized.gambit_logit(P, 10.0), bench_regularized.ours(P, 10.0)) <= 1e-6
+
+
+def test_exact_classes_are_preference_games_and_answers_are_certified():
+    classes = exact_classes.games(quick=True)
+    assert set(classes) == {"random", "clone-and-perturb", "tournaments", "0/½/1 games", "named games"}
+    for items in classes.values():
+        _, P = items[0]
+        assert np.allclose(P + P.T, 1.0, atol=1e-9) and np.allclose(np.diag(P), 0.5)
+    entry = exact_classes.measure(exact_classes.clone_and_perturb(5, 0, 1e-10), repeats=1)
+    assert entry["certified"] and entry["exploitability"] <= 1e-9 and entry["ratio"] > 0
+    rows = [{"class": "a", "max_ratio": 1.5, "worst": "g", "certified": True}]
+    assert [t["met"] for t in exact_classes.targets(rows)] == [True, True]
+    rows[0]["max_ratio"] = 2.5
+    assert exact_classes.targets(rows)[0]["met"] is False
+
+
+@pytest.mark.parametrize("version", [16, 17])
+def test_pygambit_games_are_built_with_either_api(monkeypatch, version):
+    """pygambit 16 has Game.from_arrays and player.strategies; 17 has StrategicGame.from_arrays and
+    game.get_strategies(player). The benchmark feature-detects both (fakes stand in for pygambit)."""
+    import types
+
+    built = {}
+
+    class Player:
+        strategies = ("s1", "s2")
+
+    class Game:
+        players = (Player(),)
+
+        @classmethod
+        def from_arrays(cls, A, B):
+            built["args"] = (A, B)
+            return cls()
+
+    fake = types.ModuleType("pygambit")
+    if version == 16:
+        fake.Game = Game
+    else:
+
+        class StrategicGame(Game):
+            def get_strategies(self, player):
+                return ["t1", "t2"]
+
+        fake.Game = types.SimpleNamespace()  # 17 removed Game.from_arrays
+        fake.StrategicGame = StrategicGame
+    monkeypatch.setitem(sys.modules, "pygambit", fake)
+    A = np.array([[0.0, 0.5], [-0.5, 0.0]])
+    game = gambit_zero_sum_game(A)
+    np.testing.assert_array_equal(built["args"][1], -A)
+    assert gambit_row_strategies(game) == (["s1", "s2"] if version == 16 else ["t1", "t2"])
 
 
 def test_runner_knows_a_missing_section_and_renders(tmp_path, monkeypatch):

@@ -126,8 +126,9 @@ NASH_MD = register(
         name="nash-md",
         title="Nash-MD",
         summary=(
-            "Mirror descent against a mixture of the current policy and the reference; its "
-            "last iterate converges to the regularized Nash equilibrium."
+            "Mirror descent against a mixture of the current policy and the reference; with Theorem 1's "
+            "step schedule its last iterate converges to the regularized Nash equilibrium, with a constant "
+            "step it settles near it."
         ),
         update="pi_mix ∝ pi^(1-eta tau) mu^(eta tau);  pi ← pi_mix exp(eta P pi_mix) / Z",
         params=(

@@ -14,9 +14,17 @@
   so in ``warning``: the scores stay finite and keep the order, their gaps are "very large".
 * **RLHF / DPO optimum**: ``pi ∝ mu exp(r / tau)`` (the KL-regularized reward maximizer;
   with infinite data from the same pairs DPO's tabular optimum is the same policy).
-* **IPO optimum** (Azar et al. 2024): ``pi ∝ mu exp(P(y ≻ q) / tau)`` where ``q`` is the
-  policy the compared responses were sampled from (``q = mu`` gives Nash-MD's ``beta = 1``
-  best response).
+* **IPO optimum** (Azar et al. 2024, Section 5): IPO minimizes, over pairs ``(y, y') ~ W`` labelled
+  by ``P``, ``E[(h(y_w, y_l) - 1/(2 tau))^2]`` with ``h(y, y') = log(pi(y) mu(y') / (pi(y') mu(y)))``.
+  Averaging over the label, each pair contributes ``(h(y, y') - (P(y ≻ y') - 1/2) / tau)^2`` plus a
+  constant, so with ``g = log(pi / mu)`` the loss is the weighted least-squares problem
+  ``sum_{y, y'} W(y, y') (g(y) - g(y') - A(y, y') / tau)^2`` (``A = (P - P^T) / 2``). Its normal
+  equations are ``L g = b`` with the graph Laplacian ``L = diag(W 1) - W`` and
+  ``b = (W ∘ A) 1 / tau``; we take the minimum-norm solution (the limit of gradient descent from
+  ``pi = mu``: the loss never moves responses or groups the sampled pairs do not connect) and
+  ``pi ∝ mu exp(g)``. For pairs drawn independently from a policy ``q`` with full support
+  (``W = q ⊗ q``) this is the closed form ``pi ∝ mu exp(P(y ≻ q) / tau)`` (``q = mu`` gives
+  Nash-MD's ``beta = 1`` best response); for general pair weights it is not.
 * **Best-of-n** over ``mu`` by the fitted reward: the law of the highest-reward response
   among ``n`` draws from ``mu`` (ties broken at random).
 """
@@ -88,6 +96,7 @@ def pair_distribution(spec: Any, game: PreferenceGame, reference: Any = None) ->
         if arr is not None:
             W = _check_pair_matrix(arr, game)
         else:
+            _check_table_shape(data, game)
             q = as_context_policies(data, game, what="sampling policy")
             W = q[:, :, None] * q[:, None, :]
     W = np.broadcast_to(W, (C, n, n)).copy()
@@ -117,6 +126,29 @@ def _is_square_table(data: Any, n: int) -> bool:
     except (TypeError, ValueError):
         return False
     return arr.ndim == 2 and arr.shape == (n, n) and n > 1
+
+
+def _check_table_shape(data: Any, game: PreferenceGame) -> None:
+    """A table that is neither ``n × n`` pair weights nor one policy per context gets one sentence."""
+    try:
+        arr = np.asarray(data, dtype=float)
+    except (TypeError, ValueError):
+        return  # not a numeric table: the policy reader names the problem
+    n, C = game.n, game.num_contexts
+    if arr.ndim != 2 or arr.shape == (C, n):
+        return
+    rows, cols = arr.shape
+    labels = ", ".join(game.labels[:6]) + (", ..." if n > 6 else "")
+    if rows == cols:
+        raise PolicyError(
+            f"The pair sampling matrix is {rows}×{cols} but the game has {n} responses; give a matrix of pair "
+            f"weights with one row and one column per response ({n}×{n}: {labels})."
+        )
+    per_context = f", one policy per context ({C}×{n})" if game.has_contexts else ""
+    raise PolicyError(
+        f"The sampling table is {rows}×{cols}; for this {n}-response game give pair weights ({n}×{n}){per_context} "
+        f"or one policy ({n} probabilities)."
+    )
 
 
 def _check_pair_matrix(arr: np.ndarray, game: PreferenceGame) -> np.ndarray:
@@ -229,10 +261,43 @@ def kl_regularized_optimum(rewards: np.ndarray, tau: float, mu: np.ndarray) -> n
     return softmax(np.log(mu) + rewards / tau)
 
 
-def ipo_optimum(game: PreferenceGame, tau: float, mu: np.ndarray, sampling_policy: np.ndarray) -> np.ndarray:
-    """IPO's tabular optimum ``pi ∝ mu exp(P(y ≻ q) / tau)`` for comparisons sampled from ``q``."""
-    x = np.einsum("cij,cj->ci", game.matrices, sampling_policy)
-    return kl_regularized_optimum(x, tau, mu)
+def ipo_optimum(
+    game: PreferenceGame,
+    tau: float,
+    mu: np.ndarray,
+    sampling_policy: np.ndarray | None = None,
+    *,
+    pair_weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """IPO's tabular optimum for comparisons of pairs drawn from ``pair_weights`` (or ``q ⊗ q``).
+
+    Args:
+        game: the preference game (its ``P`` labels the pairs).
+        tau: IPO's regularization strength.
+        mu: reference policy, shape ``(C, n)``.
+        sampling_policy: ``q`` of shape ``(C, n)`` or ``(n,)``: pairs drawn independently from ``q``.
+        pair_weights: ``(C, n, n)`` or ``(n, n)`` weights of the ordered pairs (symmetrized here);
+            takes precedence over ``sampling_policy``.
+
+    Returns:
+        ``(C, n)``: the minimizer of the IPO loss (see the module docstring), per context.
+    """
+    C, n = game.num_contexts, game.n
+    if pair_weights is None:
+        if sampling_policy is None:
+            raise ValueError("give the sampling policy or the pair weights")
+        q = np.broadcast_to(np.asarray(sampling_policy, dtype=float), (C, n))
+        W = q[:, :, None] * q[:, None, :]
+    else:
+        W = np.broadcast_to(np.asarray(pair_weights, dtype=float), (C, n, n))
+    W = 0.5 * (W + np.swapaxes(W, -1, -2))
+    A = 0.5 * (game.matrices - np.swapaxes(game.matrices, -1, -2))
+    g = np.zeros((C, n))
+    for k in range(C):
+        L = np.diag(W[k].sum(axis=1)) - W[k]
+        b = (W[k] * A[k]).sum(axis=1) / tau
+        g[k] = np.linalg.lstsq(L, b, rcond=None)[0]  # minimum norm: unconnected groups stay centred
+    return kl_regularized_optimum(g, 1.0, mu)
 
 
 def best_of_n(rewards: np.ndarray, mu: np.ndarray, n: int) -> np.ndarray:

@@ -85,7 +85,7 @@ def rlhf_solution(
     return RLHFSolution(
         fit=fit,
         rlhf=kl_regularized_optimum(fit.scores, tau, mu),
-        ipo=ipo_optimum(game, tau, mu, q),
+        ipo=ipo_optimum(game, tau, mu, pair_weights=fit.pair_weights),
         best_of_n=best_of_n(fit.scores, mu, best_of),
         sampling_policy=q,
     )

@@ -13,7 +13,7 @@ from nlhf_core.cli.arguments import (
     add_reference_argument,
 )
 from nlhf_core.cli.output import emit_json, per_context, table
-from nlhf_core.errors import GameValidationError
+from nlhf_core.errors import GameValidationError, ParameterError
 from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
     ComparisonDataset,
@@ -79,15 +79,18 @@ def _sampling(args: argparse.Namespace) -> str:
 
 def _simulate(args: argparse.Namespace) -> None:
     """Draw the comparisons and write them as CSV."""
+    out = _output_file(args.out)
     game = open_game(args.game)
     population = AnnotatorPopulation.of(game, noise=args.noise)
     data = simulate_comparisons(
         population, args.samples, sampling=_sampling(args), reference=args.reference, seed=args.seed
     )
-    out = Path(args.out)
-    if out.suffix.lower() != ".csv":
-        raise GameValidationError(f"Write comparisons to a .csv file, not {out.name!r}.")
-    out.write_text(data.to_csv(), encoding="utf-8")
+    try:
+        out.write_text(data.to_csv(), encoding="utf-8")
+    except OSError as err:
+        raise ParameterError(
+            f"Cannot write {str(out)!r} ({err.strerror or type(err).__name__}); choose a file in a writable folder."
+        ) from None
     _, total = data.win_counts()
     summary = {
         "labels": list(game.labels),
@@ -99,6 +102,21 @@ def _simulate(args: argparse.Namespace) -> None:
         emit_json(summary)
         return
     print(f"Wrote {len(data)} comparisons of {game.name or args.game} to {out}.")
+
+
+def _output_file(path: str) -> Path:
+    """The ``--out`` file of ``simulate``, checked before any work is done."""
+    out = Path(path)
+    if out.suffix.lower() != ".csv":
+        raise GameValidationError(f"Write comparisons to a .csv file, not {out.name!r}.")
+    if not out.parent.is_dir():
+        raise ParameterError(
+            f"The folder {str(out.parent)!r} of --out does not exist; create it first, or write the "
+            f"comparisons to an existing folder."
+        )
+    if out.is_dir():
+        raise ParameterError(f"--out {str(out)!r} is a folder; give the path of a .csv file to write.")
+    return out
 
 
 def _fit(args: argparse.Namespace) -> None:

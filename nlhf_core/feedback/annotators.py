@@ -32,6 +32,7 @@ from nlhf_core.baselines.bradley_terry import SEPARABLE_RIDGE, is_separable, new
 from nlhf_core.errors import GameValidationError, ParameterError
 from nlhf_core.games.csv_cells import escape_cell, unescape_cell
 from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.io import separator_problem
 from nlhf_core.games.policies import as_reference, context_rows
 
 #: Largest simulated dataset (rows).
@@ -207,6 +208,9 @@ class ComparisonDataset:
     @classmethod
     def from_csv(cls, text: str, labels: Sequence[str], contexts: Sequence[str] = ()) -> ComparisonDataset:
         """Read :meth:`to_csv`'s format for a game with these labels (and contexts)."""
+        problem = separator_problem(text, "The comparison file")
+        if problem:
+            raise GameValidationError(problem)
         rows = list(csv.reader(io.StringIO(text)))
         if not rows or [c.strip() for c in rows[0]] != ["context", "first", "second", "winner", "group"]:
             raise GameValidationError(
@@ -268,6 +272,11 @@ def simulate_comparisons(
         population = AnnotatorPopulation.of(population)
     size = _check_size(size)
     game = population.aggregate()
+    if game.n < 2:
+        raise GameValidationError(
+            f"The game has a single response ({game.labels[0]!r}), so there is no pair to compare; "
+            f"add a second response to simulate comparisons."
+        )
     rng = np.random.default_rng(seed)
     if isinstance(sampling, str) and sampling.strip().lower() == "adaptive":
         return _simulate_adaptive(population, game, size, reference, rng, adaptive_tau, adaptive_rounds)

@@ -60,6 +60,28 @@ def check_response_count(n: int) -> None:
         )
 
 
+def format_apart(value: float, other: float) -> str:
+    """``value`` with the fewest significant digits (at least 6) that do not print it as ``other``.
+
+    Messages that contrast two numbers (a sum and 1, a cell and the value it should have) must not
+    show them alike: ``1.0000002`` and ``1``, not ``1`` and ``1``.
+
+    Args:
+        value: the number to show.
+        other: the number it must not look like (unless they are equal).
+
+    Returns:
+        The formatted number.
+    """
+    if math.isnan(value) or value == other:
+        return _fmt(value)
+    for digits in range(6, 18):
+        text = f"{value:.{digits}g}"
+        if text != f"{other:.{digits}g}":
+            return text
+    return repr(float(value))
+
+
 def default_labels(n: int, prefix: str = "y") -> list[str]:
     """Labels ``y1, ..., yn`` used when the caller gives none."""
     return [f"{prefix}{i + 1}" for i in range(n)]
@@ -210,7 +232,7 @@ def validate_matrix(
         i = int(np.flatnonzero(diag)[0])
         raise GameValidationError(
             _cap(
-                f"{where}cell ({labels[i]}, {labels[i]}) is {_fmt(P[i, i])} but a response "
+                f"{where}cell ({labels[i]}, {labels[i]}) is {format_apart(P[i, i], 0.5)} but a response "
                 f"ties with itself; set every diagonal cell to 0.5."
             )
         )
@@ -220,9 +242,9 @@ def validate_matrix(
         raise GameValidationError(
             _cap(
                 f"{where}cells ({labels[i]}, {labels[j]}) = {_fmt(P[i, j])} and "
-                f"({labels[j]}, {labels[i]}) = {_fmt(P[j, i])} add up to "
-                f"{_fmt(P[i, j] + P[j, i])}, not 1; set ({labels[j]}, {labels[i]}) to "
-                f"{_fmt(1.0 - P[i, j])} (every pair needs P(a≻b) + P(b≻a) = 1)."
+                f"({labels[j]}, {labels[i]}) = {format_apart(P[j, i], 1.0 - P[i, j])} add up to "
+                f"{format_apart(P[i, j] + P[j, i], 1.0)}, not 1; set ({labels[j]}, {labels[i]}) to "
+                f"{format_apart(1.0 - P[i, j], P[j, i])} (every pair needs P(a≻b) + P(b≻a) = 1)."
             )
         )
     return P

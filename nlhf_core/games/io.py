@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import math
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -258,9 +259,44 @@ def game_to_csv(game: PreferenceGame) -> str:
     return buf.getvalue()
 
 
+def separator_problem(text: str, what: str = "The CSV") -> str | None:
+    """One sentence when a CSV's first line is separated by something other than commas.
+
+    Spreadsheets in many locales save semicolon-separated "CSV" (with decimal commas), and text
+    editors tabs; read as comma-separated, such a line is one cell and every later check would
+    name the wrong cause.
+
+    Args:
+        text: the file's text.
+        what: how the message names the file.
+
+    Returns:
+        The message, or None when the first line has commas (or no other separator).
+    """
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    for sep, name in ((";", "semicolons (';')"), ("\t", "tabs")):
+        if first.count(sep) > first.count(","):
+            if re.search(r"\d,\d", text):
+                return (
+                    f"{what} seems to separate its values with {name} and to write commas as decimal points; "
+                    f"save it as comma-separated values with decimal points (0.5, not 0,5)."
+                )
+            return f"{what} seems to separate its values with {name}, not commas; save it as comma-separated values."
+    return None
+
+
+def _trailing_separator(rows: list[list[str]]) -> bool:
+    """Whether every data row (and the header, if it has one) ends with an empty cell."""
+    body = rows[1:]
+    return bool(body) and all(len(r) > 2 and not r[-1].strip() for r in body)
+
+
 def _parse_csv(text: str) -> PreferenceGame:
     if not text.strip():
         raise GameValidationError("The CSV file is empty; give a header row of labels and one row per response.")
+    problem = separator_problem(text)
+    if problem:
+        raise GameValidationError(problem)
     try:
         rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
     except csv.Error as err:
@@ -269,6 +305,10 @@ def _parse_csv(text: str) -> PreferenceGame:
         ) from None
     if not rows:
         raise GameValidationError("The CSV file has no values; give a header row of labels and one row per response.")
+    if _trailing_separator(rows):
+        raise GameValidationError(
+            "Every row of the CSV ends with a comma, which adds an empty last column; remove the trailing commas."
+        )
     header, body = rows[0], rows[1:]
     col_labels = [unescape_cell(c.strip()) for c in header[1:]]
     n = len(col_labels)

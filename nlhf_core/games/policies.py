@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nlhf_core.errors import PolicyError
+from nlhf_core.games.game import format_apart
 
 if TYPE_CHECKING:
     from nlhf_core.games.game import PreferenceGame
@@ -219,7 +220,9 @@ def _check_probabilities(p: np.ndarray, labels: Sequence[str], what: str, full_s
         )
     total = float(p.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:
-        raise PolicyError(f"The {what} adds up to {total:.6g}, not 1; rescale it so the probabilities sum to 1.")
+        raise PolicyError(
+            f"The {what} adds up to {format_apart(total, 1.0)}, not 1; rescale it so the probabilities sum to 1."
+        )
     if full_support and (p <= 0).any():
         k = int(np.flatnonzero(p <= 0)[0])
         raise PolicyError(

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from nlhf_core.entropic_path import RegularizedNewton
 from nlhf_core.equilibria import REGULARIZED_GAP_TOLERANCE, TAU_MAX, check_tau, regularized_nash
+from nlhf_core.equilibria.entropic_path import RegularizedNewton
 from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import preference_against, regularized_best_response
@@ -97,7 +97,7 @@ def nash_md_pg_resting_points(
     """:func:`nash_md_pg_resting_point` for several ``beta`` at once (same answers, about twice as fast).
 
     The mixtures ``pi*_{tau/(1-beta)}`` all lie on one entropic path, so they are solved largest
-    temperature first, each Newton solve (:class:`nlhf_core.entropic_path.RegularizedNewton`, the
+    temperature first, each Newton solve (:class:`nlhf_core.equilibria.entropic_path.RegularizedNewton`, the
     solver of :func:`~nlhf_core.equilibria.regularized_nash`) starting from the previous answer; a
     level Newton cannot certify (gap above 1e-24) is handed to :func:`regularized_nash` itself.
     """

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from nlhf_core.entropic_path import RegularizedNewton, follow_entropic_path, mirror_prox_logits
+from nlhf_core.equilibria.entropic_path import RegularizedNewton, follow_entropic_path, mirror_prox_logits
+from nlhf_core.equilibria.interior_point import nash_interior_point
 from nlhf_core.errors import SolverError
-from nlhf_core.interior_point import nash_interior_point
 from nlhf_core.numerics import batched_matvec, geometric_mixture, log_normalize, safe_log
 from tests.helpers import preference_matrices, random_matrix, simplex_points
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.optimize import minimize
 from scipy.special import expit
 
 from nlhf_core.baselines.bradley_terry import (
@@ -85,6 +88,63 @@ def test_rlhf_dpo_and_ipo_closed_forms():
     ipo = mu * np.exp(game.matrix @ mu[0] / 0.2)
     np.testing.assert_allclose(rl.ipo, ipo / ipo.sum(), rtol=1e-12)  # pairs from mu: best response to mu
     np.testing.assert_allclose(ipo_optimum(game, 0.2, mu, mu), rl.ipo)
+
+
+def ipo_loss(logits: np.ndarray, P: np.ndarray, W: np.ndarray, mu: np.ndarray, tau: float) -> float:
+    """Azar et al. (2024)'s IPO loss, written from its definition: ordered pairs (y, y') with weight
+    W[y, y'], the winner drawn by P, and the squared gap between h(y_w, y_l) and 1 / (2 tau)."""
+    log_pi = logits - np.logaddexp.reduce(logits)
+    h = (log_pi - np.log(mu))[:, None] - (log_pi - np.log(mu))[None, :]  # h(y, y') for every ordered pair
+    target = 1.0 / (2.0 * tau)
+    return float(np.sum(W * (P * (h - target) ** 2 + (1.0 - P) * (-h - target) ** 2)))
+
+
+@pytest.mark.parametrize("kind", ["uniform", "reference", "policy", "pairs"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ipo_optimum_minimizes_the_ipo_loss(kind, seed, tmp_path):
+    """The IPO policy of the comparison pipeline is the minimizer of the IPO loss (scipy's BFGS)."""
+    rng = np.random.default_rng(seed)
+    n, tau = 4, [0.2, 0.5, 1.0][seed]
+    game = PreferenceGame.from_matrix(random_matrix(n, seed))
+    mu = rng.dirichlet(np.ones(n)) * 0.9 + 0.1 / n
+    q = rng.dirichlet(np.ones(n)) * 0.8 + 0.2 / n
+    pairs = rng.random((n, n)) * (rng.random((n, n)) < 0.8)
+    pairs = pairs + pairs.T + np.eye(n)  # the diagonal never counts
+    spec = {"uniform": "uniform", "reference": "reference", "policy": q.tolist(), "pairs": tmp_path / "w.json"}[kind]
+    if kind == "pairs":
+        spec.write_text(json.dumps(pairs.tolist()))
+    # the sampled ordered pairs, built here independently of nlhf_core
+    W = {"uniform": np.ones((n, n)), "reference": np.outer(mu, mu), "policy": np.outer(q, q), "pairs": pairs}[kind]
+    W = W * (1.0 - np.eye(n))
+    ours = rlhf_solution(game, tau, mu, str(spec) if kind == "pairs" else spec).ipo[0]
+    res = minimize(ipo_loss, np.log(mu), args=(game.matrix, W, mu, tau), method="BFGS", options={"gtol": 1e-12})
+    direct = np.exp(res.x - np.logaddexp.reduce(res.x))
+    np.testing.assert_allclose(ours, direct, atol=1e-6)
+    assert ipo_loss(np.log(ours), game.matrix, W, mu, tau) <= res.fun + 1e-9
+
+
+def test_ipo_under_the_issue_pair_weights():
+    """Biased cycle, tau = 0.2, pairs [[0,5,1],[5,0,1],[1,1,0]]: the loss minimizer, not mu exp(P q / tau)."""
+    game = get_preset("biased-cycle")
+    W = np.array([[0, 5, 1], [5, 0, 1], [1, 1, 0]], dtype=float)
+    mu = np.full((1, 3), 1 / 3)
+    ipo = ipo_optimum(game, 0.2, mu, pair_weights=W)[0]
+    np.testing.assert_allclose(ipo, [0.277, 0.563, 0.160], atol=1e-3)
+    marginal = W.sum(axis=1) / W.sum()
+    product_formula = np.exp(game.matrix @ marginal / 0.2)
+    assert np.abs(ipo - product_formula / product_formula.sum()).max() > 0.02
+
+
+def test_ipo_leaves_responses_the_pairs_never_reach_at_their_reference_odds():
+    """The loss says nothing about a response never compared; gradient descent from mu never moves it."""
+    game = PreferenceGame.from_matrix(random_matrix(4, 7))
+    W = np.ones((4, 4)) - np.eye(4)
+    W[3, :] = W[:, 3] = 0.0
+    mu = np.array([[0.1, 0.2, 0.3, 0.4]])
+    ipo = ipo_optimum(game, 0.3, mu, pair_weights=W)[0]
+    g = np.log(ipo / mu[0])
+    g -= g[3]  # the untouched response's log-ratio is the reference level
+    assert abs(g[:3].mean()) <= 1e-12  # the compared group is centred around it
 
 
 def test_best_of_n_closed_forms():

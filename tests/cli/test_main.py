@@ -66,6 +66,22 @@ BAD_FILES = {
     "empty.json": ('{"labels": [], "matrix": []}', "The game is empty"),
     "broken.json": ('{"labels": [', "malformed at line 1"),
     "formula.csv": (",a,b\na,0.5,=1/2\nb,0.5,0.5\n", "is '=1/2', not a number"),
+    # near-misses print enough digits to show what is wrong (issue 19)
+    "complement-near.csv": (
+        ",a,b\na,0.5,0.3\nb,0.7000002,0.5\n",
+        "(b, a) = 0.7000002 add up to 1.0000002, not 1; set (b, a) to 0.7",
+    ),
+    "complement-tiny.json": (
+        '{"labels": ["a", "b"], "matrix": [[0.5, 1e-8], [0.999999993, 0.5]]}',
+        "(b, a) = 0.999999993 add up to 1.000000003, not 1; set (b, a) to 0.99999999",
+    ),
+    "diagonal-near.csv": (",a,b\na,0.50000001,0.5\nb,0.5,0.5\n", "Cell (a, a) is 0.50000001 but"),
+    # separators that are not commas, and trailing commas (issue 19)
+    "semicolons.csv": (";a;b\na;0.5;0.3\nb;0.7;0.5\n", "separate its values with semicolons (';'), not commas"),
+    "decimal-commas.csv": (";a;b\na;0,5;0,3\nb;0,7;0,5\n", "semicolons (';') and to write commas as decimal points"),
+    "tabs.csv": ("\ta\tb\na\t0.5\t0.3\nb\t0.7\t0.5\n", "seems to separate its values with tabs, not commas"),
+    "trailing.csv": (",a,b,\na,0.5,0.3,\nb,0.7,0.5,\n", "Every row of the CSV ends with a comma"),
+    "trailing-rows.csv": (",a,b\na,0.5,0.3,\nb,0.7,0.5,\n", "Every row of the CSV ends with a comma"),
 }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.linalg import lu_factor, lu_solve
+from scipy.linalg import lapack
 
 #: Fraction of the step to the boundary of the positive orthant taken each iteration.
 _STEP_FRACTION = 0.995
@@ -48,8 +48,10 @@ def nash_interior_point(
     diag = np.arange(n)
     iterations = 0
     while iterations < max_iterations and v > tol:
-        iterations += 1
         w = v - x
+        if w.min() <= 0:
+            break  # the duality measure reached the rounding level of A pi: no finer iterate exists
+        iterations += 1
         # Newton system for pi_i w_i = target with w = v 1 - A pi, sum(pi) = 1, divided by
         # pi_i: (W/Pi - A) dpi + 1 dv = r / pi, 1^T dpi = 0.
         M[:n, :n] = -A
@@ -57,13 +59,15 @@ def nash_interior_point(
         M[:n, n] = 1.0
         M[n, :n] = 1.0
         M[n, n] = 0.0
-        factors = lu_factor(M, overwrite_a=True, check_finite=False)
+        factors = lapack.dgetrf(M, overwrite_a=True)[:2]
         dpi, dw, _ = _direction(A, factors, pi, -pi * w)
         step = min(1.0, _max_step(pi, dpi), _max_step(w, dw))
         mu = v / n
         mu_affine = float(np.dot(pi + step * dpi, w + step * dw)) / n
         sigma = (max(mu_affine, 0.0) / mu) ** 3
         dpi, dw, dv = _direction(A, factors, pi, sigma * mu - pi * w - dpi * dw)
+        if not (np.isfinite(dpi).all() and np.isfinite(dv)):
+            break
         step = min(1.0, _STEP_FRACTION * min(_max_step(pi, dpi), _max_step(w, dw)))
         pi = np.maximum(pi + step * dpi, np.finfo(float).tiny)
         pi /= pi.sum()
@@ -82,13 +86,13 @@ def _direction(
 
     Returns ``(dpi, dw, dv)`` with ``dw = dv 1 - A dpi``.
     """
-    sol = lu_solve(factors, np.append(r / pi, 0.0), check_finite=False)
+    sol = lapack.dgetrs(factors[0], factors[1], np.append(r / pi, 0.0))[0]
     dpi, dv = sol[:-1], float(sol[-1])
     return dpi, dv - A @ dpi, dv
 
 
 def _max_step(z: np.ndarray, dz: np.ndarray) -> float:
-    """Largest ``a <= 1`` (or infinity) keeping ``z + a dz >= 0``."""
+    """Largest ``a`` (or infinity) keeping ``z + a dz >= 0``."""
     neg = dz < 0
     if not neg.any():
         return np.inf

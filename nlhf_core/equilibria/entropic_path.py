@@ -244,6 +244,7 @@ def follow_entropic_path(
     on_level: Callable[[PathPoint], bool] | None = None,
     solver: RegularizedNewton | None = None,
     stop_on_stall: bool = False,
+    walk_iterations: int = 50_000,
 ) -> PathPoint:
     """Follow the regularized Nash ``pi*_tau`` from ``tau = max(1, tau_target)`` down to ``tau_target``.
 
@@ -251,7 +252,8 @@ def follow_entropic_path(
     the path early (used by the exact Nash solver once it can certify an answer).
     Raises :class:`SolverError` if Newton cannot make progress even with tiny ``tau``
     steps, unless ``stop_on_stall``: then the last converged point is returned (its
-    ``tau`` tells how far the path got).
+    ``tau`` tells how far the path got). ``walk_iterations`` bounds each mirror-prox walk across a
+    stiff stretch.
     """
     newton = solver or RegularizedNewton(A, log_mu)
     tau = max(PATH_START_TAU, tau_target)
@@ -294,7 +296,9 @@ def follow_entropic_path(
         if factor > 0.97:
             # A stiff stretch (mass jumping between responses): walk to tau_next with a
             # globally convergent first-order method, then let Newton finish.
-            z_walk = mirror_prox_logits(A, log_mu, level.z, tau_next, target_gap=1e-3 * tau_next)
+            z_walk = mirror_prox_logits(
+                A, log_mu, level.z, tau_next, target_gap=1e-3 * tau_next, max_iterations=walk_iterations
+            )
             trial = newton.solve_level(z_walk, tau_next, gap_tol if final else 1e-3 * tau_next, 100, max_damped=None)
             if trial.converged:
                 tau, level, factor = tau_next, trial, _FACTOR_START
