@@ -47,6 +47,7 @@ from nlhf_core.equilibria.exact import (
     skew_integers,
     small_denominators,
 )
+from nlhf_core.errors import SolverError
 
 #: Largest support the exact integer arithmetic handles (its cost grows like k^3 big-integer steps).
 EXACT_SUPPORT_LIMIT = 120
@@ -158,6 +159,13 @@ class SupportVerdict:
     def strictly_complementary(self) -> bool:
         """Whether every tight response carries mass (then ``support`` is every equilibrium's union)."""
         return self.status in ("unique", "several") and self.tight == self.support
+
+    @property
+    def equilibrium(self) -> np.ndarray:
+        """:attr:`policy`, for verdicts that found one (``"unique"`` and ``"several"``)."""
+        if self.policy is None:
+            raise SolverError("A support without an equilibrium was taken for one; please report this game.")
+        return self.policy
 
 
 def decide_support(

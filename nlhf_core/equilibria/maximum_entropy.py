@@ -41,7 +41,7 @@ def maximum_entropy(skew: SkewGame, verdict: SupportVerdict) -> np.ndarray | Non
         The maximum-entropy equilibrium (floats), or None when it could not be computed.
     """
     if verdict.strictly_complementary and len(verdict.support) <= EXACT_SUPPORT_LIMIT:
-        pi = _active_set(skew, np.array(verdict.support), verdict.policy)
+        pi = _active_set(skew, np.array(verdict.support), verdict.equilibrium)
         if pi is not None:
             return pi
     return _along_the_path(skew.hi)

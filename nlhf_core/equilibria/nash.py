@@ -135,7 +135,7 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
 
     pi, w, _ = nash_interior_point(A, tol=_IPM_TOL, max_iterations=_IPM_MAX_ITERATIONS, on_iteration=certify_unique)
     if "unique" in found:
-        return _certified(P, found["unique"].policy, unique=True, selection="unique", method="interior-point")
+        return _certified(P, found["unique"].equilibrium, unique=True, selection="unique", method="interior-point")
 
     # 2. Near-degenerate or several equilibria: decide suggested supports exactly.
     tried: set[tuple[int, ...]] = set()
@@ -165,7 +165,8 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
         verdict = classify_exact(skew, *exact)
         unique, several = (verdict, None) if verdict.status == "unique" else (None, verdict)
     if unique is not None:
-        return _certified(P, unique.policy, unique=True, selection="unique", method="exact-support")
+        return _certified(P, unique.equilibrium, unique=True, selection="unique", method="exact-support")
+    assert several is not None  # the searches end with one verdict or the other
     if not several.strictly_complementary:
         # every equilibrium lives on the tight set of this one: look for a relative-interior point
         _, wider = search(skew, [np.array(several.tight)], pi, tried)
@@ -174,7 +175,7 @@ def _nash_of_matrix(P: np.ndarray) -> NashEquilibrium:
     policy = maximum_entropy(skew, several)
     if policy is not None and _exploitability(P, policy) <= NASH_TOLERANCE:
         return _certified(P, policy, unique=False, selection="maximum-entropy", method="exact-support")
-    return _certified(P, several.policy, unique=False, selection="lp-vertex", method="exact-support")
+    return _certified(P, several.equilibrium, unique=False, selection="lp-vertex", method="exact-support")
 
 
 def _plausible(A: np.ndarray, E: np.ndarray) -> bool:

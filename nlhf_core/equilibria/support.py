@@ -50,8 +50,8 @@ def ranked_supports(pi: np.ndarray, w: np.ndarray, cuts: int = RANKING_CUTS) -> 
     score = np.log(np.maximum(pi, tiny)) - np.log(np.maximum(w, tiny))
     order = np.argsort(-score, kind="stable")
     gaps = score[order][:-1] - score[order][1:]
-    sizes = np.argsort(-gaps, kind="stable")[:cuts] + 1
-    sizes = sorted(sizes, key=lambda s: (s % 2 == 0, -gaps[s - 1]))
+    best = np.argsort(-gaps, kind="stable")[:cuts] + 1
+    sizes = sorted(best, key=lambda s: (s % 2 == 0, -gaps[s - 1]))
     out = [np.flatnonzero(pi > w)] + [np.sort(order[:s]) for s in sizes]
     return _distinct(out)
 
