@@ -15,7 +15,8 @@ from nlhf_core.algorithms import list_solvers, run_algorithm
 from nlhf_core.algorithms.sweep import sweep
 from nlhf_core.equilibria import TAU_MAX, TAU_MIN, nash_equilibrium, regularized_nash
 from nlhf_core.errors import NLHFError
-from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.validation import MAX_RESPONSES
 from tests.helpers import preference_matrices, random_matrix
 
 EXTREME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

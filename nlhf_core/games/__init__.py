@@ -10,19 +10,7 @@ from nlhf_core.games.editing import (
     remove_response,
     rename_response,
 )
-from nlhf_core.games.game import (
-    COMPLEMENT_TOLERANCE,
-    MAX_CELLS,
-    MAX_CONTEXTS,
-    MAX_LABEL_LENGTH,
-    MAX_RESPONSES,
-    PreferenceGame,
-    check_response_count,
-    complement_probability,
-    default_labels,
-    validate_labels,
-    validate_matrix,
-)
+from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import (
     MAX_FILE_BYTES,
     MAX_LINK_BYTES,
@@ -71,6 +59,18 @@ from nlhf_core.games.presets import (
     list_presets,
     open_game,
     preset_names,
+)
+from nlhf_core.games.validation import (
+    COMPLEMENT_TOLERANCE,
+    MAX_CELLS,
+    MAX_CONTEXTS,
+    MAX_LABEL_LENGTH,
+    MAX_RESPONSES,
+    check_response_count,
+    complement_probability,
+    default_labels,
+    validate_labels,
+    validate_matrix,
 )
 
 __all__ = [

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from nlhf_core.errors import GameValidationError, PolicyError
-from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame, complement_probability, validate_labels
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.validation import MAX_RESPONSES, complement_probability, validate_labels
 
 
 def apply_cell_edits(

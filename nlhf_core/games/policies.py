@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nlhf_core.errors import PolicyError
-from nlhf_core.games.game import format_apart
+from nlhf_core.games.validation import format_apart
 
 if TYPE_CHECKING:
     from nlhf_core.games.game import PreferenceGame

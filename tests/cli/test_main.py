@@ -161,7 +161,7 @@ def test_console_script_exit_codes_without_tracebacks(tmp_path):
 
 
 def test_size_limit_in_the_cli(capsys, tmp_path, monkeypatch):
-    import nlhf_core.games.game as games
+    import nlhf_core.games.validation as games
 
     monkeypatch.setattr(games, "MAX_RESPONSES", 3)
     path = tmp_path / "big.json"

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
-from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.game import PreferenceGame
+from nlhf_core.games.validation import MAX_RESPONSES
 from tests.helpers import one_sentence, preference_matrices
 
 LABELS = ["rock", "paper", "scissors"]

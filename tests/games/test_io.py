@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
-from nlhf_core.games.game import MAX_RESPONSES, PreferenceGame
+from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import (
     MAX_LINK_CHARS,
     game_from_dict,
@@ -25,6 +25,7 @@ from nlhf_core.games.io import (
     save_game,
 )
 from nlhf_core.games.presets import open_game
+from nlhf_core.games.validation import MAX_RESPONSES
 from tests.helpers import one_sentence, preference_matrices
 
 label_text = (
