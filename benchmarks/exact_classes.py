@@ -21,9 +21,9 @@ import statistics
 import time
 
 import numpy as np
-from nlhf_core.presets import get_preset, preset_names
 
 from nlhf_core.equilibria import nash_equilibrium
+from nlhf_core.games.presets import get_preset, preset_names
 
 from .common import NASH_CERTIFICATE, nash_exploitability, random_preference
 

@@ -83,7 +83,7 @@ def regularized_gap_from_logits(
 
 
 def _kl_finite_logs(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> float:
-    """:func:`~nlhf_core.metrics.kl_from_logs` (same terms) for finite logs, without its general-case
+    """:func:`~nlhf_core.games.metrics.kl_from_logs` (same terms) for finite logs, without its general-case
     overhead: ``sum p (d + expm1(-d))`` where ``d = log p - log q >= -1``, ``p d + q - p`` elsewhere
     (which is ``q`` where ``p`` underflowed to 0)."""
     d = log_p - log_q

@@ -16,7 +16,7 @@ table is predicted without training:
   :func:`~nlhf_core.feedback.fit_preference_model` and the Bradley–Terry reward ``r̂`` of
   :func:`~nlhf_core.feedback.fit_reward_model`.
 * **Deployed policies** (shape ``(C, n)``): SFT is ``mu``; RLHF is ``mu exp(r̂ / tau_R) / Z``
-  (:func:`~nlhf_core.rlhf.kl_regularized_optimum`); self-play is the regularized Nash ``pi*_tau`` of
+  (:func:`~nlhf_core.baselines.bradley_terry.kl_regularized_optimum`); self-play is the regularized Nash ``pi*_tau`` of
   ``P̂`` (:func:`~nlhf_core.equilibria.regularized_nash`); Nash-MD-PG with mixture ``beta`` rests at
   ``BR_tau(pi*_{tau/(1-beta)})`` of ``P̂`` (:mod:`nlhf_core.policy_gradient.resting_point`); ``beta = 1``
   (always included) is the best response to ``mu``.

@@ -26,15 +26,14 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from nlhf_core.metrics import exploitability
-from nlhf_core.presets import get_preset
 
 from nlhf_core.equilibria import NASH_TOLERANCE, nash_equilibrium
 from nlhf_core.equilibria.certify import SkewGame, classify_exact, decide_support
 from nlhf_core.equilibria.exact import affine_point, bareiss_solve, exact_value, null_space_basis
 from nlhf_core.equilibria.simplex import exact_equilibrium, simplex_support
-
-from .helpers import random_matrix
+from nlhf_core.games.metrics import exploitability
+from nlhf_core.games.presets import get_preset
+from tests.helpers import random_matrix
 
 ROCK_STONE = [[0.5, 0.5, 0, 1], [0.5, 0.5, 1e-8, 1], [1, 0.99999999, 0.5, 0], [0, 0, 1, 0.5]]
 DELTAS = [1e-12, 1e-11, 1e-10, 1e-9, 3e-9, 1e-8, 1e-7, 1e-6]
