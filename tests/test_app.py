@@ -298,3 +298,20 @@ def test_sweeps_runs_every_solver_it_offers(preset, solver):
     at.selectbox(key="sw_alg").set_value(solver).run()
     assert not at.exception and not at.error, (preset, solver)
     assert figures(at)
+
+
+@pytest.mark.parametrize("preset", SIZED_PRESETS)
+def test_policy_gradient_overlay_runs_every_registered_method(preset):
+    """The Playground's parametric panel offers every policy-gradient method of the registry; each one draws its
+    sampled path over the exact trajectory, on games of 3, 4 and 9 responses."""
+    from nlhf_core.policy_gradient.registry import pg_algorithms
+
+    at = fresh({"preset": preset, "iters": "200"})
+    at.toggle(key="pg-on").set_value(True).run()
+    for method in pg_algorithms():
+        at.selectbox(key="pg-algo").set_value(method.name).run()
+        assert not at.exception and not at.error, (preset, method.name)
+        names = {t.get("name") for fig in figures(at) for t in fig["data"]}
+        assert "KL to target" in names, (preset, method.name)  # the parametric run's own convergence curves
+        if get_preset(preset).n == 3:  # its sampled path is drawn over the exact one on the simplex
+            assert f"{method.title} (sampled)" in names, (preset, method.name)

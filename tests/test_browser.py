@@ -373,3 +373,29 @@ def test_paper_comparison_page_draws_the_exact_curve_and_redraws_on_a_new_refere
     _, after = _exact_curve(page)
     np.testing.assert_allclose(after, expected([0.25] * 4), rtol=1e-6, atol=1e-9)
     assert page.locator(EXCEPTION).count() == 0
+
+
+_LAST_FRAME = (
+    "() => { const gd = document.querySelectorAll('.js-plotly-plot')[0]; const f = gd._transitionData._frames;"
+    " const d = f[f.length - 1].data[0]; return d.a ? [d.a[0], d.b[0], d.c[0]] : d.y; }"
+)
+
+
+@pytest.mark.parametrize("preset", ["biased-cycle", "clone-rps", "random-tournament"])  # 3, 4 and 9 responses
+def test_every_registered_solver_runs_on_the_playground(context, app_url, preset):
+    """Each solver chosen in the Algorithm box draws its trajectory (a policy on the simplex) and its convergence."""
+    from nlhf_core.algorithms import list_solvers
+    from nlhf_core.games.presets import get_preset
+
+    page = open_page(context, f"{app_url}/?preset={preset}&iters=200")
+    page.wait_for_selector(PLOTLY, timeout=60_000)
+    n = get_preset(preset).n
+    for spec in list_solvers():
+        choose(page, "Algorithm", spec.name)
+        page.get_by_text(spec.title).first.wait_for(timeout=60_000)
+        wait_idle(page, 60_000)
+        assert page.locator(EXCEPTION).count() == 0, (preset, spec.name)
+        assert page.locator(PLOTLY).count() >= 2, (preset, spec.name)
+        final = np.asarray(page.evaluate(_LAST_FRAME), dtype=float)
+        assert final.shape == (n,) and np.all(final >= -1e-9), (preset, spec.name)
+        assert abs(final.sum() - 1.0) < 1e-6, (preset, spec.name)
