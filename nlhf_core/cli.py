@@ -165,7 +165,13 @@ def _cmd_equilibrium(args: argparse.Namespace) -> None:
             "selection": result.selection,
             "method": result.method,
         }
-        title = "Nash equilibrium" + ("" if result.unique else " (not unique: maximum-entropy one)")
+        title = "Nash equilibrium" + (
+            ""
+            if result.unique
+            else " (not unique: maximum-entropy one)"
+            if result.selection == "maximum-entropy"
+            else " (not unique: one vertex of the set of equilibria)"
+        )
     else:
         reg = regularized_nash(game, args.tau, args.reference)
         out = {
