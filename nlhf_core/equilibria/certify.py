@@ -35,11 +35,11 @@ settle a sign, in exact integer arithmetic (:mod:`.exact`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .exact import affine_point, bareiss_solve, entry_excess, skew_integers, small_denominators
+from .exact import Faces, affine_point, bareiss_solve, entry_excess, skew_integers, small_denominators
 
 #: Largest support the exact integer arithmetic handles (its cost grows like k^3 big-integer steps).
 EXACT_SUPPORT_LIMIT = 120
@@ -62,10 +62,12 @@ class SkewGame:
     Attributes:
         P: the preference matrix (its entries, read by :func:`.exact.exact_value`, are the exact game).
         hi: ``fl((P - P^T) / 2)``.
+        faces: exact echelon forms of faces already computed for this game.
     """
 
     P: np.ndarray
     hi: np.ndarray
+    faces: Faces = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, P: np.ndarray) -> SkewGame:
@@ -349,7 +351,7 @@ def _exact_verdict(skew: SkewGame, E: np.ndarray, hint: np.ndarray | None) -> Su
         y, d = solved
         num = y[:k] if d > 0 else -y[:k]
         return _exact_point(skew, E, out, num, abs(d), singular=False)
-    x = affine_point(AEE, hint[E] if hint is not None else np.full(k, 1.0 / k))
+    x = affine_point(AEE, hint[E] if hint is not None else np.full(k, 1.0 / k), skew.faces)
     if x is None:
         return SupportVerdict("none", exact=True)
     den = math.lcm(*(v.denominator for v in x))

@@ -110,10 +110,23 @@ def search(
             verdict = decide_support(skew, E, hint, exact=False)
             if verdict.status == "unique":
                 return verdict, None
-            if verdict.status == "undecided" and (
-                len(key) > EXACT_SUPPORT_LIMIT or (cheap_only and not skew.cheap(np.asarray(key)))
-            ):
-                continue  # left for a later search that may afford exact arithmetic
+            if verdict.status == "undecided":
+                if len(key) > EXACT_SUPPORT_LIMIT:
+                    continue
+                if skew.cheap(np.asarray(key)):  # exact arithmetic is cheap here: decide it at once
+                    tried.add(key)
+                    verdict = decide_support(skew, E, hint)
+                    if verdict.status == "unique":
+                        return verdict, None
+                    if verdict.status == "several":
+                        several = _better(several, verdict)
+                        if several.strictly_complementary:
+                            return None, several
+                    else:
+                        failed.append(np.asarray(key))
+                    continue
+                if cheap_only:
+                    continue  # left for a later search that may afford exact arithmetic
             tried.add(key)
             (undecided if verdict.status == "undecided" else failed).append(np.asarray(key))
         for E in undecided:
