@@ -61,7 +61,13 @@ def _nash(game: PreferenceGame) -> tuple[str, dict[str, Any]]:
         "selection": result.selection,
         "method": result.method,
     }
-    return "Nash equilibrium" + ("" if result.unique else " (not unique: maximum-entropy one)"), out
+    if result.unique:
+        qualifier = ""
+    elif result.selection == "maximum-entropy":
+        qualifier = " (not unique: maximum-entropy one)"
+    else:
+        qualifier = " (not unique: one vertex of the set of equilibria)"
+    return "Nash equilibrium" + qualifier, out
 
 
 def _regularized(game: PreferenceGame, tau: float, reference: str | None) -> tuple[str, dict[str, Any]]:

@@ -35,12 +35,12 @@ settle a sign, in exact integer arithmetic (:mod:`.exact`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from nlhf_core.equilibria.exact import (
-    SNAP_TOLERANCE,
+    Faces,
     affine_point,
     bareiss_solve,
     entry_excess,
@@ -55,6 +55,8 @@ EXACT_SUPPORT_LIMIT = 120
 POINT_ACCURACY = 1e-10
 _U = 2.0**-53  # unit roundoff
 _TINY = 1e-290  # absolute slack for underflow in products of tiny numbers
+# |A - hi| for entries in [0, 1]: 2^-54 from the subtraction plus 2^-51 from reading the entries, with room
+_COARSE_RADIUS = 6 * _U
 
 
 def _gamma(m: int) -> float:
@@ -63,23 +65,21 @@ def _gamma(m: int) -> float:
 
 @dataclass(frozen=True)
 class SkewGame:
-    """The skew payoff ``A = (P - P^T) / 2`` of a preference matrix, as floats with a proved radius.
+    """The skew payoff ``A = (P - P^T) / 2`` of a preference matrix, as floats with proved radii.
 
     Attributes:
-        P: the preference matrix (its entries read as decimals are the exact game).
+        P: the preference matrix (its entries, read by :func:`.exact.exact_value`, are the exact game).
         hi: ``fl((P - P^T) / 2)``.
-        lo: ``(P - P^T) / 2 - hi`` exactly (the floats' difference; ``A`` may differ from the floats).
-        rad: ``|A - hi| <= rad`` elementwise.
+        faces: exact echelon forms of faces already computed for this game.
     """
 
     P: np.ndarray
     hi: np.ndarray
-    lo: np.ndarray
-    rad: np.ndarray
+    faces: Faces = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, P: np.ndarray) -> SkewGame:
-        """``hi`` and ``rad`` of ``(P - P^T) / 2`` (Knuth's TwoSum gives the subtraction's error exactly).
+        """The skew payoff of ``P`` (its finer parts are computed per block, when needed).
 
         Args:
             P: an ``n × n`` preference matrix.
@@ -87,16 +87,34 @@ class SkewGame:
         Returns:
             The game's skew payoff.
         """
-        a, b = P, -P.T
-        s = a + b
-        bb = s - a
-        err = (a - (s - bb)) + (b - bb)
-        rad = 0.5 * np.abs(err) + (0.5 * SNAP_TOLERANCE) * (np.abs(a) + np.abs(b)) * (1 + 4 * _U) + _TINY
-        return cls(P, 0.5 * s, 0.5 * err, rad)
+        return cls(P, 0.5 * (P - P.T))
 
     @property
     def n(self) -> int:
         return self.hi.shape[0]
+
+    def _two_sum(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(a, b, err)`` of the block: ``a - b = fl(a - b) + err`` exactly (Knuth's TwoSum)."""
+        a, b = self.P[np.ix_(rows, cols)], -self.P[np.ix_(cols, rows)].T
+        s = a + b
+        bb = s - a
+        return a, b, (a - (s - bb)) + (b - bb)
+
+    def coarse(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(0, rad)`` of the block: ``|A - hi| <= rad``.
+
+        With entries ``a, b`` in ``[0, 1]`` the subtraction errs by at most ``2^-53 |a - b| / 2`` and
+        the entries' readings by ``2^-51 (|a| + |b|) / 2``, so ``rad = 6 * 2^-53`` everywhere.
+
+        Args:
+            rows: row indices.
+            cols: column indices.
+
+        Returns:
+            Two float arrays of the block's shape.
+        """
+        shape = (len(rows), len(cols))
+        return np.zeros(shape), np.full(shape, _COARSE_RADIUS)
 
     def precise(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(lo, rad)`` of the block with ``|A - hi - lo| <= rad``, ``rad`` at the level of ``2^-53 |lo|``.
@@ -113,7 +131,7 @@ class SkewGame:
         """
         ea = entry_excess(self.P[np.ix_(rows, cols)])
         eb = entry_excess(self.P[np.ix_(cols, rows)].T)
-        base = self.lo[np.ix_(rows, cols)]
+        base = 0.5 * self._two_sum(rows, cols)[2]
         lo = base + 0.5 * (ea - eb)
         rad = 4 * _U * (np.abs(base) + np.abs(ea) + np.abs(eb)) + _TINY
         return lo, rad
@@ -187,10 +205,8 @@ def decide_support(
     if len(E) == 0:
         return SupportVerdict("none")
     out = _complement(skew.n, E)
-    coarse_inner = (np.zeros((len(E), len(E))), skew.rad[np.ix_(E, E)])
-    coarse_rows = (np.zeros((len(out), len(E))), skew.rad[np.ix_(out, E)])
     cheap = skew.cheap(E)
-    verdict, nonsingular = _float_verdict(skew, E, coarse_inner, coarse_rows, refine=not cheap)
+    verdict, nonsingular = _float_verdict(skew, E, skew.coarse(E, E), skew.coarse(out, E), refine=not cheap)
     if verdict.status != "undecided" or len(E) > EXACT_SUPPORT_LIMIT:
         return verdict
     if cheap:  # small integers: exact arithmetic settles it faster than refinement would
@@ -350,7 +366,7 @@ def _exact_verdict(skew: SkewGame, E: np.ndarray, hint: np.ndarray | None) -> Su
         y, d = solved
         num = y[:k] if d > 0 else -y[:k]
         return _exact_point(skew, E, out, num, abs(d), singular=False)
-    x = affine_point(AEE, hint[E] if hint is not None else np.full(k, 1.0 / k))
+    x = affine_point(AEE, hint[E] if hint is not None else np.full(k, 1.0 / k), skew.faces)
     if x is None:
         return SupportVerdict("none", exact=True)
     den = math.lcm(*(v.denominator for v in x))

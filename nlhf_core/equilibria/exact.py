@@ -157,47 +157,71 @@ def bareiss_solve(M: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, int] | No
 def _echelon(T: np.ndarray, ncols: int) -> tuple[np.ndarray, list[int]]:
     """Reduced row echelon form of an integer matrix over its first ``ncols`` columns, fraction-free.
 
-    Each elimination step ``T_i <- p T_i - T_ic T_r`` keeps integers; dividing every row by the gcd of
-    its entries keeps them small. Pivot rows come first; a pivot need not be 1.
+    Each elimination step ``T_i <- p T_i - T_ic T_r`` keeps integers (only rows with ``T_ic != 0``
+    change); dividing a changed row by the gcd of its entries keeps them small. Pivot rows come
+    first; a pivot need not be 1.
     """
-    T = T.copy()
+    rows = [[int(v) for v in row] for row in T.tolist()]
     pivots: list[int] = []
     r = 0
     for c in range(ncols):
-        nonzero = [i for i in range(r, T.shape[0]) if T[i, c] != 0]
+        nonzero = [i for i in range(r, len(rows)) if rows[i][c] != 0]
         if not nonzero:
             continue
-        p = min(nonzero, key=lambda i: abs(T[i, c]))
-        if p != r:
-            T[[r, p]] = T[[p, r]]
-        col = T[:, c].copy()
-        col[r] = 0
-        T = T[r, c] * T - col[:, None] * T[r][None, :]
-        g = np.gcd.reduce(T, axis=1)
-        g[g == 0] = 1
-        T = T // g[:, None]
+        p = min(nonzero, key=lambda i: abs(rows[i][c]))
+        rows[r], rows[p] = rows[p], rows[r]
+        pivot_row = rows[r]
+        pv = pivot_row[c]
+        for i, row in enumerate(rows):
+            f = row[c]
+            if i == r or f == 0:
+                continue
+            new = [pv * a - f * b for a, b in zip(row, pivot_row, strict=True)]
+            g = math.gcd(*new)
+            rows[i] = [v // g for v in new] if g > 1 else new
         pivots.append(c)
         r += 1
-        if r == T.shape[0]:
+        if r == len(rows):
             break
-    return T, pivots
+    out = np.empty((len(rows), T.shape[1]), dtype=object)
+    out[:, :] = rows
+    return out, pivots
 
 
-def affine_point(AEE: np.ndarray, hint: np.ndarray) -> list[Fraction] | None:
+Faces = dict[tuple[tuple[int, ...], ...], tuple[np.ndarray, list[int]]]
+
+
+def _face_echelon(M: np.ndarray, cache: Faces | None) -> tuple[np.ndarray, list[int]]:
+    """Echelon form of ``[M, 0; 1^T, 1]`` (the face ``{M x = 0, 1^T x = 1}``), remembered in ``cache``.
+
+    The support test and the maximum-entropy step of one solve ask for the same face; the cache
+    (one per game, :class:`.certify.SkewGame`) spares the second elimination.
+    """
+    r, k = M.shape
+    T = np.zeros((r + 1, k + 1), dtype=object)
+    T[:r, :k] = M
+    T[r, :] = 1
+    if cache is None:
+        return _echelon(T, k)
+    key = tuple(tuple(int(v) for v in row) for row in T.tolist())
+    if key not in cache:
+        cache[key] = _echelon(T, k)
+    return cache[key]
+
+
+def affine_point(AEE: np.ndarray, hint: np.ndarray, cache: Faces | None = None) -> list[Fraction] | None:
     """An exact point of ``{x : A_EE x = 0, 1^T x = 1}`` near ``hint``.
 
     Args:
         AEE: ``(k, k)`` integer block (rows may be scaled independently).
         hint: ``(k,)`` floats; the free coordinates of the echelon form take their values.
+        cache: echelon forms already computed for this game (updated).
 
     Returns:
         The point as fractions, or None when the set is empty.
     """
     k = AEE.shape[0]
-    T = np.zeros((k + 1, k + 1), dtype=object)
-    T[:k, :k] = AEE
-    T[k, :] = 1
-    T, pivots = _echelon(T, k)
+    T, pivots = _face_echelon(AEE, cache)
     if any(T[i, k] != 0 for i in range(len(pivots), k + 1)):
         return None
     free = [c for c in range(k) if c not in pivots]
@@ -209,20 +233,18 @@ def affine_point(AEE: np.ndarray, hint: np.ndarray) -> list[Fraction] | None:
     return x
 
 
-def null_space_basis(M: np.ndarray) -> np.ndarray:
+def null_space_basis(M: np.ndarray, cache: Faces | None = None) -> np.ndarray:
     """A basis of ``{d : M d = 0, 1^T d = 0}``, computed exactly and returned as floats.
 
     Args:
         M: ``(r, k)`` integer matrix (rows may be scaled independently).
+        cache: echelon forms already computed for this game (updated).
 
     Returns:
         ``(k, m)`` floats, one basis vector per free column of the echelon form (``m = 0``: none).
     """
-    r, k = M.shape
-    T = np.zeros((r + 1, k), dtype=object)
-    T[:r] = M
-    T[r] = 1
-    T, pivots = _echelon(T, k)
+    k = M.shape[1]
+    T, pivots = _face_echelon(M, cache)
     free = [c for c in range(k) if c not in pivots]
     basis = np.zeros((k, len(free)))
     for j, f in enumerate(free):

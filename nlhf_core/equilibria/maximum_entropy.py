@@ -49,7 +49,7 @@ def maximum_entropy(skew: SkewGame, verdict: SupportVerdict) -> np.ndarray | Non
 
 def _directions(skew: SkewGame, S: np.ndarray, W: list[int]) -> np.ndarray:
     """Orthonormal basis of ``{d : A_{S ∪ W, S} d = 0, 1^T d = 0}`` from an exact rational one."""
-    basis = null_space_basis(skew.integers(np.r_[S, np.array(W, dtype=np.int64)], S)[0])
+    basis = null_space_basis(skew.integers(np.r_[S, np.array(W, dtype=np.int64)], S)[0], skew.faces)
     if basis.shape[1] == 0:
         return basis
     q, _ = np.linalg.qr(basis)

@@ -12,10 +12,12 @@ The pipeline, cheapest first:
 2. Mehrotra's interior point (:mod:`.interior_point`) converges to the analytic center of the
    polytope; at each late iterate the support ``{pi > w}`` is solved and, if it holds, certified
    with floating-point error bounds (:mod:`.certify`). Random games end here.
-3. Otherwise (near-degenerate games: near-copies, near-ties) the iterate, a HiGHS vertex and local
-   repairs *suggest* supports (:mod:`.support`) and each is decided exactly: an exact equilibrium
-   proves the game has one equilibrium (strictly complementary, nonsingular ``B_E``: Kaplansky
-   1945) or several.
+3. Otherwise (near-degenerate games: near-copies, near-ties; games with several equilibria) the
+   iterate, floating-point simplex vertices and their neighbours *suggest* supports
+   (:mod:`.support`), each decided exactly (:mod:`.certify`): an exact equilibrium proves the game
+   has one equilibrium (strictly complementary, nonsingular ``B_E``: Kaplansky 1945) or several. The
+   simplex method in exact integer arithmetic (:mod:`.simplex`) is the last resort.
+4. With several equilibria, the maximum-entropy one on the exact face (:mod:`.maximum_entropy`).
 
 Every answer meets ``max_y (P pi)(y) - 1/2 <= 1e-9`` in floating point; uniqueness verdicts are
 proofs in exact arithmetic (or with rigorous floating-point error bounds).

@@ -6,16 +6,20 @@ of another, a preference of ``1e-8`` away from a tie) the only equilibrium can s
 ``O(1)`` from a point that every floating-point certificate accepts. So approximate points only
 *suggest* supports here, and :func:`~.certify.decide_support` settles each suggestion exactly.
 
-Suggestions, cheapest first:
+Suggestions, cheapest first (the order :mod:`.nash` asks for them):
 
 1. The interior point's iterate ``(pi, w)`` (:mod:`.interior_point`): on the central path
    ``pi_y w_y = mu``, so ``log(pi_y / w_y)`` is large on the support and small off it, with a gap
    that widens as ``mu -> 0`` (Mehrotra 1992; Ye 1992, "On the finite convergence of interior-point
    algorithms for linear programming"). We cut the ranking at its widest gaps.
-2. A vertex of the linear program from HiGHS (Huangfu and Hall 2018), through
-   ``scipy.optimize.linprog``.
-3. Local repairs of a rejected support, as in an active-set (simplex) step: drop the response whose
-   mass is most negative, add the one whose payoff ``(A x)_y`` is most positive.
+2. A vertex of Dantzig's game program from the simplex method in floating point
+   (:func:`.simplex.simplex_support`).
+3. The neighbours of the suggestions that failed: the ends of the face ``{A_EE x = 0, 1^T x = 1}``
+   of a singular ``B_E`` (a ratio test, as when a simplex step moves to a vertex), ``E`` with the
+   responses tight at the hint, and active-set swaps that drop the response whose mass is most
+   negative and add the one whose payoff ``(A x)_y`` is most positive.
+
+If all fail, :func:`.simplex.exact_equilibrium` computes an equilibrium in exact arithmetic.
 """
 
 from __future__ import annotations
@@ -90,13 +94,15 @@ def search(
     """
     several: SupportVerdict | None = None
     queue = list(candidates)
+    expanded: set[tuple[int, ...]] = set()
     while queue and budget > 0:
         failed: list[np.ndarray] = []
         undecided: list[np.ndarray] = []
         for E in queue:
             key = tuple(int(i) for i in E)
             if key in tried:
-                failed.append(np.asarray(key))  # decided before: its neighbours may still be new
+                if key not in expanded:
+                    failed.append(np.asarray(key))  # decided before: its neighbours may still be new
                 continue
             if not key or budget <= 0:
                 continue
@@ -104,10 +110,23 @@ def search(
             verdict = decide_support(skew, E, hint, exact=False)
             if verdict.status == "unique":
                 return verdict, None
-            if verdict.status == "undecided" and (
-                len(key) > EXACT_SUPPORT_LIMIT or (cheap_only and not skew.cheap(np.asarray(key)))
-            ):
-                continue  # left for a later search that may afford exact arithmetic
+            if verdict.status == "undecided":
+                if len(key) > EXACT_SUPPORT_LIMIT:
+                    continue
+                if skew.cheap(np.asarray(key)):  # exact arithmetic is cheap here: decide it at once
+                    tried.add(key)
+                    verdict = decide_support(skew, E, hint)
+                    if verdict.status == "unique":
+                        return verdict, None
+                    if verdict.status == "several":
+                        several = _better(several, verdict)
+                        if several.strictly_complementary:
+                            return None, several
+                    else:
+                        failed.append(np.asarray(key))
+                    continue
+                if cheap_only:
+                    continue  # left for a later search that may afford exact arithmetic
             tried.add(key)
             (undecided if verdict.status == "undecided" else failed).append(np.asarray(key))
         for E in undecided:
@@ -122,7 +141,9 @@ def search(
                 failed.append(E)
         if not explore:
             break
-        queue = _distinct([F for E in failed[:4] for F in _neighbours(skew, E, hint)])
+        failed = [E for E in failed if tuple(int(i) for i in E) not in expanded][:4]
+        expanded.update(tuple(int(i) for i in E) for E in failed)
+        queue = _distinct([F for E in failed for F in _neighbours(skew, E, hint)])
     return None, several
 
 

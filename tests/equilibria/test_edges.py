@@ -259,9 +259,13 @@ def test_skew_radius_covers_the_exact_game():
     P = cloned_and_perturbed(6, 3, 1e-9)
     skew = SkewGame.of(P)
     A = exact_skew(P)
+    everyone = np.arange(len(P))
+    _, rad = skew.coarse(everyone, everyone)
+    lo, fine = skew.precise(everyone, everyone)
     for i in range(len(P)):
         for j in range(len(P)):
-            assert abs(A[i][j] - Fraction(skew.hi[i, j])) <= Fraction(skew.rad[i, j])
+            assert abs(A[i][j] - Fraction(skew.hi[i, j])) <= Fraction(rad[i, j])
+            assert abs(A[i][j] - Fraction(skew.hi[i, j]) - Fraction(lo[i, j])) <= Fraction(fine[i, j])
 
 
 def test_bareiss_solves_integer_systems_exactly():
