@@ -93,8 +93,9 @@ chart(
 )
 st.caption(
     f"RLHF (= DPO's tabular optimum) maximizes the fitted reward with a KL penalty τ = {tau:g}; NLHF's policy, "
-    f"the regularized Nash, has the same penalty. IPO's optimum is μ·exp(P(y ≻ q)/τ) for pairs drawn from q; "
-    "best-of-4 keeps the highest-reward of 4 draws from μ. The Nash policy is the one nobody beats more than "
+    f"the regularized Nash, has the same penalty. IPO's optimum is μ·exp(P(y ≻ q)/τ) when both answers of a "
+    "pair are drawn independently from q, as here (other pair weights give a weighted least-squares optimum: "
+    "`nlhf compare --sampling`); best-of-4 keeps the highest-reward of 4 draws from μ. The Nash policy is the one nobody beats more than "
     "half of the time."
 )
 

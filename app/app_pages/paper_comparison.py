@@ -15,6 +15,7 @@ from app.controls import initial, nice_values
 from app.links import url_key
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
+from nlhf_core.games.policies import weights_from_text
 from nlhf_core.games.presets import get_preset
 from nlhf_core.study import measured_points, paper_findings, preset_study
 from nlhf_core.study.defaults import DEFAULT_BETAS
@@ -107,18 +108,12 @@ table_betas = c3.multiselect(
 )
 
 try:
-    weights = [float(w) for w in mu_text.replace(";", ",").split(",") if w.strip()]
-    if len(weights) != game.n or min(weights) <= 0 or not np.all(np.isfinite(weights)):
-        raise NLHFError(
-            f"Give μ as {game.n} positive weights, one per answer ({', '.join(game.labels)}); a zero would be an "
-            "answer SFT never writes, which no KL-regularized method can revive."
-        )
-    mu = tuple(w / sum(weights) for w in weights)
+    mu = tuple(float(w) for w in weights_from_text(mu_text, game.labels, what="SFT reference μ"))
     args = (game, mu, float(tau), float(tau_r), int(pairs), float(noise), int(seeds), tuple(sorted(table_betas)))
     table = state.tabular_study(*args)
     curve = state.study_beta_curve(*args)
-except (NLHFError, ValueError) as err:
-    st.error(literal(err if isinstance(err, NLHFError) else "Give μ as comma-separated numbers, e.g. 0.05, 0.7, 0.25."))
+except NLHFError as err:
+    st.error(literal(err))
     st.stop()
 
 names, settings = list(table.methods), table.settings

@@ -248,3 +248,32 @@ def policy_from_text(text: str, labels: Sequence[str], what: str = "policy") -> 
     if text.strip().lower() == "uniform":
         return uniform(len(labels))
     return as_policy([t.strip() for t in text.split(",")], labels, what=what)
+
+
+def weights_from_text(text: str, labels: Sequence[str], what: str = "reference μ") -> np.ndarray:
+    """A full-support policy from positive weights typed as text, normalized: ``μ(y) = w_y / Σ w``.
+
+    Args:
+        text: one weight per response, separated by commas or semicolons (e.g. ``"5, 70, 20, 5"``).
+        labels: the game's response labels (their number is the number of weights expected).
+        what: how the policy is named in error messages.
+
+    Returns:
+        The normalized policy ``(n,)``, every entry positive.
+
+    Raises:
+        PolicyError: a token that is not a number, the wrong number of weights, or a weight that is not
+            positive and finite (a zero would be a response the reference never writes, which no
+            KL-regularized method can revive).
+    """
+    tokens = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
+    bad = next((t for t in tokens if not _is_number(t)), None)
+    if bad is not None:
+        raise PolicyError(f"The {what} contains {bad!r}, which is not a number; give comma-separated weights.")
+    weights = np.array([float(t) for t in tokens])
+    if len(weights) != len(labels) or not np.all(np.isfinite(weights)) or (weights <= 0).any():
+        raise PolicyError(
+            f"Give the {what} as {len(labels)} positive weights, one per response ({_label_list(labels)}); a zero "
+            "would be a response the reference never writes, which no KL-regularized method can revive."
+        )
+    return weights / weights.sum()

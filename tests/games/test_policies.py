@@ -9,7 +9,7 @@ import pytest
 
 from nlhf_core.errors import PolicyError
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.policies import as_context_policies, as_policy, as_reference
+from nlhf_core.games.policies import as_context_policies, as_policy, as_reference, weights_from_text
 from tests.helpers import one_sentence
 
 LABELS = ("rock", "paper", "scissors")
@@ -67,3 +67,23 @@ def test_per_context_policies():
     np.testing.assert_allclose(shared, [[0.25, 0.75], [0.25, 0.75]])
     with pytest.raises(PolicyError, match="has 3 rows but the game has 2 context"):
         as_context_policies([[1, 0]] * 3, game)
+
+
+def test_weights_from_text_normalizes_positive_weights():
+    mu = weights_from_text("5, 70; 20 ,5", ["a", "b", "c", "d"])
+    np.testing.assert_allclose(mu, [0.05, 0.70, 0.20, 0.05], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1, 0, 1", "3 positive weights"),
+        ("1, 2", "3 positive weights"),
+        ("1, -2, 3", "3 positive weights"),
+        ("1, inf, 3", "3 positive weights"),
+        ("1, two, 3", "'two', which is not a number"),
+    ],
+)
+def test_weights_from_text_refuses_bad_weights_with_a_sentence(text, expected):
+    with pytest.raises(PolicyError, match=expected):
+        weights_from_text(text, ["a", "b", "c"])
