@@ -95,8 +95,8 @@ st.caption(
     f"RLHF (= DPO's tabular optimum) maximizes the fitted reward with a KL penalty τ = {tau:g}; NLHF's policy, "
     f"the regularized Nash, has the same penalty. IPO's optimum is μ·exp(P(y ≻ q)/τ) when both answers of a "
     "pair are drawn independently from q, as here (other pair weights give a weighted least-squares optimum: "
-    "`nlhf compare --sampling`); best-of-4 keeps the highest-reward of 4 draws from μ. The Nash policy is the one nobody beats more than "
-    "half of the time."
+    "`nlhf compare --sampling`); best-of-4 keeps the highest-reward of 4 draws from μ. The Nash policy is the "
+    "one nobody beats more than half of the time."
 )
 
 st.subheader("Head to head")
