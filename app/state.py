@@ -331,7 +331,8 @@ def is_preset_story(story: str) -> bool:
 
 
 # ---------------------------------------------------------------------- the paper's comparison (issue 16)
-def _study_settings(
+@cached(show_spinner="Fitting the models, deploying every method and tracing the β curve…", max_entries=32)
+def paper_study(
     game: PreferenceGame,
     mu: tuple[float, ...],
     tau: float,
@@ -341,52 +342,17 @@ def _study_settings(
     seeds: int,
     betas: tuple[float, ...],
 ):
-    from nlhf_core.study import tabular_settings
+    """The tabular study of the paper's comparison and Nash-MD-PG's β curve on the same settings.
 
-    return tabular_settings(
-        game,
-        list(mu),
-        tau=tau,
-        rlhf_tau=rlhf_tau,
-        betas=betas,
-        pairs=pairs,
-        noise=noise,
-        seeds=range(seeds),
-    )
-
-
-@cached(show_spinner="Fitting the models and deploying every method…", max_entries=32)
-def tabular_study(
-    game: PreferenceGame,
-    mu: tuple[float, ...],
-    tau: float,
-    rlhf_tau: float,
-    pairs: int,
-    noise: float,
-    seeds: int,
-    betas: tuple[float, ...],
-):
-    """The tabular study of the paper's comparison (:func:`nlhf_core.study.run_tabular_study`)."""
-    from nlhf_core.study import run_tabular_study
-
-    return run_tabular_study(_study_settings(game, mu, tau, rlhf_tau, pairs, noise, seeds, betas))
-
-
-@cached(show_spinner="Tracing the β curve…", max_entries=32)
-def study_beta_curve(
-    game: PreferenceGame,
-    mu: tuple[float, ...],
-    tau: float,
-    rlhf_tau: float,
-    pairs: int,
-    noise: float,
-    seeds: int,
-    betas: tuple[float, ...],
-):
-    """Nash-MD-PG's win rates for beta in 0, 0.05, ..., 1 and the table's betas (:func:`nlhf_core.study.beta_curve`)."""
+    Returns ``(table, curve)``: :func:`nlhf_core.study.run_tabular_study` and
+    :func:`nlhf_core.study.beta_curve` for β in 0, 0.05, ..., 1 and the table's betas.
+    """
     import numpy as np
 
-    from nlhf_core.study import beta_curve
+    from nlhf_core.study import beta_curve, run_tabular_study, tabular_settings
 
+    settings = tabular_settings(
+        game, list(mu), tau=tau, rlhf_tau=rlhf_tau, betas=betas, pairs=pairs, noise=noise, seeds=range(seeds)
+    )
     grid = sorted({*np.linspace(0.0, 1.0, 21).round(6), *betas})
-    return beta_curve(_study_settings(game, mu, tau, rlhf_tau, pairs, noise, seeds, betas), grid)
+    return run_tabular_study(settings), beta_curve(settings, grid)

@@ -110,8 +110,7 @@ table_betas = c3.multiselect(
 try:
     mu = tuple(float(w) for w in weights_from_text(mu_text, game.labels, what="SFT reference μ"))
     args = (game, mu, float(tau), float(tau_r), int(pairs), float(noise), int(seeds), tuple(sorted(table_betas)))
-    table = state.tabular_study(*args)
-    curve = state.study_beta_curve(*args)
+    table, curve = state.paper_study(*args)
 except NLHFError as err:
     st.error(literal(err))
     st.stop()

@@ -47,6 +47,14 @@ def add_reference_argument(parser: argparse.ArgumentParser, help: str = REFERENC
     parser.add_argument("--reference", metavar="REF", help=help)
 
 
+def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
+    """``GAME``, ``--tau`` (required), ``--sampling`` and ``--reference``: what an RLHF baseline is computed from."""
+    add_game_argument(parser)
+    parser.add_argument("--tau", type=float, required=True, help="KL-regularization strength")
+    parser.add_argument("--sampling", metavar="S", help=SAMPLING_HELP)
+    add_reference_argument(parser)
+
+
 def add_param_argument(parser: argparse.ArgumentParser, help: str = "any other solver parameter") -> None:
     """``--param NAME=VALUE`` (repeatable): any parameter without a flag of its own; read with :func:`parse_params`."""
     parser.add_argument("--param", action="append", metavar="NAME=VALUE", help=help)

@@ -11,12 +11,10 @@ import argparse
 from nlhf_core.algorithms.registry import get_solver
 from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.cli.arguments import (
-    SAMPLING_HELP,
     Subparsers,
-    add_game_argument,
+    add_baseline_arguments,
     add_iterations_argument,
     add_json_flag,
-    add_reference_argument,
 )
 from nlhf_core.cli.output import emit_json, game_fields, per_context, table
 from nlhf_core.games.presets import open_game
@@ -25,10 +23,7 @@ from nlhf_core.games.presets import open_game
 def add_parser(subparsers: Subparsers) -> None:
     """Register ``compare`` on the ``nlhf`` subparsers."""
     parser = subparsers.add_parser("compare", help="head-to-head win rates of RLHF, DPO, IPO, Nash and the solvers")
-    add_game_argument(parser)
-    parser.add_argument("--tau", type=float, required=True, help="KL-regularization strength")
-    parser.add_argument("--sampling", metavar="S", help=SAMPLING_HELP)
-    add_reference_argument(parser)
+    add_baseline_arguments(parser)
     parser.add_argument(
         "--solvers", metavar="A,B", help="comma-separated solvers to include (default: all; '' for none)"
     )

@@ -14,11 +14,9 @@ import numpy as np
 
 from nlhf_core.baselines.comparison import rlhf_solution
 from nlhf_core.cli.arguments import (
-    SAMPLING_HELP,
     Subparsers,
-    add_game_argument,
+    add_baseline_arguments,
     add_json_flag,
-    add_reference_argument,
 )
 from nlhf_core.cli.output import emit_json, game_fields, per_context, policy_header, policy_rows, table
 from nlhf_core.equilibria import nash_equilibrium
@@ -29,10 +27,7 @@ from nlhf_core.games.presets import open_game
 def add_parser(subparsers: Subparsers) -> None:
     """Register ``rlhf`` on the ``nlhf`` subparsers."""
     parser = subparsers.add_parser("rlhf", help="Bradley–Terry reward fit and the RLHF policy pi ∝ mu exp(r/tau)")
-    add_game_argument(parser)
-    parser.add_argument("--tau", type=float, required=True, help="KL-regularization strength")
-    parser.add_argument("--sampling", metavar="S", help=SAMPLING_HELP)
-    add_reference_argument(parser)
+    add_baseline_arguments(parser)
     add_json_flag(parser)
 
 
