@@ -1,27 +1,64 @@
 """Declarative parameter specs: one system for every method's parameters (tabular, policy-gradient, LM).
 
 A :class:`ParamSpec` names a parameter, its default, a one-line description, its kind
-(``"float"``, ``"int"`` or ``"choice"``) and valid range or choices. From it the command line
-builds its help, the app its widgets (``log_scale`` asks for a logarithmic slider), and
-:meth:`ParamSpec.validate` turns user input into a checked value, or raises one sentence
-naming the range. The same spec can sit on a dataclass field (:meth:`ParamSpec.as_field`)
-so a typed config validates and documents itself.
+(``"float"``, ``"int"``, ``"choice"``, or ``"value"`` for a typed config field) and valid range,
+choices or constraint. From it the command line builds its help, the app its widgets
+(``log_scale`` asks for a logarithmic slider), and :meth:`ParamSpec.validate` turns user input into
+a checked value, or raises one sentence naming the range. The same spec sits on a dataclass field
+(:meth:`ParamSpec.as_field`), so a typed config validates and documents itself: the language-model
+configuration (:mod:`nlhf_core.llm.settings`) declares every field this way, with the constraints
+of this module (:class:`Interval`, :class:`Options` or a named predicate), in the style of
+scikit-learn's parameter constraints.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Literal, cast
 
 from nlhf_core.errors import ParameterError
 
 #: A parameter's value once validated.
 ParamValue = float | int | str
 
-#: The kinds of parameter a spec can describe.
-KINDS = ("float", "int", "choice")
+#: The kinds of parameter a spec can describe ("value": a typed config field, checked by its constraint).
+KINDS = ("float", "int", "choice", "value")
+
+#: A rule a value must satisfy (a named function, an :class:`Interval` or :class:`Options`).
+Constraint = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """``low <= value <= high`` with each bound closed or open (``closed``), a missing bound unbounded."""
+
+    low: float | None = None
+    high: float | None = None
+    closed: Literal["both", "left", "right", "neither"] = "both"
+
+    def __call__(self, value: float) -> bool:
+        if self.low is not None:
+            inside_low = value >= self.low if self.closed in ("both", "left") else value > self.low
+            if not inside_low:
+                return False
+        if self.high is not None:
+            return value <= self.high if self.closed in ("both", "right") else value < self.high
+        return True
+
+
+@dataclass(frozen=True)
+class Options:
+    """``value`` is one of a fixed set of strings."""
+
+    values: tuple[str, ...]
+
+    def __call__(self, value: str) -> bool:
+        return value in self.values
 
 
 def lower_first(text: str) -> str:
@@ -50,16 +87,20 @@ class ParamSpec:
         low, high: inclusive range of a number (``None``: unbounded on that side).
         log_scale: a positive number best chosen on a logarithmic scale.
         choices: the allowed values of a ``"choice"`` (lowercase).
+        check: a further rule the value must satisfy (for ``"value"``: the rule besides its type).
+        expect: the phrase that ends an out-of-range sentence ("it must be ..."; the description if empty).
     """
 
     name: str
-    default: ParamValue
+    default: Any
     description: str
     kind: str = "float"
     low: float | None = None
     high: float | None = None
     log_scale: bool = False
     choices: tuple[str, ...] = ()
+    check: Constraint | None = None
+    expect: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -79,6 +120,10 @@ class ParamSpec:
         Raises:
             ParameterError: one sentence naming the valid values.
         """
+        if self.kind == "value":
+            if self.check is not None and not self.check(value):
+                raise ParameterError(f"{self.name} = {value!r} is out of range; it must be {self._expected()}.")
+            return cast(ParamValue, value)
         if self.kind == "choice":
             text = str(value).strip().lower()
             if text not in self.choices:
@@ -106,6 +151,9 @@ class ParamSpec:
             )
         return number
 
+    def _expected(self) -> str:
+        return self.expect or lower_first(self.description).rstrip(".")
+
     def show(self, value: float | None) -> str:
         """A value as a message shows it: whole-number parameters in digits (``1000000000``, not
         ``1e+09``), others in short form with a plain exponent (``0.001``, ``1e9``, ``2.5e-7``)."""
@@ -130,6 +178,8 @@ class ParamSpec:
         }
         if self.kind == "choice":
             out["choices"] = list(self.choices)
+        elif self.kind == "value":
+            out["expect"] = self._expected()
         else:
             out.update(low=self.low, high=self.high, log_scale=self.log_scale)
         return out
@@ -138,6 +188,10 @@ class ParamSpec:
         """A dataclass field with this default that carries the spec as ``metadata["param"]``.
 
         Returns:
-            ``dataclasses.field(default=..., metadata={"param": self})``, for typed configs.
+            ``dataclasses.field(default=..., metadata={"param": self})``, for typed configs (a list
+            default is copied for each instance).
         """
-        return dataclasses.field(default=self.default, metadata={"param": self})
+        metadata = {"param": self}
+        if isinstance(self.default, list):
+            return dataclasses.field(default_factory=partial(copy.deepcopy, self.default), metadata=metadata)
+        return dataclasses.field(default=self.default, metadata=metadata)

@@ -348,7 +348,7 @@ def to_toml(config: TrainingConfig) -> str:
         lines.append(f"[{name}]")
         section = getattr(config, name)
         for spec in field_specs(cls):
-            lines.append(f"{spec.name} = {toml_value(getattr(section, spec.name))}  # {spec.setting.help}")
+            lines.append(f"{spec.name} = {toml_value(getattr(section, spec.name))}  # {spec.param.description}")
         lines.append("")
     return "\n".join(lines)
 
@@ -356,7 +356,7 @@ def to_toml(config: TrainingConfig) -> str:
 def help_config() -> str:
     """Every setting with its default and help, one per line (``nlhf train --help-config``)."""
     return "\n".join(
-        f"{name}.{spec.name} = {toml_value(spec.default)}    {spec.setting.help}"
+        f"{name}.{spec.name} = {toml_value(spec.default)}    {spec.param.description}"
         for name, cls in SECTIONS.items()
         for spec in field_specs(cls)
     )

@@ -1,7 +1,8 @@
 """Declarative settings: each dataclass field carries its default, its help text and its constraint.
 
 In the style of scikit-learn's parameter constraints, a configuration section is a frozen dataclass
-whose fields are declared with :func:`setting`::
+whose fields are declared with :func:`setting`, which puts a :class:`~nlhf_core.params.ParamSpec` (the
+one parameter-spec system of the tabular and policy-gradient methods too) on the field::
 
     @dataclass(frozen=True)
     class PolicyConfig(Section):
@@ -23,75 +24,42 @@ names the setting and what it must be.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from functools import partial
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.params import Constraint, Interval, Options, ParamSpec
 
-SETTING = "setting"
-
-
-@dataclass(frozen=True)
-class Interval:
-    """``low <= value <= high`` with each bound closed or open (``closed``), a missing bound unbounded."""
-
-    low: float | None = None
-    high: float | None = None
-    closed: Literal["both", "left", "right", "neither"] = "both"
-
-    def __call__(self, value: float) -> bool:
-        if self.low is not None:
-            inside_low = value >= self.low if self.closed in ("both", "left") else value > self.low
-            if not inside_low:
-                return False
-        if self.high is not None:
-            return value <= self.high if self.closed in ("both", "right") else value < self.high
-        return True
-
-
-@dataclass(frozen=True)
-class Options:
-    """``value`` is one of a fixed set of strings."""
-
-    values: tuple[str, ...]
-
-    def __call__(self, value: str) -> bool:
-        return value in self.values
-
-
-Constraint = Callable[[Any], bool]
-
-
-@dataclass(frozen=True)
-class Setting:
-    """What a field declares besides its type and default: help text, constraint, expected-value phrase."""
-
-    help: str
-    check: Constraint | None = None
-    expect: str = ""
+__all__ = ["Constraint", "FieldSpec", "Interval", "Options", "Section", "coerce", "field_specs", "setting"]
 
 
 def setting(default: Any, help: str, check: Constraint | None = None, expect: str = "") -> Any:
-    """A dataclass field with a default (a list is copied for each instance), help text and constraint."""
-    metadata = {SETTING: Setting(help, check, expect)}
-    if isinstance(default, list):
-        return field(default_factory=partial(copy.deepcopy, default), metadata=metadata)
-    return field(default=default, metadata=metadata)
+    """A dataclass field declared by a :class:`~nlhf_core.params.ParamSpec` of kind ``"value"``.
+
+    Args:
+        default: the field's default (a list is copied for each instance).
+        help: what the setting does (``--help-config`` and the TOML comments show it).
+        check: its constraint: an :class:`Interval`, :class:`Options` or a named predicate.
+        expect: the phrase ending the out-of-range sentence (``help`` when empty).
+
+    Returns:
+        A ``dataclasses.field`` carrying the spec as ``metadata["param"]``.
+    """
+    return ParamSpec("", default, help, kind="value", check=check, expect=expect).as_field()
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One declared field: its name, accepted types, default and :class:`Setting`."""
+    """One declared field: its name, accepted types, default and :class:`~nlhf_core.params.ParamSpec`."""
 
     name: str
     kinds: tuple[type, ...]
     default: Any
-    setting: Setting
+    param: ParamSpec
 
 
 def _kinds(hint: Any) -> tuple[type, ...]:
@@ -110,7 +78,8 @@ def field_specs(cls: type) -> tuple[FieldSpec, ...]:
         specs = []
         for f in fields(cls):
             default = f.default_factory() if callable(f.default_factory) else f.default
-            specs.append(FieldSpec(f.name, _kinds(hints[f.name]), default, f.metadata[SETTING]))
+            param = dataclasses.replace(f.metadata["param"], name=f.name)
+            specs.append(FieldSpec(f.name, _kinds(hints[f.name]), default, param))
         _SPECS[cls] = tuple(specs)
     return _SPECS[cls]
 
@@ -125,9 +94,9 @@ def coerce(name: str, spec: FieldSpec, value: Any) -> Any:
         raise ParameterError(f"Setting {name!r} must be a {names}, not {value!r}; see `nlhf train --help-config`.")
     if isinstance(value, float) and not math.isfinite(value):
         raise ParameterError(f"Setting {name!r} is {value!r}; give a finite number.")
-    check = spec.setting.check
+    check = spec.param.check
     if check is not None and not check(value):
-        expect = spec.setting.expect or spec.setting.help
+        expect = spec.param.expect or spec.param.description
         raise ParameterError(f"Setting {name!r} = {value!r} is out of range; it must be {expect}.")
     return value
 

@@ -36,7 +36,7 @@ def _outside(interval: Interval, kind: type) -> list[float]:
 
 
 def _violations(spec: FieldSpec) -> list:
-    check = spec.setting.check
+    check = spec.param.check
     if isinstance(check, Interval):
         return _outside(check, spec.kinds[0])
     if isinstance(check, Options):
@@ -48,9 +48,9 @@ def _violations(spec: FieldSpec) -> list:
 def test_every_constraint_rejects_a_bad_value_with_its_sentence(section, spec):
     cls = cfgmod.SECTIONS[section]
     bad_values = _violations(spec)
-    if spec.setting.check is not None:
+    if spec.param.check is not None:
         assert bad_values, f"no bad value known for {section}.{spec.name}"
-    expect = spec.setting.expect or spec.setting.help
+    expect = spec.param.expect or spec.param.description
     for value in bad_values:
         with pytest.raises(ParameterError) as err:
             cls(**{spec.name: value})
@@ -109,3 +109,26 @@ def test_help_lists_every_key_once_with_its_default():
     assert [line.split(" = ")[0] for line in lines] == cfgmod.valid_keys()
     assert "policy.tau = 0.1    KL strength tau of the NLHF methods" in lines
     assert cfgmod.defaults() == cfgmod.TrainingConfig().to_dict()
+
+
+def test_every_config_field_is_declared_by_the_one_param_spec_system():
+    from dataclasses import fields
+
+    from nlhf_core.params import ParamSpec
+
+    for cls in cfgmod.SECTIONS.values():
+        for f in fields(cls):
+            spec = f.metadata["param"]
+            assert isinstance(spec, ParamSpec) and spec.kind == "value" and spec.description
+
+
+def test_a_value_spec_validates_with_its_constraint():
+    from nlhf_core.params import Interval, ParamSpec
+
+    spec = ParamSpec(
+        "policy.tau", 0.1, "KL strength tau", kind="value", check=Interval(1e-3, 100), expect="in [0.001, 100]"
+    )
+    assert spec.validate(0.5) == 0.5
+    with pytest.raises(ParameterError, match=r"^policy\.tau = 500 is out of range; it must be in \[0\.001, 100\]\.$"):
+        spec.validate(500)
+    assert spec.as_dict()["expect"] == "in [0.001, 100]"
