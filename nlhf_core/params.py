@@ -156,7 +156,14 @@ class ParamSpec:
 
     def show(self, value: float | None) -> str:
         """A value as a message shows it: whole-number parameters in digits (``1000000000``, not
-        ``1e+09``), others in short form with a plain exponent (``0.001``, ``1e9``, ``2.5e-7``)."""
+        ``1e+09``), others in short form with a plain exponent (``0.001``, ``1e9``, ``2.5e-7``).
+
+        Args:
+            value: the number to show (None for an open bound).
+
+        Returns:
+            The text (``"none"`` for None).
+        """
         if value is None:
             return "none"
         if self.kind == "int" and abs(value) < 1e15:

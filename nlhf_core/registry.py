@@ -149,7 +149,17 @@ _ALIASES: dict[str, str] = {}
 
 
 def register(spec: MethodSpec) -> MethodSpec:
-    """Add a method to the registry; names and aliases are unique across every family."""
+    """Add a method to the registry; names and aliases are unique across every family.
+
+    Args:
+        spec: the method's spec, of one of :data:`FAMILIES`.
+
+    Returns:
+        ``spec`` itself (so it can be kept in a module constant).
+
+    Raises:
+        ValueError: an unknown family, or a name or alias already taken (a programming error, not user input).
+    """
     if spec.family not in FAMILIES:
         raise ValueError(f"method {spec.name!r} has family {spec.family!r}, not one of {', '.join(FAMILIES)}")
     for key in (spec.name, *spec.aliases):

@@ -64,6 +64,26 @@ def run_algorithm(
     ``record_every`` iterations (default: about 1000 records) and at the end. With
     ``samples = m`` every preference query is answered by ``m`` simulated comparisons
     per response (seeded by ``seed``) instead of exactly.
+
+    Args:
+        name: a registered tabular solver (``nlhf algorithms`` lists them), e.g. ``"nash-md"``.
+        game: the preference game (plain or contextual).
+        iterations: number of iterations ``T``, in ``[1, MAX_ITERATIONS]``.
+        reference: ``mu``: None/``"uniform"``, a vector, ``(C, n)`` or ``{context: policy}``; positive.
+        init: the initial policy ``pi_0`` (same forms; default ``mu``); positive.
+        record_every: record the policies every so many iterations (None: about 1000 records).
+        samples: comparisons per response and query, in ``[1, MAX_SAMPLES]`` (None: exact ``P pi``).
+        seed: seed of the simulated comparisons.
+        **params: the solver's parameters (``tau``, ``eta``, ``schedule``, ...); None keeps a default.
+
+    Returns:
+        The :class:`Trajectory`: ``R`` recorded policies ``(R, C, n)`` of the last and the average
+        iterate, the queries used and their metric curves ``(R,)``.
+
+    Raises:
+        ParameterError: an unknown solver or parameter, a value out of range, bad ``iterations``,
+            ``samples`` or ``record_every``, or a trajectory too large to record.
+        PolicyError: an invalid ``reference`` or ``init``.
     """
     spec = get_solver(name)
     resolved = spec.resolve_params(params)

@@ -20,6 +20,14 @@ from nlhf_core.registry import KLBound, MethodSpec, get_algorithm, list_algorith
 
 
 def _regularized(params: Mapping[str, Any]) -> str:
+    """The default :attr:`AlgorithmSpec.converges_to`: every parameter setting targets ``pi*_tau``.
+
+    Args:
+        params: the solver's validated parameters (unused: the answer is always the same).
+
+    Returns:
+        ``"regularized"``.
+    """
     return "regularized"
 
 
@@ -60,19 +68,41 @@ class AlgorithmSpec(MethodSpec):
         None for solvers with no geometric mixture and for a step schedule (Theorem 1's
         ``eta_t tau = 2 / (t + 2)`` changes every step and never exceeds 1). Works on arrays
         (one weight per setting of a sweep).
+
+        Args:
+            params: validated parameters (``eta``, ``tau`` and possibly ``schedule``; floats or arrays).
+
+        Returns:
+            ``eta * tau`` (a float, or an array shaped like the parameters), or None.
         """
         if not self.mixes_reference or params.get("schedule", "constant") != "constant":
             return None
         return params["eta"] * params["tau"]
 
     def max_eta(self, tau: float) -> float | None:
-        """The largest step size allowed at ``tau``: ``1 / tau`` when ``eta × tau`` is a mixture weight, else None."""
+        """The largest step size allowed at ``tau``: ``1 / tau`` when ``eta × tau`` is a mixture weight, else None.
+
+        Args:
+            tau: the KL strength ``tau > 0``.
+
+        Returns:
+            ``1 / tau``, or None when the solver's step has no such cap.
+        """
         return 1.0 / tau if self.mixes_reference else None
 
     def defaults_for_tau(self, tau: float) -> dict[str, Any]:
         """The default parameters with this ``tau`` (if the solver has one) and the step lowered to :meth:`max_eta`.
 
         The settings a comparison at one ``tau`` runs each solver with.
+
+        Args:
+            tau: the KL strength ``tau > 0`` (ignored by solvers without one).
+
+        Returns:
+            Every parameter of the solver with its validated value.
+
+        Raises:
+            ParameterError: ``tau`` is outside the solver's range.
         """
         params = self.resolve_params({"tau": tau} if self.has_param("tau") else {})
         cap = self.max_eta(tau)
@@ -81,13 +111,34 @@ class AlgorithmSpec(MethodSpec):
         return params
 
     def kl_bound(self, params: Mapping[str, Any], steps: np.ndarray) -> KLBound | None:
-        """The proven bound on ``KL(target || pi_t)`` at ``steps`` for these parameters, or None."""
+        """The proven bound on ``KL(target || pi_t)`` at ``steps`` for these parameters, or None.
+
+        Args:
+            params: the solver's parameters (validated here; defaults fill the gaps).
+            steps: iteration indices ``t``, shape ``(R,)``.
+
+        Returns:
+            The theorem's :class:`~nlhf_core.registry.KLBound` (one value per step, ``inf`` where it does
+            not hold yet), or None when no theorem covers the solver or these parameters.
+
+        Raises:
+            ParameterError: a parameter out of range.
+        """
         return None if self.theorem_bound is None else self.theorem_bound(self.resolve_params(params), steps)
 
     def frozen_for_field(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Validated parameters whose step does not change with time (a schedule frozen to a constant step).
 
         The update field draws one step from many points; a time-varying schedule has no single field.
+
+        Args:
+            params: the solver's parameters (validated here; defaults fill the gaps).
+
+        Returns:
+            The validated parameters, with any step schedule replaced by a constant step.
+
+        Raises:
+            ParameterError: a parameter out of range.
         """
         resolved = self.resolve_params(params)
         return resolved if self.time_invariant is None else self.time_invariant(resolved)
@@ -110,6 +161,12 @@ class AlgorithmSpec(MethodSpec):
 
 def get_solver(name: str) -> AlgorithmSpec:
     """The tabular solver called ``name``: the registry's entry, typed.
+
+    Args:
+        name: a registered tabular solver name or alias (any case).
+
+    Returns:
+        Its :class:`AlgorithmSpec`.
 
     Raises:
         ParameterError: unknown name, or a method of another family (the message lists the solvers).

@@ -84,6 +84,13 @@ class Trajectory:
         """One dict per recorded step (``step``, ``queries``, ``policy``, every metric and ``extra`` curve).
 
         ``policy`` is ``(C, n)`` when ``per_context``, else the single context's ``(n,)``.
+
+        Args:
+            per_context: keep the ``(C, n)`` policy (a contextual game) instead of its only row.
+            extra: more curves ``(R,)`` to add to each record, by name.
+
+        Returns:
+            ``R`` dicts, one per recorded step, in step order.
         """
         curves = {**self.metrics, **(extra or {})}
         return [

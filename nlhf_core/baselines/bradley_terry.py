@@ -83,6 +83,19 @@ def pair_distribution(spec: Any, game: PreferenceGame, reference: Any = None) ->
     from ``mu``), a policy (vector or file) ``q`` (pairs from ``q × q``), or a square
     matrix (or a JSON file holding one) of non-negative pair weights. The result is
     symmetrized, its diagonal zeroed and normalized.
+
+    Args:
+        spec: ``"uniform"`` (or None), ``"reference"``, a policy ``q`` (``(n,)``, ``(C, n)``, mapping or
+            file) or an ``(n, n)`` matrix of non-negative pair weights (or a ``.json`` file holding one).
+        game: the game whose responses are paired.
+        reference: ``mu`` for ``"reference"`` (default uniform).
+
+    Returns:
+        ``W`` of shape ``(C, n, n)``: symmetric, zero diagonal, each context summing to 1.
+
+    Raises:
+        PolicyError: an invalid policy or JSON file, a table of the wrong shape, negative or
+            non-finite pair weights, or no weight on any pair of different responses.
     """
     n, C = game.n, game.num_contexts
     if spec is None or (isinstance(spec, str) and spec.strip().lower() == "uniform"):
@@ -160,7 +173,24 @@ def _check_pair_matrix(arr: np.ndarray, game: PreferenceGame) -> np.ndarray:
 
 
 def fit_bradley_terry(game: PreferenceGame, sampling: Any = "uniform", reference: Any = None) -> BradleyTerryFit:
-    """Maximum-likelihood Bradley–Terry rewards for each context under a pair distribution."""
+    """Maximum-likelihood Bradley–Terry rewards for each context under a pair distribution.
+
+    Maximizes ``sum_{i != j} w_ij P_ij log sigmoid(s_i - s_j)`` per context by Newton's method (Munos et al.
+    2024, Section 3; the fit depends on ``w`` when ``P`` is not Bradley–Terry, Proposition 2); separable
+    data get the :data:`SEPARABLE_RIDGE` penalty and a ``warning``.
+
+    Args:
+        game: the preference game (plain or contextual).
+        sampling: the pair distribution ``w`` (anything :func:`pair_distribution` accepts).
+        reference: ``mu``, used when ``sampling`` is ``"reference"``.
+
+    Returns:
+        The :class:`BradleyTerryFit`: scores ``(C, n)`` (logit units), pair weights ``(C, n, n)``,
+        expected log-likelihood and the largest residual on sampled pairs.
+
+    Raises:
+        PolicyError: an invalid ``sampling`` or ``reference``.
+    """
     W = pair_distribution(sampling, game, reference)
     scores = np.zeros((game.num_contexts, game.n))
     loglik = np.zeros(game.num_contexts)
@@ -194,7 +224,16 @@ def fit_bradley_terry(game: PreferenceGame, sampling: Any = "uniform", reference
 
 
 def is_separable(P: np.ndarray, W: np.ndarray) -> bool:
-    """True when the MLE is infinite: a compared group is not strongly connected by wins."""
+    """True when the MLE is infinite: a compared group is not strongly connected by wins.
+
+    Args:
+        P: ``(n, n)`` preference matrix, P[i, j] = P(i ≻ j).
+        W: ``(n, n)`` pair weights (which pairs are compared).
+
+    Returns:
+        Whether the number of strongly connected components of the "beats" graph (compared pairs
+        with ``P > 0``) differs from the number of compared groups.
+    """
     compared = W > 0
     n_groups, _ = _components(compared, strong=False)
     beats = compared & (P > 0)
@@ -220,7 +259,16 @@ def _components(adjacency: np.ndarray, *, strong: bool) -> tuple[int, np.ndarray
 
 
 def newton_bradley_terry(P: np.ndarray, W: np.ndarray, ridge: float) -> np.ndarray:
-    """Newton's method on the (ridge-penalized) BT log-likelihood; scores centred per group."""
+    """Newton's method on the (ridge-penalized) BT log-likelihood; scores centred per group.
+
+    Args:
+        P: ``(n, n)`` preference matrix, P[i, j] = P(i ≻ j).
+        W: ``(n, n)`` symmetric pair weights, zero diagonal.
+        ridge: the penalty ``ridge/2 ||s||^2`` (0 for the plain MLE; > 0 when the data are separable).
+
+    Returns:
+        The scores ``(n,)`` (logit units), mean 0 within each group of compared responses.
+    """
     n = P.shape[0]
     s = np.zeros(n)
 
@@ -257,7 +305,16 @@ def _centre(s: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def kl_regularized_optimum(rewards: np.ndarray, tau: float, mu: np.ndarray) -> np.ndarray:
-    """``pi ∝ mu exp(r / tau)``: the RLHF (and DPO) optimum, per context, shape like ``mu``."""
+    """``pi ∝ mu exp(r / tau)``: the RLHF (and DPO) optimum, per context, shape like ``mu``.
+
+    Args:
+        rewards: rewards ``r``, shape ``(..., n)`` (e.g. Bradley–Terry scores ``(C, n)``).
+        tau: KL strength ``tau > 0``.
+        mu: reference policy, shape like ``rewards``, positive.
+
+    Returns:
+        The policy ``softmax(log mu + r / tau)`` along the last axis.
+    """
     return softmax(np.log(mu) + rewards / tau)
 
 
@@ -305,6 +362,14 @@ def best_of_n(rewards: np.ndarray, mu: np.ndarray, n: int) -> np.ndarray:
 
     For a reward level ``r`` with mass ``m`` and mass ``F`` strictly below it, the best
     draw lands on that level with probability ``(F + m)^n - F^n``.
+
+    Args:
+        rewards: rewards ``(C, n)`` (or ``(n,)``).
+        mu: the policy the ``n`` draws come from, same shape.
+        n: number of draws (>= 1).
+
+    Returns:
+        The best-of-``n`` policy, shape ``(C, n)`` (a 1-d input gains the context axis).
     """
     rewards = np.atleast_2d(rewards)
     mu = np.atleast_2d(mu)
@@ -323,6 +388,13 @@ def best_of_n(rewards: np.ndarray, mu: np.ndarray, n: int) -> np.ndarray:
 
 
 def sampling_marginal(W: np.ndarray) -> np.ndarray:
-    """The policy each compared response is drawn from: the row sums of the pair weights."""
+    """The policy each compared response is drawn from: the row sums of the pair weights.
+
+    Args:
+        W: pair weights ``(..., n, n)`` (symmetric).
+
+    Returns:
+        The marginal ``q = W 1 / 1^T W 1``, shape ``(..., n)``.
+    """
     q = W.sum(axis=-1)
     return q / q.sum(axis=-1, keepdims=True)

@@ -77,7 +77,23 @@ class Comparison:
 def rlhf_solution(
     game: PreferenceGame, tau: float, reference: Any = None, sampling: Any = "uniform", best_of: int = 4
 ) -> RLHFSolution:
-    """Bradley–Terry fit under ``sampling``, then the RLHF/DPO, IPO and best-of-n policies."""
+    """Bradley–Terry fit under ``sampling``, then the RLHF/DPO, IPO and best-of-n policies.
+
+    Args:
+        game: the preference game.
+        tau: KL strength of the RLHF/DPO and IPO objectives.
+        reference: ``mu`` (default uniform); positive.
+        sampling: the pair distribution of the reward-model data (see
+            :func:`~nlhf_core.baselines.bradley_terry.pair_distribution`).
+        best_of: ``n`` of the best-of-``n`` policy.
+
+    Returns:
+        The :class:`RLHFSolution`: the fit and the RLHF/DPO, IPO and best-of-``n`` policies ``(C, n)``.
+
+    Raises:
+        ParameterError: ``tau`` out of range.
+        PolicyError: an invalid ``reference`` or ``sampling``.
+    """
     tau = check_tau(tau)
     mu = as_reference(reference, game)
     fit = fit_bradley_terry(game, sampling, reference)
@@ -117,6 +133,23 @@ def compare_solutions(
 
     ``solvers`` lists registry names whose final policy (default parameters, this
     ``tau``) joins the table; ``None`` means every registered solver, ``[]`` none.
+
+    Args:
+        game: the preference game.
+        tau: KL strength shared by every regularized policy.
+        reference: ``mu`` (default uniform); positive.
+        sampling: the pair distribution of the reward-model data.
+        best_of: ``n`` of the best-of-``n`` policy.
+        solvers: registry names of solvers to add (None: all, ``[]``: none).
+        iterations: iterations each added solver runs.
+
+    Returns:
+        The :class:`Comparison`: names, policies ``(C, n)``, the win-rate table ``(k, k)`` and each
+        policy's exploitability.
+
+    Raises:
+        ParameterError: ``tau`` out of range, an unknown solver, or bad ``iterations``.
+        PolicyError: an invalid ``reference`` or ``sampling``.
     """
     tau = check_tau(tau)
     mu = as_reference(reference, game)

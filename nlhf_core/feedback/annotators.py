@@ -47,7 +47,20 @@ class AnnotatorGroup:
 
     @classmethod
     def from_ranking(cls, name: str, labels: Sequence[str], ranking: Sequence[str], weight: float = 1.0):
-        """A perfectly consistent group: it always prefers the response ranked higher."""
+        """A perfectly consistent group: it always prefers the response ranked higher.
+
+        Args:
+            name: the group's name.
+            labels: the game's ``n`` response labels.
+            ranking: the same labels, best first.
+            weight: the group's share of the population (normalized with the others').
+
+        Returns:
+            The group, whose game has ``P[i, j] = 1`` when ``i`` is ranked above ``j`` (0 below, 1/2 on the diagonal).
+
+        Raises:
+            GameValidationError: ``ranking`` does not list every label exactly once.
+        """
         order = {label: k for k, label in enumerate(ranking)}
         if sorted(order) != sorted(labels) or len(order) != len(labels):
             raise GameValidationError(
@@ -93,7 +106,18 @@ class AnnotatorPopulation:
 
     @classmethod
     def of(cls, game: PreferenceGame, noise: float = 0.0) -> AnnotatorPopulation:
-        """A single group whose preferences are ``game``."""
+        """A single group whose preferences are ``game``.
+
+        Args:
+            game: the group's preference game.
+            noise: probability that a label is flipped, in ``[0, 0.5]``.
+
+        Returns:
+            The one-group population.
+
+        Raises:
+            ParameterError: ``noise`` is outside ``[0, 0.5]``.
+        """
         return cls((AnnotatorGroup("everyone", game, 1.0),), noise)
 
     @property
@@ -107,7 +131,16 @@ class AnnotatorPopulation:
         return (1.0 - self.noise) * stack + self.noise * (1.0 - stack)
 
     def aggregate(self, name: str = "", story: str = "") -> PreferenceGame:
-        """The population's preference game (what an infinite dataset converges to)."""
+        """The population's preference game (what an infinite dataset converges to).
+
+        Args:
+            name: the game's title.
+            story: the game's story.
+
+        Returns:
+            The game with matrices ``(C, n, n)`` ``(1 - noise) sum_g w_g P_g + noise (1 - sum_g w_g P_g)``,
+            with the first group's labels, contexts and context weights.
+        """
         first = self.groups[0].game
         P = np.einsum("g,gcij->cij", self.weights, self.group_matrices())
         P = 0.5 * (P + 1.0 - np.swapaxes(P, -1, -2))  # exact complementarity despite rounding
@@ -119,7 +152,14 @@ class AnnotatorPopulation:
 
 
 def condorcet_population(labels: Sequence[str] = ("A", "B", "C")) -> AnnotatorPopulation:
-    """Three equally large, perfectly consistent groups whose majority is cyclic (A>B>C, B>C>A, C>A>B)."""
+    """Three equally large, perfectly consistent groups whose majority is cyclic (A>B>C, B>C>A, C>A>B).
+
+    Args:
+        labels: the three response names ``(a, b, c)``.
+
+    Returns:
+        The population; its aggregate has ``P(a ≻ b) = P(b ≻ c) = P(c ≻ a) = 2/3``.
+    """
     a, b, c = labels
     return AnnotatorPopulation(
         (
@@ -150,6 +190,23 @@ def simulate_comparisons(
     :func:`nlhf_core.baselines.bradley_terry.pair_distribution`), or ``"adaptive"``: the data come in
     ``adaptive_rounds`` rounds, each drawn from the regularized Nash (``adaptive_tau``) of the
     preference model fitted to the rounds before (on-policy feedback).
+
+    Args:
+        population: the annotators, or a game (one noiseless group).
+        size: number of comparisons, in ``[1, MAX_COMPARISONS]``.
+        sampling: how pairs are drawn (see above).
+        reference: ``mu`` for ``"reference"`` sampling and the first adaptive round (default uniform).
+        seed: seed of every draw.
+        adaptive_tau: ``tau`` of the regularized Nash that adaptive rounds sample from.
+        adaptive_rounds: number of adaptive rounds.
+
+    Returns:
+        The :class:`ComparisonDataset` of ``size`` rows.
+
+    Raises:
+        ParameterError: ``size`` is not a whole number in range, or ``adaptive_tau`` is out of range.
+        GameValidationError: the game has a single response.
+        PolicyError: an invalid ``sampling`` or ``reference``.
     """
     if isinstance(population, PreferenceGame):
         population = AnnotatorPopulation.of(population)
@@ -258,6 +315,16 @@ def fit_preference_model(
 
     The prior ``Beta(prior, prior)`` is symmetric, so the posterior means of ``(i, j)`` and
     ``(j, i)`` add up to 1 and an uncompared pair gets 1/2.
+
+    Args:
+        data: the comparisons.
+        like: the game whose labels and contexts the data use (the fitted game copies them).
+        prior: the symmetric Beta prior's parameter ``a > 0`` (1: uniform).
+        credibility: mass of the central credible interval, in ``(0, 1)``.
+
+    Returns:
+        The :class:`PreferenceModelFit`: the fitted game (posterior means ``(C, n, n)``), interval
+        bounds and comparison counts ``(C, n, n)``.
     """
     a = b = prior
     wins, total = data.win_counts()
@@ -292,6 +359,14 @@ def fit_reward_model(data: ComparisonDataset, like: PreferenceGame) -> RewardMod
     Rewards are centred; standard errors come from the inverse observed information (the
     pseudo-inverse, since rewards are only defined up to a constant). Separable data get the
     same documented ridge fallback as :func:`nlhf_core.baselines.bradley_terry.fit_bradley_terry`.
+
+    Args:
+        data: the comparisons.
+        like: the game whose labels (and number of responses) the data use.
+
+    Returns:
+        The :class:`RewardModelFit`: rewards and standard errors ``(C, n)`` (logit units; errors are
+        ``inf`` in a context without comparisons), and whether the ridge was needed.
     """
     wins, total = data.win_counts()
     C, n = total.shape[0], like.n
@@ -321,7 +396,15 @@ def fit_reward_model(data: ComparisonDataset, like: PreferenceGame) -> RewardMod
 
 
 def held_out_log_likelihood(matrices: np.ndarray, data: ComparisonDataset) -> float:
-    """Mean log-probability a model gives to the observed winners: ``mean_k log P(winner_k ≻ loser_k | x_k)``."""
+    """Mean log-probability a model gives to the observed winners: ``mean_k log P(winner_k ≻ loser_k | x_k)``.
+
+    Args:
+        matrices: the model's preference matrices ``(C, n, n)``, P[x, i, j] = P(i ≻ j | x).
+        data: the held-out comparisons.
+
+    Returns:
+        The mean log-likelihood in nats (``<= 0``); NaN for an empty dataset.
+    """
     if len(data) == 0:
         return float("nan")
     p = matrices[data.context, data.first, data.second]

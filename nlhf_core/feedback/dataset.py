@@ -39,7 +39,14 @@ class ComparisonDataset:
         return max(1, len(self.contexts))
 
     def take(self, rows: np.ndarray) -> ComparisonDataset:
-        """The dataset restricted to ``rows``."""
+        """The dataset restricted to ``rows``.
+
+        Args:
+            rows: row indices (or a boolean mask) into the dataset.
+
+        Returns:
+            A new dataset holding those rows, same labels, contexts and group names.
+        """
         return ComparisonDataset(
             self.labels,
             self.contexts,
@@ -52,7 +59,15 @@ class ComparisonDataset:
         )
 
     def split(self, held_out: float, seed: int = 0) -> tuple[ComparisonDataset, ComparisonDataset]:
-        """Random train / held-out split (seeded)."""
+        """Random train / held-out split (seeded).
+
+        Args:
+            held_out: the fraction of rows held out, in ``[0, 1]``.
+            seed: seed of the random permutation.
+
+        Returns:
+            ``(train, held_out)``; each keeps the original row order.
+        """
         order = np.random.default_rng(seed).permutation(len(self))
         cut = round(len(self) * (1.0 - held_out))
         return self.take(np.sort(order[:cut])), self.take(np.sort(order[cut:]))
@@ -90,7 +105,20 @@ class ComparisonDataset:
 
     @classmethod
     def from_csv(cls, text: str, labels: Sequence[str], contexts: Sequence[str] = ()) -> ComparisonDataset:
-        """Read :meth:`to_csv`'s format for a game with these labels (and contexts)."""
+        """Read :meth:`to_csv`'s format for a game with these labels (and contexts).
+
+        Args:
+            text: the file's contents.
+            labels: the game's response labels.
+            contexts: the game's context names (``()`` for a plain game, whose rows have an empty context).
+
+        Returns:
+            The dataset (group names in order of first appearance).
+
+        Raises:
+            GameValidationError: a non-comma separator, a wrong header, a row without 5 fields, an
+                unknown context or response, or a winner that is not one of the pair.
+        """
         problem = separator_problem(text, "The comparison file")
         if problem:
             raise GameValidationError(problem)

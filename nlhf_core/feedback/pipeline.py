@@ -67,7 +67,27 @@ def run_pipeline(
     held_out: float = 0.2,
 ) -> PipelineResult:
     """Simulate ``size`` comparisons, fit both models on 80%, score the likelihoods on the rest,
-    deploy the NLHF and RLHF policies, and evaluate them under the true preferences."""
+    deploy the NLHF and RLHF policies, and evaluate them under the true preferences.
+
+    Args:
+        truth: the true preferences: an :class:`AnnotatorPopulation`, or a game (one noiseless group).
+        size: number of simulated comparisons.
+        tau: KL strength of both deployed policies.
+        sampling: how pairs are drawn (see :func:`~nlhf_core.feedback.annotators.simulate_comparisons`).
+        reference: ``mu`` (default uniform); positive.
+        seed: seed of the simulation and of the split.
+        held_out: fraction of the comparisons held out for the likelihoods (all of them are used
+            for fitting when ``size < 5``).
+
+    Returns:
+        The :class:`PipelineResult`: both policies ``(C, n)``, their true exploitability, the NLHF
+        policy's true win rate against the RLHF one, and the held-out log-likelihoods.
+
+    Raises:
+        ParameterError: ``tau`` or ``size`` out of range.
+        PolicyError: an invalid ``reference`` or ``sampling``.
+        GameValidationError: a game with a single response.
+    """
     tau = check_tau(tau)
     population, game = _population(truth)
     mu = as_reference(reference, game)
@@ -113,7 +133,21 @@ def pipeline_curves(
     **kwargs: Any,
 ) -> PipelineCurves:
     """:func:`run_pipeline` for each size and seed: true exploitability of both policies, the NLHF
-    policy's true win rate against the RLHF policy, and both held-out log-likelihoods."""
+    policy's true win rate against the RLHF policy, and both held-out log-likelihoods.
+
+    Args:
+        truth: the true preferences: an :class:`AnnotatorPopulation`, or a game (one noiseless group).
+        sizes: the dataset sizes.
+        seeds: the seeds averaged over at each size.
+        **kwargs: passed on to :func:`run_pipeline` (``tau``, ``sampling``, ``reference``, ``held_out``).
+
+    Returns:
+        The :class:`PipelineCurves`: for each metric, mean and standard deviation per size, shape ``(len(sizes),)``.
+
+    Raises:
+        ParameterError: ``tau`` or a size out of range.
+        PolicyError: an invalid ``reference`` or ``sampling``.
+    """
     keys = (
         "nlhf exploitability",
         "rlhf exploitability",
@@ -150,7 +184,21 @@ def sampling_effect(
 ) -> SamplingEffect:
     """Infinite-data Bradley–Terry fits under each sampling distribution (Proposition 2 / Theorem 2 of
     the paper): the reward, hence the RLHF policy, moves with the pairs shown; the preference model,
-    hence the NLHF policy (the regularized Nash of the true game), does not."""
+    hence the NLHF policy (the regularized Nash of the true game), does not.
+
+    Args:
+        game: the true preference game.
+        samplings: name -> pair distribution (see :func:`~nlhf_core.baselines.bradley_terry.pair_distribution`).
+        tau: KL strength of the policies.
+        reference: ``mu`` (default uniform); positive.
+
+    Returns:
+        The :class:`SamplingEffect`: per sampling, rewards and RLHF policy ``(C, n)``; the NLHF policy ``(C, n)``.
+
+    Raises:
+        ParameterError: ``tau`` out of range.
+        PolicyError: an invalid ``reference`` or sampling distribution.
+    """
     tau = check_tau(tau)
     mu = as_reference(reference, game)
     rewards, policies = {}, {}
@@ -188,6 +236,23 @@ def online_nash_md(
     (the mixture); the estimate of ``P(y ≻ pi_t^mu)`` is ``(wins_y + 1/2) / (count_y + 1)`` — one
     pseudo-tie of shrinkage, so responses the batch did not sample move as if tied. The update is
     then Nash-MD's (Eq. 5). The exact tabular trajectory (same ``tau``, ``eta``) runs alongside.
+
+    Args:
+        truth: the true preferences: an :class:`AnnotatorPopulation`, or a game (one noiseless group).
+        tau: KL strength ``tau``.
+        eta: step size ``eta`` (``eta * tau`` is the mixture weight, at most 1).
+        iterations: number of Nash-MD iterations.
+        batch: comparisons per context and iteration.
+        reference: ``mu`` (default uniform); positive.
+        seed: seed of the simulated comparisons.
+
+    Returns:
+        The :class:`OnlineRun`: ``KL(pi*_tau || pi_t)`` per iteration ``(iterations,)`` for the online
+        and the exact runs, the final online policy ``(C, n)`` and the number of comparisons used.
+
+    Raises:
+        ParameterError: ``tau`` out of range.
+        PolicyError: an invalid ``reference``.
     """
     tau = check_tau(tau)
     population, game = _population(truth)
@@ -221,5 +286,12 @@ def online_nash_md(
 
 
 def nash_of(game: PreferenceGame) -> np.ndarray:
-    """The exact (maximum-entropy) Nash policy of every context, shape ``(C, n)``."""
+    """The exact (maximum-entropy) Nash policy of every context, shape ``(C, n)``.
+
+    Args:
+        game: the preference game.
+
+    Returns:
+        The Nash policies, ``(C, n)``.
+    """
     return context_rows(nash_equilibrium(game).policy, game)

@@ -27,6 +27,19 @@ def apply_cell_edits(
     Editing ``P[i, j]`` also sets ``P[j, i] = 1 - P[i, j]`` (the user edits one side of a
     pair); a diagonal cell must stay 1/2. Values are checked like any game entry, so a
     blank, non-numeric or out-of-range value raises with the cell's name.
+
+    Args:
+        game: the game to edit (it is not changed).
+        edits: ``{(i, j): value}``, the new ``P[i, j]`` per cell (row, column indices); a value may
+            be a number or the text typed in the editor.
+        context: index of the context whose matrix is edited (0 for a plain game).
+
+    Returns:
+        A new game with the edited matrix, exactly complementary on every edited pair.
+
+    Raises:
+        GameValidationError: a blank, non-numeric, non-finite or out-of-``[0, 1]`` value, or a
+            diagonal cell set to anything but 1/2.
     """
     P = game.matrices[context].copy()
     labels = game.labels
@@ -65,7 +78,19 @@ def _as_probability(value: Any, row: str, col: str) -> float:
 
 
 def add_response(game: PreferenceGame, label: str) -> PreferenceGame:
-    """A new response that ties (1/2) with every other one, in every context."""
+    """A new response that ties (1/2) with every other one, in every context.
+
+    Args:
+        game: the game to extend.
+        label: the new response's name (distinct from the others).
+
+    Returns:
+        A new game of ``n + 1`` responses; the new row and column are 1/2 in every context.
+
+    Raises:
+        GameValidationError: the game already has the maximum number of responses, or the label is
+            blank, too long or taken.
+    """
     if game.n + 1 > MAX_RESPONSES:
         raise GameValidationError(
             f"The game already has {game.n} responses, the limit; remove one before adding another."
@@ -78,7 +103,18 @@ def add_response(game: PreferenceGame, label: str) -> PreferenceGame:
 
 
 def remove_response(game: PreferenceGame, label: str) -> PreferenceGame:
-    """The game without ``label`` (a game keeps at least one response)."""
+    """The game without ``label`` (a game keeps at least one response).
+
+    Args:
+        game: the game to shrink.
+        label: the response to drop.
+
+    Returns:
+        A new game of ``n - 1`` responses (that row and column removed in every context).
+
+    Raises:
+        GameValidationError: there is no such response, or it is the game's only one.
+    """
     k = game.index(label)
     if game.n == 1:
         raise GameValidationError("A game needs at least one response; add another before removing this one.")
@@ -88,7 +124,19 @@ def remove_response(game: PreferenceGame, label: str) -> PreferenceGame:
 
 
 def rename_response(game: PreferenceGame, old: str, new: str) -> PreferenceGame:
-    """The game with response ``old`` called ``new`` (labels stay distinct)."""
+    """The game with response ``old`` called ``new`` (labels stay distinct).
+
+    Args:
+        game: the game to edit.
+        old: the response's current name.
+        new: its new name.
+
+    Returns:
+        A new game with the same matrices and the label replaced.
+
+    Raises:
+        GameValidationError: there is no response ``old``, or ``new`` is blank, too long or taken.
+    """
     k = game.index(old)
     labels = list(game.labels)
     labels[k] = new
@@ -108,6 +156,17 @@ def normalize_weights(weights: Sequence[Any], labels: Sequence[str], what: str =
     """Turn non-negative weights (as typed in an editor) into a probability vector.
 
     Blank cells count as 0; the weights must be finite, non-negative and not all 0.
+
+    Args:
+        weights: one weight per label (numbers or typed text; None or blank counts as 0).
+        labels: the response labels, in the order of ``weights`` (named in messages).
+        what: how the vector is named in messages (``"policy"``, ``"reference"``, ...).
+
+    Returns:
+        The probability vector ``w / sum(w)``, shape ``(n,)``.
+
+    Raises:
+        PolicyError: a weight that is not a number, not finite or negative, or all weights 0.
     """
     values = []
     for label, w in zip(labels, weights, strict=True):

@@ -80,7 +80,21 @@ class PreferenceGame:
         name: str = "",
         story: str = "",
     ) -> PreferenceGame:
-        """Game from a full ``n × n`` matrix with ``P[i, j] = P(y_i ≻ y_j)``."""
+        """Game from a full ``n × n`` matrix with ``P[i, j] = P(y_i ≻ y_j)``.
+
+        Args:
+            matrix: ``(n, n)`` preference matrix (nested lists or an array), P[i, j] = P(y_i ≻ y_j).
+            labels: ``n`` response names (default ``y1..yn``).
+            name: short title.
+            story: one paragraph telling what the game shows.
+
+        Returns:
+            The validated plain game (entries stored exactly as given).
+
+        Raises:
+            GameValidationError: the matrix is not square, not finite, outside ``[0, 1]``, has a
+                diagonal other than 1/2 or is not complementary, or the labels do not fit it.
+        """
         n = row_count(matrix)
         labels_t = validate_labels(default_labels(n) if labels is None else labels)
         P = validate_matrix(matrix, labels_t)
@@ -100,6 +114,19 @@ class PreferenceGame:
         ``values`` is either the flat list of the ``n(n-1)/2`` upper entries in row-major
         order (``P[0,1], P[0,2], ..., P[1,2], ...``) or an ``n × n`` table whose strict
         upper triangle is read (the other cells are ignored and may be blank/NaN).
+
+        Args:
+            values: the ``n(n-1)/2`` upper entries (flat, row-major) or an ``(n, n)`` table.
+            labels: ``n`` response names (default ``y1..yn``).
+            name: short title.
+            story: one paragraph telling what the game shows.
+
+        Returns:
+            The validated plain game, exactly complementary.
+
+        Raises:
+            GameValidationError: a flat list whose length is not a triangular number, a table that is
+                not square, or an entry that is not a probability.
         """
         arr = np.asarray(values, dtype=object)
         if arr.ndim == 1:
@@ -139,7 +166,22 @@ class PreferenceGame:
         name: str = "",
         story: str = "",
     ) -> PreferenceGame:
-        """Bradley–Terry game ``P(y_i ≻ y_j) = sigmoid(s_i - s_j)`` from scores (Elo/rewards)."""
+        """Bradley–Terry game ``P(y_i ≻ y_j) = sigmoid(s_i - s_j)`` from scores (Elo/rewards).
+
+        Args:
+            scores: one finite score ``s_i`` per response, shape ``(n,)`` (logit units: a difference
+                of 1 gives ``sigmoid(1) ≈ 0.73``).
+            labels: ``n`` response names (default ``y1..yn``).
+            name: short title.
+            story: one paragraph telling what the game shows.
+
+        Returns:
+            The plain Bradley–Terry game, exactly complementary.
+
+        Raises:
+            GameValidationError: the scores are empty, not numbers or not finite, too many, or their
+                count differs from the labels'.
+        """
         try:
             s = np.asarray(scores, dtype=float)
         except (TypeError, ValueError):
@@ -181,6 +223,21 @@ class PreferenceGame:
         """Contextual game: one ``n × n`` matrix per context ``x`` and weights ``rho(x)``.
 
         Weights default to uniform and are normalized to sum to 1.
+
+        Args:
+            matrices: a list of ``C`` preference matrices, each ``(n, n)`` with P[i, j] = P(y_i ≻ y_j | x).
+            labels: ``n`` response names (default ``y1..yn``).
+            contexts: ``C`` context names (default ``x1..xC``).
+            weights: ``C`` non-negative context weights ``rho(x)`` (default uniform).
+            name: short title.
+            story: one paragraph telling what the game shows.
+
+        Returns:
+            The validated contextual game (``matrices`` of shape ``(C, n, n)``).
+
+        Raises:
+            GameValidationError: no contexts or too many, too many cells, names that do not match the
+                matrices, invalid weights, or an invalid matrix (named by its context).
         """
         if isinstance(matrices, (str, bytes)) or not isinstance(matrices, Sequence | np.ndarray):
             raise GameValidationError("Contextual matrices must be a list with one square matrix per context.")
@@ -237,14 +294,34 @@ class PreferenceGame:
         return self.matrices[0]
 
     def context(self, name: str) -> PreferenceGame:
-        """The plain game of one context."""
+        """The plain game of one context.
+
+        Args:
+            name: one of :attr:`contexts`.
+
+        Returns:
+            A plain game holding that context's ``(n, n)`` matrix, with the same labels, name and story.
+
+        Raises:
+            GameValidationError: there is no context ``name``.
+        """
         if name not in self.contexts:
             raise GameValidationError(f"There is no context {name!r}; choose one of {', '.join(self.contexts)}.")
         k = self.contexts.index(name)
         return PreferenceGame(self.labels, self.matrices[k : k + 1].copy(), (), np.ones(1), self.name, self.story)
 
     def index(self, label: str) -> int:
-        """Position of a response label."""
+        """Position of a response label.
+
+        Args:
+            label: a response name.
+
+        Returns:
+            Its 0-based index in :attr:`labels`.
+
+        Raises:
+            GameValidationError: there is no response ``label``.
+        """
         try:
             return self.labels.index(label)
         except ValueError:
@@ -253,7 +330,15 @@ class PreferenceGame:
             ) from None
 
     def with_meta(self, *, name: str | None = None, story: str | None = None) -> PreferenceGame:
-        """A copy with a new name and/or story."""
+        """A copy with a new name and/or story.
+
+        Args:
+            name: the new title (None keeps the current one).
+            story: the new story (None keeps the current one).
+
+        Returns:
+            The same game (labels, matrices, contexts, weights) with the new metadata.
+        """
         return PreferenceGame(
             self.labels,
             self.matrices,

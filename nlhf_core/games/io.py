@@ -87,7 +87,18 @@ def load_game(spec: str | Path) -> PreferenceGame:
 
 
 def parse_game(text: str, fmt: str) -> PreferenceGame:
-    """Parse a game from the text of a CSV or JSON file (``fmt`` is ``"csv"`` or ``"json"``)."""
+    """Parse a game from the text of a CSV or JSON file (``fmt`` is ``"csv"`` or ``"json"``).
+
+    Args:
+        text: the file's contents.
+        fmt: ``"csv"`` or ``"json"``.
+
+    Returns:
+        The validated game.
+
+    Raises:
+        GameValidationError: an unknown format, malformed text, or an invalid game.
+    """
     if fmt == "csv":
         return _parse_csv(text)
     if fmt == "json":
@@ -100,6 +111,18 @@ def game_from_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) 
 
     The format follows the extension (``.json``, else CSV); the bytes must be UTF-8 (a byte-order
     mark is allowed) and at most ``max_bytes`` long. Anything else raises one sentence.
+
+    Args:
+        name: the uploaded file's name (its extension picks the format; its stem names an unnamed game).
+        data: the file's bytes.
+        max_bytes: the largest upload accepted, in bytes.
+
+    Returns:
+        The validated game, named after the file when it carries no name.
+
+    Raises:
+        GameValidationError: the file is too large, not UTF-8, or not a valid game (the message starts
+            with the file name).
     """
     shown = repr(str(name)[:80])
     if len(data) > max_bytes:
@@ -119,7 +142,16 @@ def game_from_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) 
 
 
 def save_game(game: PreferenceGame, path: str | Path) -> None:
-    """Write a game to ``path`` (format from its suffix: ``.json`` or ``.csv``)."""
+    """Write a game to ``path`` (format from its suffix: ``.json`` or ``.csv``).
+
+    Args:
+        game: the game to write (a contextual game needs ``.json``).
+        path: the file to (over)write; its suffix picks the format.
+
+    Raises:
+        GameValidationError: the suffix is neither ``.json`` nor ``.csv``, or a contextual game is
+            saved as CSV.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -132,7 +164,15 @@ def save_game(game: PreferenceGame, path: str | Path) -> None:
 
 # ---------------------------------------------------------------------- JSON
 def game_to_dict(game: PreferenceGame) -> dict[str, Any]:
-    """Plain-Python form of a game (what the JSON file holds)."""
+    """Plain-Python form of a game (what the JSON file holds).
+
+    Args:
+        game: the game to convert.
+
+    Returns:
+        ``{"name"?, "story"?, "labels", "contexts"?, "weights"?, "matrix"}``; ``"matrix"`` is an
+        ``n × n`` nested list for a plain game, a ``C × n × n`` one for a contextual game.
+    """
     out: dict[str, Any] = {}
     if game.name:
         out["name"] = game.name
@@ -149,7 +189,14 @@ def game_to_dict(game: PreferenceGame) -> dict[str, Any]:
 
 
 def game_to_json(game: PreferenceGame) -> str:
-    """JSON text of a game, one matrix row per line; floats round-trip exactly (``repr``)."""
+    """JSON text of a game, one matrix row per line; floats round-trip exactly (``repr``).
+
+    Args:
+        game: the game to write.
+
+    Returns:
+        The JSON text of :func:`game_to_dict`, ending with a newline.
+    """
     lines = ["{"]
     items = list(game_to_dict(game).items())
     for k, (key, value) in enumerate(items):
@@ -196,7 +243,19 @@ def _reject_constant(name: str) -> float:
 
 
 def game_from_dict(data: Any) -> PreferenceGame:
-    """Build a game from the plain-Python form written by :func:`game_to_dict`."""
+    """Build a game from the plain-Python form written by :func:`game_to_dict`.
+
+    Args:
+        data: a mapping with ``labels`` and one of ``matrix``, ``bradley_terry_scores`` or
+            ``upper_triangle`` (and optionally ``contexts``, ``weights``, ``name``, ``story``).
+
+    Returns:
+        The validated game.
+
+    Raises:
+        GameValidationError: ``data`` is not a mapping, has an unknown key, no or two matrix sources,
+            contexts without a full matrix, or describes an invalid game.
+    """
     if not isinstance(data, dict):
         raise GameValidationError(
             f'The JSON holds a {type(data).__name__}, not an object; give {{"labels": [...], "matrix": [[...]]}}.'
@@ -247,6 +306,15 @@ def game_to_csv(game: PreferenceGame) -> str:
 
     Labels that a spreadsheet would run as a formula are written with a leading apostrophe
     (:func:`~nlhf_core.games.csv_cells.escape_cell`); the reader removes it, so the game round-trips.
+
+    Args:
+        game: a plain (single-context) game.
+
+    Returns:
+        The CSV text, one header row and one row per response.
+
+    Raises:
+        GameValidationError: the game has contexts (save it as JSON).
     """
     if game.num_contexts != 1 or game.has_contexts:
         raise GameValidationError("CSV holds a single matrix; save games with contexts as .json.")
@@ -364,13 +432,31 @@ def _parse_csv(text: str) -> PreferenceGame:
 
 # ---------------------------------------------------------------------- shared links
 def game_to_link(game: PreferenceGame) -> str:
-    """URL-safe text holding the whole game (deflated JSON in base64), for shareable links."""
+    """URL-safe text holding the whole game (deflated JSON in base64), for shareable links.
+
+    Args:
+        game: the game to encode.
+
+    Returns:
+        Base64url text without padding, decoded by :func:`game_from_link`.
+    """
     raw = json.dumps(game_to_dict(game), separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
 def game_from_link(text: str) -> PreferenceGame:
-    """Inverse of :func:`game_to_link`; a damaged or oversized link raises one sentence."""
+    """Inverse of :func:`game_to_link`; a damaged or oversized link raises one sentence.
+
+    Args:
+        text: the link's game parameter, as written by :func:`game_to_link`.
+
+    Returns:
+        The validated game.
+
+    Raises:
+        GameValidationError: the text is empty, damaged, longer than :data:`MAX_LINK_CHARS` or
+            inflates past :data:`MAX_LINK_BYTES`, or holds an invalid game.
+    """
     damaged = "The game in this link is damaged or incomplete; copy the whole link again, or pick a preset."
     too_large = (
         "The game in this link is larger than a link can carry ({what}); share large games as a file "

@@ -28,17 +28,42 @@ from nlhf_core.numerics import log_normalize
 
 
 def win_rate(P: np.ndarray, pi: np.ndarray, pi_other: np.ndarray) -> np.ndarray:
-    """``P(pi ≻ pi') = sum_{y, y'} pi(y) P(y ≻ y') pi'(y')``."""
+    """``P(pi ≻ pi') = sum_{y, y'} pi(y) P(y ≻ y') pi'(y')``.
+
+    Args:
+        P: ``(..., n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j).
+        pi: policy ``(..., n)``.
+        pi_other: policy ``(..., n)`` (broadcasting against ``pi``).
+
+    Returns:
+        The win rates in ``[0, 1]`` over the broadcast leading axes, ``(...)``.
+    """
     return np.einsum("...i,...ij,...j->...", pi, P, pi_other)
 
 
 def preference_against(P: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    """``P(y ≻ pi)`` for every response ``y``: the vector ``P pi`` (one preference query)."""
+    """``P(y ≻ pi)`` for every response ``y``: the vector ``P pi`` (one preference query).
+
+    Args:
+        P: ``(..., n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j).
+        pi: policy ``(..., n)``.
+
+    Returns:
+        ``P(y ≻ pi)`` per response, shape ``(..., n)``.
+    """
     return np.einsum("...ij,...j->...i", P, pi)
 
 
 def exploitability(P: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    """``max_y P(y ≻ pi) - 1/2``: how much a best response beats ``pi`` by (0 at a Nash)."""
+    """``max_y P(y ≻ pi) - 1/2``: how much a best response beats ``pi`` by (0 at a Nash).
+
+    Args:
+        P: ``(..., n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j).
+        pi: policy ``(..., n)``.
+
+    Returns:
+        The exploitability in ``[0, 1/2]`` over the leading axes, ``(...)``.
+    """
     return preference_against(P, pi).max(axis=-1) - 0.5
 
 
@@ -67,6 +92,14 @@ def kl_from_logs(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> np.ndar
     (the two extra terms cancel because both sum to 1): every term is non-negative and
     the sum is accurate when ``p ≈ q``; a ``q`` too small to represent (``log q`` finite,
     ``exp`` underflowing) still gives the right finite value.
+
+    Args:
+        p: probability vectors ``(..., n)``.
+        log_p: ``log p`` (``-inf`` where ``p = 0``), broadcasting against ``p``.
+        log_q: ``log q`` of the second distribution (``-inf`` where ``q = 0``).
+
+    Returns:
+        ``KL(p || q) >= 0`` in nats over the leading axes, ``(...)``; ``+inf`` where ``q = 0 < p``.
     """
     p, log_p, log_q = np.broadcast_arrays(p, log_p, log_q)
     live = p > 0
@@ -88,12 +121,33 @@ def regularized_preference(
     tau: float,
     mu: np.ndarray,
 ) -> np.ndarray:
-    """``P_tau(pi ≻ pi') = P(pi ≻ pi') - tau KL(pi||mu) + tau KL(pi'||mu)`` (Eq. 2)."""
+    """``P_tau(pi ≻ pi') = P(pi ≻ pi') - tau KL(pi||mu) + tau KL(pi'||mu)`` (Eq. 2).
+
+    Args:
+        P: ``(..., n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j).
+        pi: policy ``(..., n)``.
+        pi_other: policy ``(..., n)``.
+        tau: KL strength ``tau > 0`` (a scalar or one value per policy).
+        mu: reference policy ``(..., n)``, positive.
+
+    Returns:
+        ``P_tau(pi ≻ pi')`` over the leading axes, ``(...)``.
+    """
     return win_rate(P, pi, pi_other) - tau * kl_divergence(pi, mu) + tau * kl_divergence(pi_other, mu)
 
 
 def regularized_best_response(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.ndarray) -> np.ndarray:
-    """``argmax_{pi'} P_tau(pi' ≻ pi)``: the policy ``∝ mu exp(P(y ≻ pi) / tau)``."""
+    """``argmax_{pi'} P_tau(pi' ≻ pi)``: the policy ``∝ mu exp(P(y ≻ pi) / tau)``.
+
+    Args:
+        P: ``(..., n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j).
+        pi: the opponent's policy ``(..., n)``.
+        tau: KL strength ``tau > 0`` (a scalar or one value per policy).
+        mu: reference policy ``(..., n)``.
+
+    Returns:
+        The regularized best response ``(..., n)``, each row summing to 1.
+    """
     return np.exp(_log_regularized_best_response(P, pi, tau, mu))
 
 
@@ -116,6 +170,15 @@ def regularized_gap(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.ndarray) -
     regularized best response; the last term is exactly 0 for a complementary ``P`` up to
     rounding, and the first is non-negative and has no cancellation, so the certificate
     is accurate to ~1e-16 even for tiny ``tau``.
+
+    Args:
+        P: ``(..., n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j).
+        pi: policy ``(..., n)``.
+        tau: KL strength ``tau > 0`` (a scalar or one value per policy, e.g. ``(S, 1)``).
+        mu: reference policy ``(..., n)``, positive.
+
+    Returns:
+        The gap ``>= 0`` (0 iff ``pi = pi*_tau``) over the leading axes, ``(...)``.
     """
     pi = np.asarray(pi, dtype=float)
     log_br = _log_regularized_best_response(P, pi, tau, mu)
@@ -125,7 +188,15 @@ def regularized_gap(P: np.ndarray, pi: np.ndarray, tau: float, mu: np.ndarray) -
 
 
 def context_average(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Average per-context values (last axis = context) with the context weights ``rho``."""
+    """Average per-context values (last axis = context) with the context weights ``rho``.
+
+    Args:
+        values: per-context values ``(..., C)``.
+        weights: the context weights ``rho``, shape ``(C,)``, summing to 1.
+
+    Returns:
+        ``sum_x rho(x) values[..., x]``, shape ``(...)``.
+    """
     return np.asarray(values) @ np.asarray(weights)
 
 

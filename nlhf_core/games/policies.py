@@ -29,7 +29,14 @@ SUM_TOLERANCE = 1e-6
 
 
 def uniform(n: int) -> np.ndarray:
-    """The uniform policy over ``n`` responses."""
+    """The uniform policy over ``n`` responses.
+
+    Args:
+        n: number of responses (>= 1).
+
+    Returns:
+        The vector ``(n,)`` with every entry ``1/n``.
+    """
     return np.full(n, 1.0 / n)
 
 
@@ -44,6 +51,19 @@ def as_policy(
 
     ``spec`` is None/``"uniform"``, a sequence of ``n`` numbers, a ``{label: p}`` mapping,
     or a path to a policy file. With ``full_support`` every probability must be > 0.
+
+    Args:
+        spec: the policy as given (see above).
+        labels: the game's ``n`` response labels (a mapping's keys and messages use them).
+        what: how the policy is named in messages.
+        full_support: require every probability to be > 0 (references of KL terms).
+
+    Returns:
+        The policy, shape ``(n,)``; renormalized when its sum is within :data:`SUM_TOLERANCE` of 1.
+
+    Raises:
+        PolicyError: a missing or unreadable file, unknown or missing labels, the wrong number of
+            entries, an entry outside ``[0, 1]``, a sum away from 1, or a zero under ``full_support``.
     """
     n = len(labels)
     if spec is None or (isinstance(spec, str) and spec.strip().lower() == "uniform"):
@@ -75,6 +95,19 @@ def as_context_policies(
 
     A ``(C, n)`` array or a ``{context: policy}`` mapping gives one policy per context;
     anything :func:`as_policy` accepts is used for every context.
+
+    Args:
+        spec: one policy for all contexts, a ``(C, n)`` table, or ``{context: policy}``.
+        game: the game the policies are over.
+        what: how the policy is named in messages.
+        full_support: require every probability to be > 0.
+
+    Returns:
+        The policies, shape ``(C, n)`` (``C = 1`` for a plain game).
+
+    Raises:
+        PolicyError: a context without a policy, the wrong number of rows, or any problem
+            :func:`as_policy` reports (named with its context).
     """
     C = game.num_contexts
     if isinstance(spec, Mapping) and game.has_contexts and set(spec) <= set(game.contexts):
@@ -134,12 +167,35 @@ def plain_view(policies: np.ndarray, game: PreferenceGame) -> np.ndarray:
 
 
 def as_reference(spec: Any, game: PreferenceGame) -> np.ndarray:
-    """Reference policy ``mu`` of shape ``(C, n)``; every probability must be positive."""
+    """Reference policy ``mu`` of shape ``(C, n)``; every probability must be positive.
+
+    Args:
+        spec: the reference as given (anything :func:`as_context_policies` accepts; None is uniform).
+        game: the game the reference is over.
+
+    Returns:
+        ``mu`` of shape ``(C, n)``, every entry positive.
+
+    Raises:
+        PolicyError: an invalid policy, or a response given probability 0.
+    """
     return as_context_policies(spec, game, what="reference policy", full_support=True)
 
 
 def read_policy_file(path: str | Path, what: str = "policy") -> Any:
-    """Read a policy file: JSON (list, or mapping label -> p, or ``{"policy": ...}``) or CSV/text."""
+    """Read a policy file: JSON (list, or mapping label -> p, or ``{"policy": ...}``) or CSV/text.
+
+    Args:
+        path: the policy file (``.json``, else read as CSV/text).
+        what: how the policy is named in messages.
+
+    Returns:
+        The raw policy (a list of numbers or a ``{label: p}`` mapping), for :func:`as_policy` to validate.
+
+    Raises:
+        PolicyError: the file is missing, over 16 MiB, not UTF-8, invalid JSON, holds a token that
+            is not a number, or mixes ``label,probability`` lines with bare numbers.
+    """
     path = Path(path)
     if not path.is_file():
         raise PolicyError(
@@ -239,12 +295,31 @@ def _label_list(labels: Sequence[str], limit: int = 6) -> str:
 
 
 def policy_to_text(p: np.ndarray) -> str:
-    """Comma-separated probabilities (shortest exact form), for links."""
+    """Comma-separated probabilities (shortest exact form), for links.
+
+    Args:
+        p: a policy of any shape (flattened).
+
+    Returns:
+        ``"p1,p2,..."`` with each float in its ``repr`` form (round-trips exactly).
+    """
     return ",".join(repr(float(v)) for v in np.ravel(p))
 
 
 def policy_from_text(text: str, labels: Sequence[str], what: str = "policy") -> np.ndarray:
-    """Parse :func:`policy_to_text` (or ``"uniform"``) and validate it as a policy."""
+    """Parse :func:`policy_to_text` (or ``"uniform"``) and validate it as a policy.
+
+    Args:
+        text: ``"uniform"`` or comma-separated probabilities.
+        labels: the game's ``n`` response labels.
+        what: how the policy is named in messages.
+
+    Returns:
+        The policy, shape ``(n,)``.
+
+    Raises:
+        PolicyError: a token that is not a number, the wrong count, or an invalid policy.
+    """
     if text.strip().lower() == "uniform":
         return uniform(len(labels))
     return as_policy([t.strip() for t in text.split(",")], labels, what=what)

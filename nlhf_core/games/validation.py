@@ -41,6 +41,12 @@ def check_response_count(n: int) -> None:
 
     Constructors that build the matrix themselves (Bradley–Terry scores, an upper triangle)
     call this first, so a short input that would expand to gigabytes is refused at once.
+
+    Args:
+        n: the number of responses the input would make.
+
+    Raises:
+        GameValidationError: ``n`` exceeds :data:`MAX_RESPONSES`.
     """
     if n > MAX_RESPONSES:
         raise GameValidationError(
@@ -71,7 +77,15 @@ def format_apart(value: float, other: float) -> str:
 
 
 def default_labels(n: int, prefix: str = "y") -> list[str]:
-    """Labels ``y1, ..., yn`` used when the caller gives none."""
+    """Labels ``y1, ..., yn`` used when the caller gives none.
+
+    Args:
+        n: how many labels.
+        prefix: their common prefix (``"x"`` for contexts).
+
+    Returns:
+        ``["{prefix}1", ..., "{prefix}{n}"]``.
+    """
     return [f"{prefix}{i + 1}" for i in range(n)]
 
 
@@ -80,6 +94,17 @@ def validate_labels(labels: Sequence[Any], what: str = "response") -> tuple[str,
 
     Labels must be non-empty strings without line breaks, at most
     :data:`MAX_LABEL_LENGTH` characters, and distinct.
+
+    Args:
+        labels: the names as given (a sequence, not a single string).
+        what: what they name in messages (``"response"`` or ``"context"``).
+
+    Returns:
+        The stripped labels.
+
+    Raises:
+        GameValidationError: not a sequence, a label that is not text, blank, multi-line, too long,
+            or repeated.
     """
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise GameValidationError(
@@ -186,6 +211,17 @@ def validate_matrix(
     Checks, in order: square, one label per row, size limit, finite entries, entries
     in ``[0, 1]``, diagonal ``1/2``, ``P[i, j] + P[j, i] = 1``. The first failure raises
     :class:`GameValidationError` naming the cell (by labels) and the fix.
+
+    Args:
+        matrix: ``(n, n)`` preference matrix, P[i, j] = P(y_i ≻ y_j) (nested lists or array).
+        labels: the ``n`` response labels (cells are named by them).
+        context: the context's name, prefixed to messages (None for a plain game).
+
+    Returns:
+        The matrix as a float array ``(n, n)``, entries unchanged.
+
+    Raises:
+        GameValidationError: the first failed check, naming the cell and the fix.
     """
     where = f"In context {context!r}, " if context is not None else ""
     try:
@@ -267,6 +303,12 @@ def complement_probability(value: Any) -> Any:
     The difference is rounded to 15 significant digits when that changes it by at most
     one rounding error, so that ``1 - 0.9`` is stored as ``0.1`` and not
     ``0.09999999999999998`` (both are within 2e-16 of complementary).
+
+    Args:
+        value: the probability ``P[i, j]`` as given (number or anything else).
+
+    Returns:
+        ``1 - value`` (tidied) for a real number; ``value`` itself otherwise.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         return value

@@ -118,6 +118,19 @@ def stationary_point(
     ``pi ∝ mu exp(P pi_beta / tau)`` with ``pi_beta ∝ pi^(1-beta) mu^beta``, i.e. (closed form, see
     :mod:`.resting_point`) ``pi = BR_tau(pi*_{tau/(1-beta)})``; it is ``pi*_tau`` at ``beta = 0`` and
     the best response to ``mu`` at ``beta = 1``.
+
+    Args:
+        algo: the method's spec (its ``signal`` and ``alternative`` pick the case).
+        matrices: the game's preference matrices ``(C, n, n)``, P[x, i, j] = P(i ≻ j | x).
+        tau: KL strength ``tau > 0``.
+        beta: the mixture weight of Nash-MD-PG's alternative, in ``[0, 1]``.
+        mu: reference policy ``(C, n)``, positive.
+        rewards: rewards ``(C, n)`` (used by ``rlhf`` only).
+        regularized: ``pi*_tau`` ``(C, n)``, already computed by the caller.
+
+    Returns:
+        The stationary policy ``(C, n)`` (the signature allows None for a method without one; every
+        registered method has one).
     """
     if algo.signal == "reward":
         return kl_regularized_optimum(rewards, tau, mu)

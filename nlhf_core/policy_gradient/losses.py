@@ -12,7 +12,15 @@ import torch
 
 
 def reward_to_go(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``out[b, t] = sum_{s >= t} mask[b, s] * values[b, s]`` (suffix sums over the token axis)."""
+    """``out[b, t] = sum_{s >= t} mask[b, s] * values[b, s]`` (suffix sums over the token axis).
+
+    Args:
+        values: per-token values ``(B, T)``.
+        mask: ``(B, T)``, 1 on real tokens and 0 on padding.
+
+    Returns:
+        The suffix sums ``(B, T)`` (padding contributes 0).
+    """
     masked = values * mask
     return torch.flip(torch.cumsum(torch.flip(masked, dims=[1]), dim=1), dims=[1])
 
@@ -61,6 +69,16 @@ def regularized_pg_loss(
     ``grad (E_pi[signal] - tau KL(pi || mu))``. With ``signal = P(y ≻ y') - 1/2`` and ``y'`` from
     the alternative policy this is Nash-MD-PG (the 1/2 is a baseline); with
     ``signal = r(y) - b`` it is KL-regularized RLHF policy gradient.
+
+    Args:
+        logp: per-token ``log pi(y_t | x, y_<t)`` of the sampled responses, ``(B, T)``, with gradient.
+        ref_logp: the same under the reference ``mu``, ``(B, T)``.
+        mask: ``(B, T)``, 1 on real tokens and 0 on padding.
+        signal: one value per response, ``(B,)`` (``P(y ≻ y') - 1/2`` or ``r(y) - b``).
+        tau: KL strength ``tau >= 0``.
+
+    Returns:
+        A scalar loss: minus the batch mean of the estimate's surrogate (call ``backward()`` on it).
     """
     kl_tokens = (logp - ref_logp).detach()
     advantage = signal.detach()[:, None] - tau * reward_to_go(kl_tokens, mask)
@@ -68,5 +86,14 @@ def regularized_pg_loss(
 
 
 def sequence_kl_estimate(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Monte-Carlo estimate of ``KL(pi || mu)`` from responses sampled from ``pi``: mean of the summed log-ratios."""
+    """Monte-Carlo estimate of ``KL(pi || mu)`` from responses sampled from ``pi``: mean of the summed log-ratios.
+
+    Args:
+        logp: per-token log-probabilities of the sampled responses under ``pi``, ``(B, T)``.
+        ref_logp: the same under ``mu``, ``(B, T)``.
+        mask: ``(B, T)``, 1 on real tokens and 0 on padding.
+
+    Returns:
+        A scalar tensor (nats, no gradient): ``mean_b sum_t mask (logp - ref_logp)``.
+    """
     return ((logp - ref_logp).detach() * mask).sum(dim=1).mean()

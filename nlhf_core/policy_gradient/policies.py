@@ -31,16 +31,40 @@ class SamplingPolicy(Protocol):
     """What the policy-gradient estimators need from a policy (tabular softmax or language model)."""
 
     def sample(self, contexts: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """One response per context (no gradient)."""
+        """One response per context (no gradient).
+
+        Args:
+            contexts: context indices ``(B,)``.
+            generator: the seeded torch generator the draws use.
+
+        Returns:
+            The sampled responses, one per context (response indices ``(B,)`` for a one-token policy).
+        """
         ...
 
     def token_log_probs(self, contexts: torch.Tensor, responses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-token ``log pi(y_t | x, y_<t)`` with gradient, shape ``(B, T)``, and the ``(B, T)`` mask."""
+        """Per-token ``log pi(y_t | x, y_<t)`` with gradient, shape ``(B, T)``, and the ``(B, T)`` mask.
+
+        Args:
+            contexts: context indices ``(B,)``.
+            responses: the responses, as :meth:`sample` returns them.
+
+        Returns:
+            ``(logp, mask)``, both ``(B, T)``; ``mask`` is 1 on real tokens and 0 on padding.
+        """
         ...
 
 
 def one_hot_features(num_contexts: int, n: int) -> torch.Tensor:
-    """``phi(x, y) = e_{(x, y)}``: shape ``(C, n, C * n)`` — the tabular softmax."""
+    """``phi(x, y) = e_{(x, y)}``: shape ``(C, n, C * n)`` — the tabular softmax.
+
+    Args:
+        num_contexts: number of contexts ``C``.
+        n: number of responses.
+
+    Returns:
+        The feature tensor ``(C, n, C * n)`` (float64).
+    """
     return torch.eye(num_contexts * n, dtype=DTYPE).reshape(num_contexts, n, num_contexts * n)
 
 
@@ -49,6 +73,19 @@ def random_features(num_contexts: int, n: int, dim: int, seed: int = 0, shared_r
 
     The response one-hot (shared by every context) lets the policy learn a context-free
     preference for a response; the random part lets contexts differ through shared weights.
+
+    Args:
+        num_contexts: number of contexts ``C``.
+        n: number of responses.
+        dim: feature dimension ``d``, in ``[1, MAX_FEATURE_DIM]``.
+        seed: seed of the Gaussian draw.
+        shared_response: append the ``n``-dimensional one-hot of the response.
+
+    Returns:
+        The feature tensor ``(C, n, d)``, or ``(C, n, d + n)`` with ``shared_response`` (float64).
+
+    Raises:
+        ParameterError: ``dim`` is outside ``[1, MAX_FEATURE_DIM]``.
     """
     if not 1 <= int(dim) <= MAX_FEATURE_DIM:
         raise ParameterError(f"feature dimension = {dim} is outside [1, {MAX_FEATURE_DIM}]; pick a smaller one.")
@@ -87,10 +124,28 @@ class FeatureSoftmaxPolicy(torch.nn.Module):
             return self.log_probs().exp().numpy().copy()
 
     def sample(self, contexts: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One response per context, drawn from ``pi_theta(.|x)`` (no gradient).
+
+        Args:
+            contexts: context indices ``(B,)``.
+            generator: the seeded torch generator the draws use.
+
+        Returns:
+            Response indices ``(B,)``.
+        """
         with torch.no_grad():
             return sample_categorical(self.log_probs()[contexts], generator)
 
     def token_log_probs(self, contexts: torch.Tensor, responses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``log pi_theta(y | x)`` of one-token responses, with gradient.
+
+        Args:
+            contexts: context indices ``(B,)``.
+            responses: response indices ``(B,)``.
+
+        Returns:
+            ``(logp, mask)``, both ``(B, 1)``; the mask is all ones.
+        """
         logp = self.log_probs()[contexts, responses][:, None]
         return logp, torch.ones_like(logp)
 
@@ -114,6 +169,14 @@ def geometric_mixture(log_pi: torch.Tensor, log_mu: torch.Tensor, beta: float) -
 
     For one-token responses this is the exact sequence-level mixture; a language model draws
     the token-level version instead (see :mod:`nlhf_core.llm`).
+
+    Args:
+        log_pi: log-probabilities of ``pi``, ``(..., n)``.
+        log_mu: log-probabilities of ``mu``, same shape.
+        beta: the reference's weight, in ``[0, 1]``.
+
+    Returns:
+        ``log pi_beta``, ``(..., n)``, normalized along the last axis.
     """
     return torch.log_softmax((1.0 - beta) * log_pi + beta * log_mu, dim=-1)
 

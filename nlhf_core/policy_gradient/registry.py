@@ -38,6 +38,12 @@ class PolicyGradientSpec(MethodSpec):
 
         None too when ``beta_schedule`` anneals it. Nash-MD-PG with ``beta`` mixes like tabular
         Nash-MD with ``eta tau = beta`` (their stationary points agree).
+
+        Args:
+            params: validated parameters (``beta`` and possibly ``beta_schedule``).
+
+        Returns:
+            ``beta``, or None.
         """
         if self.alternative != "mixture" or params.get("beta_schedule", "constant") != "constant":
             return None
@@ -167,6 +173,12 @@ RLHF = register(
 
 def get_pg_algorithm(name: str) -> PolicyGradientSpec:
     """The policy-gradient method called ``name`` (or a former name): the registry's entry, typed.
+
+    Args:
+        name: a registered policy-gradient method name or alias (any case), e.g. ``"nash-md-pg"``.
+
+    Returns:
+        Its :class:`PolicyGradientSpec`.
 
     Raises:
         ParameterError: unknown name, or a method of another family (the message lists the choices).

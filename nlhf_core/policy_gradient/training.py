@@ -70,7 +70,19 @@ class PGRun:
 
 
 def resolve_pg_params(algo: PolicyGradientSpec, given: dict[str, Any]) -> dict[str, Any]:
-    """The registry's defaults overridden by ``given`` (None = default), each validated, within the run budget."""
+    """The registry's defaults overridden by ``given`` (None = default), each validated, within the run budget.
+
+    Args:
+        algo: the method's spec.
+        given: parameter name -> value (None keeps the default).
+
+    Returns:
+        Every parameter of the method with its validated value.
+
+    Raises:
+        ParameterError: an unknown parameter, a value out of range, or ``steps * batch_size`` above
+            :data:`MAX_SAMPLES_PER_RUN`.
+    """
     out = algo.resolve_params(given)
     if out["steps"] * out["batch_size"] > MAX_SAMPLES_PER_RUN:
         raise ParameterError(
@@ -97,6 +109,24 @@ def train_policy_gradient(
     the Bradley–Terry maximum-likelihood fit of the game under uniformly sampled pairs).
     ``params`` override the defaults of the method's registry entry (``algorithm`` is its name,
     or a former name such as ``rlhf-pg``).
+
+    Args:
+        game: the preference game (plain or contextual).
+        algorithm: a registered policy-gradient method (``nash-md-pg``, ``nash-ema-pg``, ``self-play``, ``rlhf``).
+        reference: ``mu`` (default uniform); positive.
+        init: the initial policy ``pi_0`` (default ``mu``); positive.
+        rewards: rewards ``(C, n)`` or ``(n,)`` for ``rlhf``, finite (logit units).
+        record_every: record the policy every so many steps (None: about 1000 records).
+        **params: the method's parameters (``tau``, ``beta``, ``lr``, ``steps``, ``batch_size``, ...).
+
+    Returns:
+        The :class:`PGRun`: the trajectory ``(R, C, n)`` with its metric curves, the extra curves ``(R,)``
+        and the reference points (``pi*_tau``, stationary point, RLHF optimum, Nash), each ``(C, n)``.
+
+    Raises:
+        ParameterError: an unknown method or parameter, a value out of range, too many samples or
+            features, non-finite rewards, or a trajectory too large to record.
+        PolicyError: an invalid ``reference`` or ``init``.
     """
     algo = get_pg_algorithm(algorithm)
     p = resolve_pg_params(algo, params)

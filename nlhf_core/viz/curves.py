@@ -35,6 +35,12 @@ def metric_label(key: str) -> str:
 
     Only identifiers (lower case, digits, underscores) are rewritten, so a display name such as
     ``"KL to π*_τ"`` keeps its characters.
+
+    Args:
+        key: A metric key (``"kl_to_equilibrium"``) or a display name.
+
+    Returns:
+        The words of an identifier joined by spaces, ``kl`` written ``KL``; any other text as given.
     """
     if not re.fullmatch(r"[a-z0-9_]+", key):
         return key

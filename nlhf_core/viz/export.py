@@ -33,7 +33,14 @@ class CheckedFigure(go.Figure):
 
 
 def checked_figure(spec: FigureSpec | go.Figure) -> go.Figure:
-    """``spec`` as a figure object renderers serialize without re-validating (figure objects pass through)."""
+    """``spec`` as a figure object renderers serialize without re-validating (figure objects pass through).
+
+    Args:
+        spec: A validated figure dict, or a ``go.Figure``.
+
+    Returns:
+        A :class:`CheckedFigure` wrapping the dict, or the figure object itself.
+    """
     return CheckedFigure(spec) if isinstance(spec, dict) else spec
 
 

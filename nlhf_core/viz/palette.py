@@ -175,6 +175,12 @@ def role_of(name: str) -> Role | None:
 def role(key: str) -> Role:
     """The role with this key (``"nash"``, ``"reference"``, a solver's registry name…).
 
+    Args:
+        key: The role's key.
+
+    Returns:
+        The :class:`Role`.
+
     Raises:
         KeyError: No role has this key.
     """
@@ -185,13 +191,28 @@ def role(key: str) -> Role:
 
 
 def colour_of(name: str, fallback: int = 0) -> str:
-    """The colour of ``name``'s role, or the ``fallback``-th series colour for a name without one."""
+    """The colour of ``name``'s role, or the ``fallback``-th series colour for a name without one.
+
+    Args:
+        name: A legend or label text (see :func:`role_of`).
+        fallback: Index into :data:`SERIES_COLOURS` (taken modulo its length) for a name without a role.
+
+    Returns:
+        A CSS colour (``"#rrggbb"``).
+    """
     found = role_of(name)
     return found.colour if found else SERIES_COLOURS[fallback % len(SERIES_COLOURS)]
 
 
 def marker_of(name: str) -> str:
-    """The marker symbol of ``name``'s role (``"circle"`` for a name without one)."""
+    """The marker symbol of ``name``'s role (``"circle"`` for a name without one).
+
+    Args:
+        name: A legend or label text (see :func:`role_of`).
+
+    Returns:
+        A Plotly marker symbol name.
+    """
     found = role_of(name)
     return found.marker if found else "circle"
 

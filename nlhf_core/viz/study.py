@@ -53,7 +53,14 @@ def study_heatmap(result: Mapping[str, Any]) -> FigureSpec:
 
 
 def study_heatmap_html(result: Mapping[str, Any]) -> str:
-    """``study.html``: :func:`study_heatmap` as a standalone page (plotly.js from its CDN)."""
+    """``study.html``: :func:`study_heatmap` as a standalone page (plotly.js from its CDN).
+
+    Args:
+        result: The study result (as for :func:`study_heatmap`).
+
+    Returns:
+        The HTML document.
+    """
     return figures_html([("study", study_heatmap(result))], include_plotlyjs="cdn")
 
 

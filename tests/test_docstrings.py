@@ -1,0 +1,113 @@
+"""Every public function a package re-exports documents its parameters (``Args:``), as the README's standards ask.
+
+"Public" means: named in ``nlhf_core.__all__`` or a package ``__init__``'s ``__all__``, plus the public methods
+(and class/static methods) those re-exported classes define themselves. A function or method that takes
+parameters (besides ``self``/``cls``) must have an ``Args:`` section in its docstring.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import nlhf_core
+
+# Functions not documented yet, by "defining module:name as re-exported". All of them live in nlhf_core/llm/
+# and nlhf_core/study/, which were being edited by other engineers when the rest of the library got its
+# Args/Returns sections (issue 14, item 5); the lead documents them and then deletes their lines here.
+# The list may only shrink: a line whose function gained ``Args:`` (or no longer exists) fails the test below.
+NOT_YET_DOCUMENTED = frozenset(
+    {
+        # nlhf_core/llm/
+        "nlhf_core.llm.api:TrainingJob.join",
+        "nlhf_core.llm.api:resolve_config",
+        "nlhf_core.llm.api:run_training",
+        "nlhf_core.llm.config:TrainingConfig.from_mapping",
+        "nlhf_core.llm.config:TrainingConfig.updated",
+        "nlhf_core.llm.config:TrainingConfig.differences",
+        "nlhf_core.llm.config:load_config",
+        "nlhf_core.llm.summary:TrainingSummary.from_dict",
+        # nlhf_core/study/
+        "nlhf_core.study.curve:BetaCurve.band",
+        "nlhf_core.study.curve:beta_curve",
+        "nlhf_core.study.curve:paper_findings",
+        "nlhf_core.study.defaults:tabular_settings_from",
+        "nlhf_core.study.defaults:preset_overrides",
+        "nlhf_core.study.defaults:resolve_settings",
+        "nlhf_core.study.measured:study_game",
+        "nlhf_core.study.measured:measured_points",
+        "nlhf_core.study.report:study_json",
+        "nlhf_core.study.report:write_study",
+        "nlhf_core.study.results:StudyResult.from_seeds",
+        "nlhf_core.study.results:write_results",
+        "nlhf_core.study.results:write_study_files",
+        "nlhf_core.study.results:markdown_table",
+        "nlhf_core.study.results:nash_md_name",
+        "nlhf_core.study.results:IntervalMatrix.over_seeds",
+        "nlhf_core.study.tabular:exact_models",
+        "nlhf_core.study.tabular:sampled_models",
+        "nlhf_core.study.tabular:deploy",
+        "nlhf_core.study.tabular:evaluate",
+        "nlhf_core.study.tabular:TabularStudyResult.index",
+        "nlhf_core.study.tabular:TabularStudyResult.win_rate",
+        "nlhf_core.study.tabular:TabularStudyResult.to_json",
+        "nlhf_core.study.tabular:run_tabular_study",
+        "nlhf_core.study.tabular:tabular_settings",
+    }
+)
+
+
+def _packages() -> list[str]:
+    return ["nlhf_core"] + [f"nlhf_core.{m.name}" for m in pkgutil.iter_modules(nlhf_core.__path__) if m.ispkg]
+
+
+def _members(name: str, obj: Any) -> Iterator[tuple[str, Any]]:
+    """The function itself, or the functions a class defines (public names; class/static methods unwrapped)."""
+    if not inspect.isclass(obj):
+        yield name, obj
+        return
+    for member, value in vars(obj).items():
+        if member.startswith("_"):
+            continue
+        if isinstance(value, classmethod | staticmethod):
+            value = value.__func__
+        yield f"{name}.{member}", value
+
+
+def public_functions() -> dict[str, Callable[..., Any]]:
+    """``"defining module:name"`` -> function, for every re-exported function or method with parameters."""
+    found: dict[str, Callable[..., Any]] = {}
+    seen: set[int] = set()
+    for package in _packages():
+        module = importlib.import_module(package)
+        for name in getattr(module, "__all__", []):
+            for shown, f in _members(name, getattr(module, name)):
+                if not inspect.isfunction(f) or id(f) in seen:
+                    continue
+                seen.add(id(f))
+                if any(p not in ("self", "cls") for p in inspect.signature(f).parameters):
+                    found[f"{f.__module__}:{shown}"] = f
+    return found
+
+
+def _documents_args(f: Callable[..., Any]) -> bool:
+    return "Args:" in (inspect.getdoc(f) or "")
+
+
+def test_every_public_function_with_parameters_has_args():
+    functions = public_functions()
+    assert len(functions) > 100  # the walk found the library (196 public functions in all at the time of writing)
+    missing = sorted(key for key, f in functions.items() if not _documents_args(f) and key not in NOT_YET_DOCUMENTED)
+    assert missing == [], (
+        "These public functions take parameters but their docstring has no 'Args:' section; add Google-style "
+        "Args:/Returns: (and Raises: for the NLHFError a caller should expect): " + ", ".join(missing)
+    )
+
+
+def test_the_allow_list_only_holds_undocumented_functions():
+    functions = public_functions()
+    stale = sorted(key for key in NOT_YET_DOCUMENTED if key not in functions or _documents_args(functions[key]))
+    assert stale == [], "Remove these lines from NOT_YET_DOCUMENTED (documented now, or gone): " + ", ".join(stale)
