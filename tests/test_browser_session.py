@@ -6,7 +6,9 @@ switch) and issue 18 item 2 (a valid game too large for a link keeps its session
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -111,5 +113,40 @@ def test_a_1000_response_upload_survives_reruns_and_pages(context, app_url, tmp_
     assert page.locator(EXCEPTION).count() == 0
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").filter(has_text="Preset").click()
     page.locator(OPTION).filter(has_text="rock-paper-scissors").first.click()  # the picker leaves the large game
+    page.get_by_text("Game in use: preset rock-paper-scissors (3 responses)").wait_for(timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def bradley_terry_link(scores: int) -> str:
+    """The link text of a Bradley–Terry game with ``scores`` equal scores (zlib + URL-safe base64, as the app's)."""
+    raw = json.dumps({"bradley_terry_scores": [0] * scores}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def test_a_3000_response_game_by_upload_and_by_link(context, app_url, tmp_path):
+    """The documented limit is reachable: 3,000 responses upload, every page answers or refuses in a
+    sentence (the work budget), and a link too large to carry one keeps the last good game."""
+    big = tmp_path / "huge.json"
+    big.write_text(json.dumps({"bradley_terry_scores": np.round(np.linspace(-3, 3, 3000), 4).tolist()}))
+    page = open_page(context, f"{app_url}/")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(big))
+    page.get_by_text("uploaded file huge.json (3000 responses)").wait_for(timeout=180_000)
+    page.get_by_text("one request may use on this server").wait_for(timeout=180_000)
+    assert page.locator(EXCEPTION).count() == 0
+    for name in ("Solver race", "NLHF vs RLHF", "Feedback lab"):
+        page.get_by_role("link", name=name).click()
+        wait_idle(page, timeout=180_000)
+        assert page.get_by_text("uploaded file huge.json (3000 responses)").count() == 1, name
+        assert page.locator(EXCEPTION).count() == 0, name
+        answered = page.locator(".js-plotly-plot").count() + page.locator("[data-testid=stAlert]").count()
+        assert answered > 0, f"{name} shows neither a figure nor a sentence"
+
+    # By link: a Bradley–Terry link of 3,000 scores opens (a short link); one of 3,001 is refused in a sentence
+    # before any n × n work, and the last good game stays.
+    page = open_page(context, f"{app_url}/?game={bradley_terry_link(3000)}")
+    page.get_by_text("Game in use: the game of the link you opened (3000 responses)").wait_for(timeout=180_000)
+    assert page.locator(EXCEPTION).count() == 0
+    page = open_page(context, f"{app_url}/?preset=rock-paper-scissors&game={bradley_terry_link(3001)}")
+    page.get_by_text("3001 responses, more than the limit of 3000").wait_for(timeout=60_000)
     page.get_by_text("Game in use: preset rock-paper-scissors (3 responses)").wait_for(timeout=60_000)
     assert page.locator(EXCEPTION).count() == 0
