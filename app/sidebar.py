@@ -7,7 +7,8 @@ import re
 import streamlit as st
 
 from nlhf_core.errors import NLHFError
-from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_upload, game_to_csv, game_to_json
+from nlhf_core.games.csv_format import game_to_csv
+from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_upload, game_to_json
 from nlhf_core.games.presets import list_presets, preset_names
 
 from .actions import action_link

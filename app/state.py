@@ -27,7 +27,7 @@ from nlhf_core.baselines.comparison import compare_solutions, rlhf_solution
 from nlhf_core.equilibria import nash_equilibrium, regularized_nash
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import game_from_link, game_to_link
+from nlhf_core.games.links import game_from_link, game_to_link
 from nlhf_core.games.policies import policy_from_text, policy_to_text
 from nlhf_core.games.presets import get_preset, list_presets, preset_names
 

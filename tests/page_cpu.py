@@ -20,7 +20,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import game_to_link
+from nlhf_core.games.links import game_to_link
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 

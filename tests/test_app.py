@@ -10,7 +10,7 @@ from nlhf_core.algorithms import get_algorithm, list_solvers, run_algorithm
 from nlhf_core.baselines.comparison import compare_solutions
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import game_to_link
+from nlhf_core.games.links import game_to_link
 from nlhf_core.games.presets import get_preset
 
 from .app_helpers import DISPLAY, figures, fresh, shown, ternary_point, trace

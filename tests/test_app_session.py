@@ -11,7 +11,7 @@ import pytest
 from app import tour
 from app.state import LINK_LIMIT_CHARS, fingerprint
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import game_to_link
+from nlhf_core.games.links import game_to_link
 from nlhf_core.games.policies import policy_from_text
 from nlhf_core.games.presets import get_preset
 

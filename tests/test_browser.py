@@ -15,7 +15,7 @@ import pytest
 
 from nlhf_core.equilibria import nash_equilibrium
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import game_to_link
+from nlhf_core.games.links import game_to_link
 from tests.browser_helpers import (  # noqa: F401 (the fixtures register by name)
     ARTIFACTS,
     CHROMIUM_ARGS,

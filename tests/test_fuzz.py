@@ -21,8 +21,10 @@ from nlhf_core.algorithms.export import trajectory_to_csv
 from nlhf_core.errors import NLHFError
 from nlhf_core.feedback.annotators import AnnotatorGroup, AnnotatorPopulation, ComparisonDataset, simulate_comparisons
 from nlhf_core.games.csv_cells import escape_cell, unescape_cell
+from nlhf_core.games.csv_format import game_to_csv
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_link, game_from_upload, game_to_csv, game_to_link, parse_game
+from nlhf_core.games.io import MAX_UPLOAD_BYTES, game_from_upload, parse_game
+from nlhf_core.games.links import game_from_link, game_to_link
 from nlhf_core.games.policies import policy_from_text
 from nlhf_core.viz import preference_heatmap, simplex_animation
 

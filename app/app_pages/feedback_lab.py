@@ -17,12 +17,8 @@ from app.safe_text import literal
 from app.teaching import is_tie, percent
 from nlhf_core.budget import feedback_lab_work
 from nlhf_core.errors import NLHFError
-from nlhf_core.feedback.annotators import (
-    AnnotatorPopulation,
-    fit_preference_model,
-    fit_reward_model,
-    held_out_log_likelihood,
-)
+from nlhf_core.feedback.annotators import AnnotatorPopulation
+from nlhf_core.feedback.models import fit_preference_model, fit_reward_model, held_out_log_likelihood
 from nlhf_core.feedback.pipeline import nash_of, online_nash_md, pipeline_curves, run_pipeline, sampling_effect
 from nlhf_core.games.csv_cells import unescape_cell
 from nlhf_core.games.game import PreferenceGame

@@ -14,14 +14,8 @@ from nlhf_core.cli.arguments import (
 )
 from nlhf_core.cli.output import emit_json, per_context, table
 from nlhf_core.errors import GameValidationError, ParameterError
-from nlhf_core.feedback.annotators import (
-    AnnotatorPopulation,
-    ComparisonDataset,
-    fit_preference_model,
-    fit_reward_model,
-    held_out_log_likelihood,
-    simulate_comparisons,
-)
+from nlhf_core.feedback.annotators import AnnotatorPopulation, ComparisonDataset, simulate_comparisons
+from nlhf_core.feedback.models import fit_preference_model, fit_reward_model, held_out_log_likelihood
 from nlhf_core.feedback.pipeline import run_pipeline
 from nlhf_core.games.presets import open_game
 

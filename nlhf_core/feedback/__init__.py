@@ -7,13 +7,15 @@ from nlhf_core.feedback.annotators import (
     AnnotatorGroup,
     AnnotatorPopulation,
     ComparisonDataset,
+    condorcet_population,
+    simulate_comparisons,
+)
+from nlhf_core.feedback.models import (
     PreferenceModelFit,
     RewardModelFit,
-    condorcet_population,
     fit_preference_model,
     fit_reward_model,
     held_out_log_likelihood,
-    simulate_comparisons,
 )
 from nlhf_core.feedback.pipeline import (
     OnlineRun,

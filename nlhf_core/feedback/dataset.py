@@ -14,7 +14,7 @@ import numpy as np
 
 from nlhf_core.errors import GameValidationError
 from nlhf_core.games.csv_cells import escape_cell, unescape_cell
-from nlhf_core.games.io import separator_problem
+from nlhf_core.games.csv_format import separator_problem
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,8 @@ from nlhf_core.algorithms.engine import PreferenceOracle
 from nlhf_core.algorithms.nash_md import nash_md_step
 from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
 from nlhf_core.equilibria import check_tau, nash_equilibrium, regularized_nash
-from nlhf_core.feedback.annotators import (
-    AnnotatorPopulation,
-    ComparisonDataset,
-    fit_preference_model,
-    fit_reward_model,
-    held_out_log_likelihood,
-    simulate_comparisons,
-)
+from nlhf_core.feedback.annotators import AnnotatorPopulation, ComparisonDataset, simulate_comparisons
+from nlhf_core.feedback.models import fit_preference_model, fit_reward_model, held_out_log_likelihood
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, context_win_rate, exploitability, kl_divergence
 from nlhf_core.games.policies import as_reference, context_rows

@@ -3,6 +3,7 @@ metrics that score a policy on a game (the first layer of the data flow: game â†
 metrics â†’ figure).
 """
 
+from nlhf_core.games.csv_format import game_to_csv
 from nlhf_core.games.editing import (
     add_response,
     apply_cell_edits,
@@ -13,20 +14,16 @@ from nlhf_core.games.editing import (
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.io import (
     MAX_FILE_BYTES,
-    MAX_LINK_BYTES,
-    MAX_LINK_CHARS,
     MAX_UPLOAD_BYTES,
     game_from_dict,
-    game_from_link,
     game_from_upload,
-    game_to_csv,
     game_to_dict,
     game_to_json,
-    game_to_link,
     load_game,
     parse_game,
     save_game,
 )
+from nlhf_core.games.links import MAX_LINK_BYTES, MAX_LINK_CHARS, game_from_link, game_to_link
 from nlhf_core.games.metrics import (
     context_average,
     exploitability,

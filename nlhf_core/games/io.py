@@ -18,26 +18,17 @@ one sentence naming the problem and the fix.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import csv
-import io
 import json
 import math
-import re
-import zlib
 from pathlib import Path
 from typing import Any
 
 from nlhf_core.errors import GameValidationError
-from nlhf_core.games.csv_cells import escape_cell, unescape_cell
+from nlhf_core.games.csv_format import game_from_csv, game_to_csv
 from nlhf_core.games.game import PreferenceGame
 
 #: Largest game file read, in bytes.
 MAX_FILE_BYTES = 256 * 1024 * 1024
-#: Largest shared-link game, in characters of the URL parameter and bytes once inflated.
-MAX_LINK_CHARS = 200_000
-MAX_LINK_BYTES = 4 * 1024 * 1024
 #: Largest uploaded game file (the Streamlit server's own cap is in .streamlit/config.toml).
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -100,7 +91,7 @@ def parse_game(text: str, fmt: str) -> PreferenceGame:
         GameValidationError: an unknown format, malformed text, or an invalid game.
     """
     if fmt == "csv":
-        return _parse_csv(text)
+        return game_from_csv(text)
     if fmt == "json":
         return game_from_dict(_parse_json(text))
     raise GameValidationError(f"Unknown game format {fmt!r}; use 'csv' or 'json'.")
@@ -301,178 +292,3 @@ def _optional_text(data: dict[str, Any], key: str) -> str:
 
 
 # ---------------------------------------------------------------------- CSV
-def game_to_csv(game: PreferenceGame) -> str:
-    """CSV text of a plain game (labels in the first row and column, ``repr`` floats).
-
-    Labels that a spreadsheet would run as a formula are written with a leading apostrophe
-    (:func:`~nlhf_core.games.csv_cells.escape_cell`); the reader removes it, so the game round-trips.
-
-    Args:
-        game: a plain (single-context) game.
-
-    Returns:
-        The CSV text, one header row and one row per response.
-
-    Raises:
-        GameValidationError: the game has contexts (save it as JSON).
-    """
-    if game.num_contexts != 1 or game.has_contexts:
-        raise GameValidationError("CSV holds a single matrix; save games with contexts as .json.")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["", *(escape_cell(label) for label in game.labels)])
-    for label, row in zip(game.labels, game.matrix, strict=True):
-        # ``+ 0.0`` writes a negative zero as 0.0, so no cell starts with "-"
-        writer.writerow([escape_cell(label), *(repr(float(v) + 0.0) for v in row)])
-    return buf.getvalue()
-
-
-def separator_problem(text: str, what: str = "The CSV") -> str | None:
-    """One sentence when a CSV's first line is separated by something other than commas.
-
-    Spreadsheets in many locales save semicolon-separated "CSV" (with decimal commas), and text
-    editors tabs; read as comma-separated, such a line is one cell and every later check would
-    name the wrong cause.
-
-    Args:
-        text: the file's text.
-        what: how the message names the file.
-
-    Returns:
-        The message, or None when the first line has commas (or no other separator).
-    """
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    for sep, name in ((";", "semicolons (';')"), ("\t", "tabs")):
-        if first.count(sep) > first.count(","):
-            if re.search(r"\d,\d", text):
-                return (
-                    f"{what} seems to separate its values with {name} and to write commas as decimal points; "
-                    f"save it as comma-separated values with decimal points (0.5, not 0,5)."
-                )
-            return f"{what} seems to separate its values with {name}, not commas; save it as comma-separated values."
-    return None
-
-
-def _trailing_separator(rows: list[list[str]]) -> bool:
-    """Whether every data row (and the header, if it has one) ends with an empty cell."""
-    body = rows[1:]
-    return bool(body) and all(len(r) > 2 and not r[-1].strip() for r in body)
-
-
-def _parse_csv(text: str) -> PreferenceGame:
-    if not text.strip():
-        raise GameValidationError("The CSV file is empty; give a header row of labels and one row per response.")
-    problem = separator_problem(text)
-    if problem:
-        raise GameValidationError(problem)
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
-    except csv.Error as err:
-        raise GameValidationError(
-            f"The CSV is malformed ({err}); re-save it as plain comma-separated values."
-        ) from None
-    if not rows:
-        raise GameValidationError("The CSV file has no values; give a header row of labels and one row per response.")
-    if _trailing_separator(rows):
-        raise GameValidationError(
-            "Every row of the CSV ends with a comma, which adds an empty last column; remove the trailing commas."
-        )
-    header, body = rows[0], rows[1:]
-    col_labels = [unescape_cell(c.strip()) for c in header[1:]]
-    n = len(col_labels)
-    if n == 0:
-        raise GameValidationError(
-            "The CSV header has no labels; put the response labels in the first row, after an empty first cell."
-        )
-    if len(body) != n:
-        raise GameValidationError(
-            f"The CSV header names {n} responses but {len(body)} rows follow; give one row "
-            f"per response, in the header's order."
-        )
-    row_labels = []
-    cells: list[list[str]] = []
-    for i, row in enumerate(body):
-        label = unescape_cell(row[0].strip()) if row else ""
-        if label != col_labels[i]:
-            raise GameValidationError(
-                f"CSV row {i + 1} is labelled {label!r} but column {i + 1} is "
-                f"{col_labels[i]!r}; list the same labels in the same order in the first "
-                f"row and the first column."
-            )
-        values = [c.strip() for c in row[1:]]
-        if len(values) != n:
-            raise GameValidationError(
-                f"CSV row {label!r} has {len(values)} values but there are {n} columns; give one value per response."
-            )
-        row_labels.append(label)
-        cells.append(values)
-    lower_blank = all(cells[i][j] == "" for i in range(n) for j in range(i + 1))
-    matrix: list[list[Any]] = []
-    for i in range(n):
-        out_row: list[Any] = []
-        for j in range(n):
-            text_cell = cells[i][j]
-            if lower_blank and j <= i:
-                out_row.append(0.5)  # completed below as 1 - P.T
-                continue
-            if text_cell == "":
-                raise GameValidationError(
-                    f"Cell ({row_labels[i]}, {col_labels[j]}) is blank; enter a probability "
-                    f"between 0 and 1 (or leave the whole lower triangle blank)."
-                )
-            try:
-                out_row.append(float(text_cell))
-            except ValueError:
-                out_row.append(text_cell)  # named by the matrix check
-        matrix.append(out_row)
-    if lower_blank and n > 1:
-        return PreferenceGame.from_upper_triangle(matrix, col_labels)
-    return PreferenceGame.from_matrix(matrix, col_labels)
-
-
-# ---------------------------------------------------------------------- shared links
-def game_to_link(game: PreferenceGame) -> str:
-    """URL-safe text holding the whole game (deflated JSON in base64), for shareable links.
-
-    Args:
-        game: the game to encode.
-
-    Returns:
-        Base64url text without padding, decoded by :func:`game_from_link`.
-    """
-    raw = json.dumps(game_to_dict(game), separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
-
-
-def game_from_link(text: str) -> PreferenceGame:
-    """Inverse of :func:`game_to_link`; a damaged or oversized link raises one sentence.
-
-    Args:
-        text: the link's game parameter, as written by :func:`game_to_link`.
-
-    Returns:
-        The validated game.
-
-    Raises:
-        GameValidationError: the text is empty, damaged, longer than :data:`MAX_LINK_CHARS` or
-            inflates past :data:`MAX_LINK_BYTES`, or holds an invalid game.
-    """
-    damaged = "The game in this link is damaged or incomplete; copy the whole link again, or pick a preset."
-    too_large = (
-        "The game in this link is larger than a link can carry ({what}); share large games as a file "
-        "(download the game, then upload it) instead."
-    )
-    if not isinstance(text, str) or not text:
-        raise GameValidationError(damaged)
-    if len(text) > MAX_LINK_CHARS:
-        raise GameValidationError(too_large.format(what=f"{len(text):,} characters, limit {MAX_LINK_CHARS:,}"))
-    try:
-        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(packed, MAX_LINK_BYTES)
-        if inflater.unconsumed_tail:
-            raise GameValidationError(too_large.format(what=f"it expands to more than {MAX_LINK_BYTES // 2**20} MiB"))
-        data = json.loads(raw.decode())
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
-        raise GameValidationError(damaged) from None
-    return game_from_dict(data)

@@ -39,12 +39,8 @@ import numpy as np
 from nlhf_core.baselines.bradley_terry import fit_bradley_terry, kl_regularized_optimum
 from nlhf_core.equilibria import check_tau
 from nlhf_core.errors import ParameterError
-from nlhf_core.feedback.annotators import (
-    AnnotatorPopulation,
-    fit_preference_model,
-    fit_reward_model,
-    simulate_comparisons,
-)
+from nlhf_core.feedback.annotators import AnnotatorPopulation, simulate_comparisons
+from nlhf_core.feedback.models import fit_preference_model, fit_reward_model
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_reference
 from nlhf_core.llm.win_rates import win_matrix

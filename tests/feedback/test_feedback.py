@@ -15,11 +15,9 @@ from nlhf_core.feedback.annotators import (
     AnnotatorPopulation,
     ComparisonDataset,
     condorcet_population,
-    fit_preference_model,
-    fit_reward_model,
-    held_out_log_likelihood,
     simulate_comparisons,
 )
+from nlhf_core.feedback.models import fit_preference_model, fit_reward_model, held_out_log_likelihood
 from nlhf_core.feedback.pipeline import online_nash_md, pipeline_curves, run_pipeline, sampling_effect
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import exploitability, regularized_gap

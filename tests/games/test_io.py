@@ -13,17 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nlhf_core.errors import GameValidationError
+from nlhf_core.games.csv_format import game_to_csv
 from nlhf_core.games.game import PreferenceGame
-from nlhf_core.games.io import (
-    MAX_LINK_CHARS,
-    game_from_dict,
-    game_from_link,
-    game_to_csv,
-    game_to_json,
-    load_game,
-    parse_game,
-    save_game,
-)
+from nlhf_core.games.io import game_from_dict, game_to_json, load_game, parse_game, save_game
+from nlhf_core.games.links import MAX_LINK_CHARS, game_from_link
 from nlhf_core.games.presets import open_game
 from nlhf_core.games.validation import MAX_RESPONSES
 from tests.helpers import one_sentence, preference_matrices
