@@ -43,6 +43,7 @@ from nlhf_core.equilibria.exact import (
     Faces,
     affine_point,
     bareiss_solve,
+    common_denominator_form,
     entry_excess,
     skew_integers,
     small_denominators,
@@ -76,6 +77,9 @@ class SkewGame:
     P: np.ndarray
     hi: np.ndarray
     faces: Faces = field(default_factory=dict, repr=False, compare=False)
+    #: ``[M, D]`` with ``M = D (P - P^T)`` as int64 when every entry is a fraction with a common denominator
+    #: ``D <= 10^6`` (ties, 0/1, 0/½/1 games); ``[None, 0]`` otherwise; ``[]`` until first asked.
+    _common: list = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def of(cls, P: np.ndarray) -> SkewGame:
@@ -150,7 +154,18 @@ class SkewGame:
         Returns:
             ``(M, c)`` with ``M[i] = c[i] A[rows[i], cols]``, ``c > 0``, as object arrays of ints.
         """
-        return skew_integers(self.P, np.asarray(rows), np.asarray(cols))
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        whole, denominator = self._common_integers()
+        if whole is not None:  # one vectorized slice instead of a fraction per entry
+            block = whole[np.ix_(rows, cols)].astype(object)
+            return block, np.full(len(rows), 2 * denominator, dtype=object)
+        return skew_integers(self.P, rows, cols)
+
+    def _common_integers(self) -> tuple[np.ndarray | None, int]:
+        """``(D (P - P^T), D)`` in int64 when the whole game has a small common denominator ``D``."""
+        if not self._common:
+            self._common.extend(common_denominator_form(self.P))
+        return self._common[0], self._common[1]
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,32 @@ def small_denominators(P: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> boo
     return all(_ratio(x)[1] <= SNAP_DENOMINATOR for x in block)
 
 
+def common_denominator_form(P: np.ndarray, max_values: int = 256) -> tuple[np.ndarray | None, int]:
+    """``(D (P - P^T), D)`` exactly in int64 when ``P`` has few distinct entries, all fractions whose
+    denominators share a common multiple ``D <= 10^6``; ``(None, 0)`` otherwise.
+
+    Games of ties, 0/1 and 0/½/1 entries or a few typed decimals qualify; their exact blocks are then
+    slices of one integer matrix instead of a fraction read per entry.
+
+    Args:
+        P: the ``n × n`` preference matrix (entries read by :func:`exact_value`).
+        max_values: most distinct entries tried (each is read as a fraction once).
+
+    Returns:
+        The integer skew matrix times ``D`` (that is ``2 D A``) and ``D``, or ``(None, 0)``.
+    """
+    values = np.unique(P)
+    if len(values) > max_values:
+        return None, 0
+    ratios = [_ratio(float(v)) for v in values]
+    denominator = math.lcm(*(q for _, q in ratios))
+    if denominator > SNAP_DENOMINATOR:
+        return None, 0
+    numerators = np.array([p * (denominator // q) for p, q in ratios], dtype=np.int64)
+    N = numerators[np.searchsorted(values, P)]
+    return N - N.T, denominator
+
+
 def skew_integers(P: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The block ``A[rows, cols]`` of ``A = (P - P^T) / 2`` exactly, each row scaled to integers.
 

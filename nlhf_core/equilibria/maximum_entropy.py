@@ -27,6 +27,10 @@ from nlhf_core.errors import SolverError
 
 # Smallest tau the entropic path is followed to before its point is used.
 _PATH_MIN_TAU = 1e-9
+# Relative singular values that decide a rank in floating point: above _RANK_CLEAR nonzero, below _RANK_ZERO
+# zero (integer matrices of the support's size: rounding leaves ~1e-15); in between, exact arithmetic decides.
+_RANK_CLEAR = 1e-7
+_RANK_ZERO = 1e-13
 
 
 def maximum_entropy(skew: SkewGame, verdict: SupportVerdict) -> np.ndarray | None:
@@ -48,8 +52,20 @@ def maximum_entropy(skew: SkewGame, verdict: SupportVerdict) -> np.ndarray | Non
 
 
 def _directions(skew: SkewGame, S: np.ndarray, W: list[int]) -> np.ndarray:
-    """Orthonormal basis of ``{d : A_{S ∪ W, S} d = 0, 1^T d = 0}`` from an exact rational one."""
-    basis = null_space_basis(skew.integers(np.r_[S, np.array(W, dtype=np.int64)], S)[0], skew.faces)
+    """Orthonormal basis of ``{d : A_{S ∪ W, S} d = 0, 1^T d = 0}``.
+
+    The singular values of the integer rows decide the rank in floating point when they leave a clear
+    gap (every one above ``1e-7`` or below ``1e-13`` of the largest: small integer matrices, the usual
+    case); otherwise an exact rational basis decides it.
+    """
+    M = skew.integers(np.r_[S, np.array(W, dtype=np.int64)], S)[0]
+    rows = np.vstack([M.astype(float), np.ones((1, M.shape[1]))])
+    _, sv, Vt = np.linalg.svd(rows)
+    scale = sv[0] if len(sv) else 1.0
+    if not np.any((sv > _RANK_ZERO * scale) & (sv < _RANK_CLEAR * scale)):
+        rank = int((sv >= _RANK_CLEAR * scale).sum())
+        return Vt[rank:].T.copy()
+    basis = null_space_basis(M, skew.faces)
     if basis.shape[1] == 0:
         return basis
     q, _ = np.linalg.qr(basis)
