@@ -316,3 +316,45 @@ def test_exact_simplex_finds_an_exact_equilibrium(seed):
     assert (classify_exact(skew, num, den).status == "unique") == (len(vertices) == 1)
     support = simplex_support(skew.hi, np.ones(len(P)))
     assert support is not None and len(support) >= 1
+
+
+def test_common_denominator_form_is_the_exact_skew_matrix_or_declines():
+    """Games with a small common denominator slice one integer matrix; each block equals the per-entry reading."""
+    from fractions import Fraction
+
+    from nlhf_core.equilibria.certify import SkewGame
+    from nlhf_core.equilibria.exact import common_denominator_form, skew_integers
+
+    rng = np.random.default_rng(3)
+    upper = np.triu(rng.choice([0.0, 0.25, 0.5, 0.75, 1.0, 0.1], size=(12, 12)), 1)
+    P = upper + np.tril(1.0 - upper.T, -1) + 0.5 * np.eye(12)
+    whole, D = common_denominator_form(P)
+    assert whole is not None and D == 20
+    rows, cols = rng.permutation(12)[:7], rng.permutation(12)[:9]
+    M, c = SkewGame.of(P).integers(rows, cols)
+    M_ref, c_ref = skew_integers(P, rows, cols)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            assert Fraction(int(M[i, j]), int(c[i])) == Fraction(int(M_ref[i, j]), int(c_ref[i]))
+    assert common_denominator_form(np.random.default_rng(0).random((30, 30))) == (None, 0)  # many distinct entries
+
+
+def test_maximum_entropy_directions_match_the_exact_basis():
+    """The floating-point face directions (clear singular-value gap) span the exact rational null space."""
+    from nlhf_core.equilibria import maximum_entropy as me
+    from nlhf_core.equilibria.certify import SkewGame
+    from nlhf_core.equilibria.exact import null_space_basis
+
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        upper = np.triu(rng.choice([0.0, 0.5, 1.0], size=(14, 14)), 1)
+        P = upper + np.tril(1.0 - upper.T, -1) + 0.5 * np.eye(14)
+        skew = SkewGame.of(P)
+        S = np.sort(rng.permutation(14)[:8])
+        W = [int(w) for w in np.setdiff1d(np.arange(14), S)[:2]]
+        N = me._directions(skew, S, W)
+        exact = null_space_basis(skew.integers(np.r_[S, np.array(W, dtype=np.int64)], S)[0])
+        assert N.shape[1] == exact.shape[1]
+        if exact.shape[1]:
+            q, _ = np.linalg.qr(exact)
+            np.testing.assert_allclose(N @ N.T, q @ q.T, atol=1e-12)  # the same subspace
