@@ -47,6 +47,37 @@ class OwnData:
     pair_prompts: PairPrompts | None
     cut_pairs: int
 
+    def record(self) -> dict[str, object]:
+        """How much of the data the run uses (the ``data`` record of ``metrics.jsonl``)."""
+        return {
+            "stage": "data",
+            "step": 0,
+            "train_prompts": len(self.task.train_rows),
+            "eval_prompts": len(self.task.eval_rows),
+            "sft_examples": len(self.corpus.file) if self.corpus is not None else 0,
+            "preference_pairs": int(self.pairs["label"].shape[0]) if self.pairs is not None else 0,
+            "truncated_pairs": self.cut_pairs,
+        }
+
+    def check_requirements(self, config: TrainingConfig) -> None:
+        """A judge for the NLHF methods and the evaluation, and preference data for RLHF's reward model."""
+        judge = config.policy.judge
+        if judge == "oracle":
+            raise ParameterError(
+                "policy.judge = 'oracle' needs the category task's true preferences; with your own prompts give a "
+                "judge module:callable, or preference data (--pairs-data) for policy.judge = 'preference-model'."
+            )
+        if judge == "preference-model" and (self.pairs is None or config.preference_model.steps == 0):
+            raise ParameterError(
+                "policy.judge is 'preference-model' but no preference model is trained (it needs --pairs-data and "
+                "preference_model.steps > 0); give preference data or a judge module:callable."
+            )
+        if "rlhf" in config.policy.methods and (self.pairs is None or config.reward_model.steps == 0):
+            raise ParameterError(
+                "RLHF needs a reward model, trained on preference data; give --pairs-data (with reward_model.steps "
+                "> 0) or drop 'rlhf' from policy.methods."
+            )
+
 
 def model_context(source: str) -> int:
     """Positions the policy can attend to: the tiny model's, or the ``config.json``'s of a local model."""

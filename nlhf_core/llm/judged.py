@@ -48,7 +48,7 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     """``(mean, low, high)``: the mean and its normal 95 % interval ``mean ± 1.96 s / sqrt(n)``, clipped to [0, 1]."""
     mean = float(values.mean())
     half = Z95 * float(values.std(ddof=1)) / np.sqrt(len(values)) if len(values) > 1 else 0.0
-    return mean, max(0.0, mean - half), min(1.0, mean + half)
+    return mean, float(max(0.0, mean - half)), float(min(1.0, mean + half))
 
 
 def preference_pair_stats(pairs: dict[str, torch.Tensor]) -> PairStats:

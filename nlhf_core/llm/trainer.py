@@ -108,7 +108,7 @@ def train(
     }  # fmt: skip
     runner.log(setup)
     if own is not None:
-        runner.log(_data_record(own))
+        runner.log(own.record())
 
     # SFT: the policy learns the corpus; a frozen copy is the reference mu of every later stage.
     corpus: SFTCorpus | None
@@ -186,19 +186,6 @@ def _reference_record(task: AnswerTask, evaluator: Evaluator) -> ReferenceRecord
     }
 
 
-def _data_record(own: OwnData) -> dict[str, object]:
-    """How much of your data the run uses (the ``data`` record of ``metrics.jsonl``)."""
-    return {
-        "stage": "data",
-        "step": 0,
-        "train_prompts": len(own.task.train_rows),
-        "eval_prompts": len(own.task.eval_rows),
-        "sft_examples": len(own.corpus.file) if own.corpus is not None else 0,
-        "preference_pairs": int(own.pairs["label"].shape[0]) if own.pairs is not None else 0,
-        "truncated_pairs": own.cut_pairs,
-    }
-
-
 def _check_category_lengths(config: TrainingConfig, encoded: EncodedTask) -> None:
     """The longest prompt plus ``task.max_new_tokens`` must fit the model's context."""
     context = model_context(config.model.source)
@@ -228,22 +215,7 @@ def _check_requirements(config: TrainingConfig, own: OwnData | None) -> None:
     uses_judge = any(METHODS[m].signal == "preference" for m in methods)
     uses_reward = any(METHODS[m].signal == "reward" for m in methods)
     if own is not None:
-        judge = config.policy.judge
-        if judge == "oracle":
-            raise ParameterError(
-                "policy.judge = 'oracle' needs the category task's true preferences; with your own prompts give a "
-                "judge module:callable, or preference data (--pairs-data) for policy.judge = 'preference-model'."
-            )
-        if judge == "preference-model" and (own.pairs is None or config.preference_model.steps == 0):
-            raise ParameterError(
-                "policy.judge is 'preference-model' but no preference model is trained (it needs --pairs-data and "
-                "preference_model.steps > 0); give preference data or a judge module:callable."
-            )
-        if uses_reward and (own.pairs is None or config.reward_model.steps == 0):
-            raise ParameterError(
-                "RLHF needs a reward model, trained on preference data; give --pairs-data (with reward_model.steps "
-                "> 0) or drop 'rlhf' from policy.methods."
-            )
+        own.check_requirements(config)
         return
     if config.policy.judge == "preference-model" and uses_judge and config.preference_model.steps == 0:
         raise ParameterError(
