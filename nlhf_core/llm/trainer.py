@@ -44,7 +44,7 @@ from nlhf_core.llm.export import save_policies
 from nlhf_core.llm.judged import JudgedEvaluator, preference_pair_stats
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
 from nlhf_core.llm.methods import METHODS, Players, update_ema
-from nlhf_core.llm.models import Codec, PreferenceModel, build_policy, load_codec
+from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, build_policy, load_codec
 from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
@@ -165,7 +165,8 @@ def train(
     summary = evaluator.summarize(policies, quality, runner.timing, time.perf_counter() - started, config)
     if runtime.main:
         trained = {m: policies[m] for m in methods}
-        save_policies({"sft": sft, **trained} if corpus is not None else trained, encoded.codec, runner.run_dir)
+        sft_trained = corpus is not None and (config.model.source == "tiny" or config.sft.steps > 0)
+        save_policies({"sft": sft, **trained} if sft_trained else trained, encoded.codec, runner.run_dir)
         atomic_write_text(runner.run_dir / "summary.json", summary.to_json())
         write_report(runner.run_dir, summary.to_dict())
     runner.log({"stage": "done", "step": 0, "wall_time_s": summary.wall_time_s})
@@ -187,13 +188,20 @@ def _reference_record(task: AnswerTask, evaluator: Evaluator) -> ReferenceRecord
 
 
 def _check_category_lengths(config: TrainingConfig, encoded: EncodedTask) -> None:
-    """The longest prompt plus ``task.max_new_tokens`` must fit the model's context."""
+    """The longest prompt plus ``task.max_new_tokens`` must fit the policy's context (and, with two responses, the
+    preference model's)."""
     context = model_context(config.model.source)
     longest = max(len(ids) for ids in encoded.prompt_ids)
     if longest + config.task.max_new_tokens > context:
         raise ParameterError(
             f"A prompt of {longest} tokens plus task.max_new_tokens = {config.task.max_new_tokens} exceeds the "
             f"model's context of {context} positions; lower task.max_new_tokens or shorten the prompts."
+        )
+    pair_length = longest + 2 * (config.task.max_new_tokens + 1)  # what the preference model reads
+    if config.preference_model.steps > 0 and pair_length > TINY_POSITIONS:
+        raise ParameterError(
+            f"The preference model reads a prompt and two responses ({pair_length} tokens) in {TINY_POSITIONS} "
+            f"positions; lower task.max_new_tokens or set preference_model.steps = 0."
         )
 
 

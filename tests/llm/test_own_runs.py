@@ -71,6 +71,10 @@ def test_quick_run_on_your_prompts_writes_estimates_and_loadable_models(data, tm
     for name in ("sft", "nash-md-pg"):
         assert (out / "models" / name / "config.json").is_file()
         assert _loads(out / "models" / name).startswith("describe cats [SEP]")
+    # a saved policy is a model.source like any Hugging Face directory: train it further on the same prompts
+    again = resolve_config(None, _overrides(data, f"model.source='{out / 'models' / 'nash-md-pg'}'", "sft.steps=0"))
+    summary_again = run_training(again, tmp_path / "again")
+    assert summary_again.methods == ["sft", "nash-md-pg"] and summary_again.eval_prompts == 20
 
 
 def test_python_api_and_toml_keys_take_the_same_data(data, tmp_path):
@@ -133,10 +137,12 @@ def test_responses_longer_than_the_context_are_refused_for_both_tasks(data, tmp_
         run_training(resolve_config(None, _overrides(data, "task.max_new_tokens=64")), tmp_path / "a")
     with pytest.raises(ParameterError, match="exceeds the model's context of 64 positions"):
         run_training(resolve_config("smoke", ["task.max_new_tokens=62", "policy.judge='oracle'"]), tmp_path / "b")
+    with pytest.raises(ParameterError, match="The preference model reads a prompt and two responses"):
+        run_training(resolve_config("smoke", ["task.max_new_tokens=40"]), tmp_path / "d")
     with pytest.raises(ParameterError, match=r"lower task\.max_new_tokens below 31"):
         run_training(resolve_config(None, _overrides(data, f"dataset.pairs='{data[2]}'", "task.max_new_tokens=40")),
                      tmp_path / "c")  # fmt: skip
-    assert not any((tmp_path / name).exists() for name in "abc")
+    assert not any((tmp_path / name).exists() for name in "abcd")
 
 
 def test_prompts_longer_than_the_context_are_truncated_and_counted(tmp_path):
