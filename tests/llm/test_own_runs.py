@@ -7,6 +7,7 @@ Seeds are fixed (run.seed = 0); margins and the figures observed on a 2-core CPU
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -146,8 +147,10 @@ def test_responses_longer_than_the_context_are_refused_for_both_tasks(data, tmp_
 
 
 def test_prompts_longer_than_the_context_are_truncated_and_counted(tmp_path):
+    """Chat prompts train too (the tiny model reads the user's message)."""
     long = " ".join(f"w{i}" for i in range(100))
-    prompts = write_jsonl(tmp_path / "p.jsonl", [{"prompt": long}] * 4 + [{"prompt": "short one"}] * 4)
+    chat = {"messages": [{"role": "user", "content": "short one"}]}
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"prompt": long}] * 4 + [chat] * 4)
     config = resolve_config(
         {"dataset": {"prompts": str(prompts), "eval_fraction": 0.25}}, [*QUICK, f"policy.judge='{JUDGE}'"]
     )
@@ -192,3 +195,25 @@ def test_acceptance_nash_md_pg_learns_toward_the_judge(tmp_path, capsys):
     assert summary["win_rates"]["nash-md-pg"]["sft"] > 0.65
     assert summary["win_rate_intervals"]["nash-md-pg"]["sft"][0] > 0.6
     assert _loads(out / "models" / "nash-md-pg").startswith("describe cats [SEP]")
+
+
+def test_a_stopped_run_resumes_to_the_same_parameters(data, tmp_path):
+    """Stop after the first Nash-MD-PG step (checkpoint), resume: the saved policy equals an uninterrupted run's."""
+    from safetensors.torch import load_file
+
+    from nlhf_core.llm.runner import Stopped
+
+    config = resolve_config(None, _overrides(data))
+    run_training(config, tmp_path / "whole")
+    stop = threading.Event()
+
+    def on_record(record: dict) -> None:
+        if record["stage"] == "nash-md-pg" and record["step"] == 1:
+            stop.set()
+
+    with pytest.raises(Stopped):
+        run_training(config, tmp_path / "split", callback=on_record, stop_event=stop)
+    run_training(config, tmp_path / "split", resume=True)
+    whole = load_file(str(tmp_path / "whole" / "models" / "nash-md-pg" / "model.safetensors"))
+    split = load_file(str(tmp_path / "split" / "models" / "nash-md-pg" / "model.safetensors"))
+    assert whole.keys() == split.keys() and all(torch.equal(whole[k], split[k]) for k in whole)
