@@ -217,3 +217,40 @@ def test_a_stopped_run_resumes_to_the_same_parameters(data, tmp_path):
     whole = load_file(str(tmp_path / "whole" / "models" / "nash-md-pg" / "model.safetensors"))
     split = load_file(str(tmp_path / "split" / "models" / "nash-md-pg" / "model.safetensors"))
     assert whole.keys() == split.keys() and all(torch.equal(whole[k], split[k]) for k in whole)
+
+
+def test_a_chat_model_directory_trains_through_its_template(data, tmp_path):
+    """A local Hugging Face model whose tokenizer has a chat template: prompts and SFT responses go through it."""
+    from nlhf_core.llm.config import ModelConfig
+    from nlhf_core.llm.models import build_policy, build_word_tokenizer
+    from tests.llm.test_own_data import TOPICS, VERBS, WORDS
+
+    words = [w for text in (*VERBS, *TOPICS, *WORDS, "user assistant :") for w in text.split()]
+    codec = build_word_tokenizer(words)
+    codec.tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['role'] }} : {{ m['content'] }} {% endfor %}assistant :"
+    )
+    build_policy(ModelConfig(n_layer=1, n_head=2, n_embd=32), codec).save_pretrained(tmp_path / "chat")
+    codec.tokenizer.save_pretrained(tmp_path / "chat")
+    config = resolve_config(None, _overrides(data, f"model.source='{tmp_path / 'chat'}'"))
+    from nlhf_core.llm.dataset import open_dataset
+
+    encoder = open_dataset(config).task.encoder
+    ids, _ = encoder.prompt("describe cats")
+    assert encoder.uses_template and encoder.codec.tokenizer.convert_ids_to_tokens(ids) == [
+        "user",
+        ":",
+        "describe",
+        "cats",
+        "assistant",
+        ":",
+    ]
+    summary = run_training(config, tmp_path / "run")
+    assert summary.methods == ["sft", "nash-md-pg"]
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    prompt = next(r for r in records if r["stage"] == "nash-md-pg")["samples"][0][0]
+    assert prompt.split()[0] in {v.split()[0] for v in VERBS}  # the judge reads the text, not the template
+    from transformers import AutoTokenizer
+
+    saved = AutoTokenizer.from_pretrained(tmp_path / "run" / "models" / "nash-md-pg")
+    assert saved.chat_template == codec.tokenizer.chat_template  # the saved model keeps its template
