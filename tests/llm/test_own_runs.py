@@ -254,3 +254,28 @@ def test_a_chat_model_directory_trains_through_its_template(data, tmp_path):
 
     saved = AutoTokenizer.from_pretrained(tmp_path / "run" / "models" / "nash-md-pg")
     assert saved.chat_template == codec.tokenizer.chat_template  # the saved model keeps its template
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_match_one_process_on_your_prompts(data, tmp_path):
+    """`torchrun --nproc_per_node 2` (gloo) on your prompts and one process with run.shards = 2: the same
+    parameters within 1e-5 (both read the same rows; only the order of floating-point sums differs)."""
+    import os
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    overrides = _overrides(data, "run.shards=2")
+    run_training(resolve_config(None, overrides), tmp_path / "one")
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "nlhf_core.cli",
+        "train", "--out", str(tmp_path / "two"), "--quiet", *[a for o in overrides for a in ("--set", o)],
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=400, env=env, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads((tmp_path / "two" / "summary.json").read_text(encoding="utf-8"))["world_size"] == 2
+    a = load_file(str(tmp_path / "one" / "models" / "nash-md-pg" / "model.safetensors"))
+    b = load_file(str(tmp_path / "two" / "models" / "nash-md-pg" / "model.safetensors"))
+    assert a.keys() == b.keys() and max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
