@@ -104,6 +104,10 @@ class RecordFile:
                 except UnicodeDecodeError:
                     raise DataError(f"{_cap(where)} is not UTF-8 text; save the file as UTF-8.") from None
                 except json.JSONDecodeError as err:
+                    if not offsets and line.lstrip().startswith(b"["):
+                        raise DataError(
+                            f"{name} holds a JSON array; write one JSON object per line (JSON Lines) instead."
+                        ) from None
                     raise DataError(
                         f"{_cap(where)} is not valid JSON ({err.msg} at column {err.colno}); fix it."
                     ) from None

@@ -4,9 +4,10 @@
 and resumed exactly (the bookkeeping is in :mod:`nlhf_core.llm.runner`):
 
 1. ``sft`` (:func:`train_sft`): the policy learns the task's corpus (answers drawn from a skewed
-   distribution per prompt) by maximum likelihood; it becomes the reference ``mu`` and the initialization.
+   distribution per prompt, or your SFT data) by maximum likelihood; it becomes the reference ``mu``
+   and the initialization.
 2. ``pairs`` (:mod:`nlhf_core.llm.pairs`): ``data.pairs`` pairs ``(y, y')`` from ``mu``, labelled by
-   simulated annotators.
+   simulated annotators (with your own prompts: your preference data, when given).
 3. ``preference-model`` and ``reward-model`` (:mod:`nlhf_core.llm.scorers`), trained on the same pairs.
 4. One policy per method of ``policy.methods`` (:func:`optimize_policy`), all starting at ``mu``,
    trained with the paper's estimator :func:`nlhf_core.policy_gradient.losses.regularized_pg_loss`
@@ -15,7 +16,13 @@ and resumed exactly (the bookkeeping is in :mod:`nlhf_core.llm.runner`):
        loss gradient = -sum_t grad log pi(y_t|.) [signal - tau sum_{s>=t} log(pi/mu)(y_s|.)],  y ~ pi
 
    where each method (:mod:`nlhf_core.llm.methods`) supplies the responses and their signal.
-5. Exact evaluation under the true game (:mod:`nlhf_core.llm.evaluation`): ``summary.json`` and ``report.md``.
+5. Exact evaluation under the true game (:mod:`nlhf_core.llm.evaluation`), or with your own prompts
+   judged estimates on held-out prompts (:mod:`nlhf_core.llm.judged`); every policy saved under
+   ``RUN/models/`` (:mod:`nlhf_core.llm.export`), ``summary.json`` and ``report.md``.
+
+The task is the category task of ``[task]`` (answers of a preference game, exactly checkable) or,
+with ``dataset.prompts`` set, your own prompts (:mod:`nlhf_core.llm.dataset`); both are checked
+before the run directory is touched.
 
 Every step draws ``run.shards`` shards of the batch, each from its own generator
 ``(seed, stage, step, shard)``; under ``torchrun`` rank ``r`` takes shards ``r, r + W, ...`` and
@@ -44,7 +51,7 @@ from nlhf_core.llm.export import save_policies
 from nlhf_core.llm.judged import JudgedEvaluator, preference_pair_stats
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
 from nlhf_core.llm.methods import METHODS, Players, update_ema
-from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, build_policy, load_codec
+from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, RewardModel, build_policy, load_codec
 from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
@@ -69,9 +76,6 @@ def train(
     progress: bool = False,
 ) -> TrainingSummary:
     """Run (or resume) every stage into ``run_dir``; returns the summary also written to ``summary.json``.
-
-    With ``dataset.prompts`` set the task is free-form (your prompts, :mod:`nlhf_core.llm.dataset`);
-    otherwise it is the category task of ``[task]``. Both are checked before ``run_dir`` is touched.
 
     Args:
         config: the validated settings.
@@ -111,50 +115,28 @@ def train(
         runner.log(own.record())
 
     # SFT: the policy learns the corpus; a frozen copy is the reference mu of every later stage.
-    corpus: SFTCorpus | None
-    if isinstance(encoded, EncodedTask):
-        weights = encoded.task.sft_distribution(config.sft.answer_weights, config.sft.skew)
-        corpus = CategoryCorpus(encoded, torch.tensor(weights))
-    else:
-        corpus = own.corpus if own is not None else None
+    corpus = _sft_corpus(config, encoded, own)
     sft = train_sft(config, runner, encoded.codec, corpus)
     sft.eval()
     reference = copy.deepcopy(sft).requires_grad_(False)
-    evaluator: Evaluator | JudgedEvaluator | None = None
+    exact: Evaluator | None = None
     if isinstance(encoded, EncodedTask):
-        evaluator = Evaluator(encoded, reference, runtime, config.policy.tau)
-        runner.log(_reference_record(encoded.task, evaluator))
+        exact = Evaluator(encoded, reference, runtime, config.policy.tau)
+        runner.log(_reference_record(encoded.task, exact))
 
     # Feedback: labelled pairs (sampled from mu, or your preference data), the preference model and the reward model.
-    methods = config.policy.methods
-    need_preference_model = config.preference_model.steps > 0 and (own is None or own.pairs is not None)
-    need_reward_model = any(METHODS[m].signal == "reward" for m in methods)
-    preference_model = reward_model = None
-    quality: ModelQuality = {}
-    if need_preference_model or need_reward_model:
-        pair_prompts: TokenizedPrompts
-        if isinstance(encoded, EncodedTask):
-            pairs, pair_prompts = sample_pairs(config, runner, encoded, sft), encoded
-        else:
-            assert own is not None and own.pairs is not None and own.pair_prompts is not None
-            pairs, pair_prompts = {k: v.to(runtime.device) for k, v in own.pairs.items()}, own.pair_prompts
-        quality["pairs"] = (
-            evaluator.pair_stats(pairs) if isinstance(evaluator, Evaluator) else preference_pair_stats(pairs)
-        )
-        if need_preference_model:
-            preference_model, quality["preference_model"] = train_preference_model(config, runner, pair_prompts, pairs)
-        if need_reward_model:
-            reward_model, quality["reward_model"] = train_reward_model(config, runner, pair_prompts, pairs)
-            if evaluator is not None:
-                evaluator.set_reward_model(reward_model, config.rlhf.tau)
+    preference_model, reward_model, quality = _feedback_models(config, runner, encoded, own, sft, exact)
 
     # Policy optimization: one policy per method, each starting at mu.
     oracle_task = encoded.task if isinstance(encoded, EncodedTask) else None
     judge = _judge(config, oracle_task, encoded.scorer_codec, preference_model, runtime.device, external_judge)
-    if evaluator is None:
+    evaluator: Evaluator | JudgedEvaluator
+    if exact is not None:
+        evaluator = exact
+    else:
         assert isinstance(encoded, PromptTask) and judge is not None  # _check_requirements asked for a judge
         evaluator = JudgedEvaluator(encoded, reference, runtime, config, judge)
-    policies = {"sft": sft}
+    methods, policies = config.policy.methods, {"sft": sft}
     for method in methods:
         policies[method] = optimize_policy(
             method, config, runner, encoded, sft=sft, reference=reference, judge=judge,
@@ -172,6 +154,47 @@ def train(
     runner.log({"stage": "done", "step": 0, "wall_time_s": summary.wall_time_s})
     runner.barrier()
     return summary
+
+
+def _sft_corpus(config: TrainingConfig, encoded: EncodedTask | PromptTask, own: OwnData | None) -> SFTCorpus | None:
+    """The category task's answer corpus, your SFT data, or None (no SFT stage)."""
+    if isinstance(encoded, EncodedTask):
+        weights = encoded.task.sft_distribution(config.sft.answer_weights, config.sft.skew)
+        return CategoryCorpus(encoded, torch.tensor(weights))
+    return own.corpus if own is not None else None
+
+
+def _feedback_models(
+    config: TrainingConfig,
+    runner: Runner,
+    encoded: EncodedTask | PromptTask,
+    own: OwnData | None,
+    sft: nn.Module,
+    evaluator: Evaluator | None,
+) -> tuple[PreferenceModel | None, RewardModel | None, ModelQuality]:
+    """The labelled pairs (sampled from ``sft`` and labelled by the annotators, or your preference data), then the
+    preference model and the reward model when the run needs them, with their held-out quality."""
+    need_preference_model = config.preference_model.steps > 0 and (own is None or own.pairs is not None)
+    need_reward_model = any(METHODS[m].signal == "reward" for m in config.policy.methods)
+    quality: ModelQuality = {}
+    if not (need_preference_model or need_reward_model):
+        return None, None, quality
+    device = runner.runtime.device
+    pair_prompts: TokenizedPrompts
+    if isinstance(encoded, EncodedTask):
+        pairs, pair_prompts = sample_pairs(config, runner, encoded, sft), encoded
+    else:
+        assert own is not None and own.pairs is not None and own.pair_prompts is not None
+        pairs, pair_prompts = {k: v.to(device) for k, v in own.pairs.items()}, own.pair_prompts
+    quality["pairs"] = evaluator.pair_stats(pairs) if evaluator is not None else preference_pair_stats(pairs)
+    preference_model = reward_model = None
+    if need_preference_model:
+        preference_model, quality["preference_model"] = train_preference_model(config, runner, pair_prompts, pairs)
+    if need_reward_model:
+        reward_model, quality["reward_model"] = train_reward_model(config, runner, pair_prompts, pairs)
+        if evaluator is not None:
+            evaluator.set_reward_model(reward_model, config.rlhf.tau)
+    return preference_model, reward_model, quality
 
 
 def _reference_record(task: AnswerTask, evaluator: Evaluator) -> ReferenceRecord:

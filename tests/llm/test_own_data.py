@@ -102,6 +102,8 @@ def test_jsonl_rows_are_read_back_by_index(tmp_path):
     assert len(file) == 5
     assert [r["prompt"] for r in file.rows([3, 0, 3])] == ["p3", "p0", "p3"]
     assert [r["prompt"] for r in file] == [f"p{i}" for i in range(5)]
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # a byte-order mark is skipped
+    assert RecordFile(path, check_prompt, "prompts").rows([0])[0]["prompt"] == "p0"
 
 
 def test_parquet_arrow_and_datasets_folders_are_read(tmp_path):
@@ -136,6 +138,7 @@ def test_parquet_arrow_and_datasets_folders_are_read(tmp_path):
         (['{"prompt": "a"}'], check_sft, "Line 1 of d.jsonl has no text field 'response'"),
         (['{"prompt": "a", "response": ""}'], check_sft, "Line 1 of d.jsonl has an empty 'response'"),
         ([], check_prompt, "holds no records"),
+        (["[", '{"prompt": "a"}', "]"], check_prompt, "d.jsonl holds a JSON array; write one JSON object per line"),
     ],
 )
 def test_bad_records_are_refused_with_their_line_number(tmp_path, lines, check, expected):
