@@ -25,6 +25,9 @@ SHORTCUTS = {
     "seed": "run.seed",
     "device": "run.device",
     "model": "model.source",
+    "prompts": "dataset.prompts",
+    "sft_data": "dataset.sft",
+    "pairs_data": "dataset.pairs",
 }
 
 
@@ -35,7 +38,9 @@ def add_parser(subparsers: Subparsers) -> None:
         help="train a small language model with NLHF (Nash-MD-PG, Nash-EMA-PG, self-play) and RLHF",
         description="Runs the whole pipeline into --out: SFT, sampled pairs labelled by simulated annotators, a "
         "preference model and a reward model, then every method in policy.methods, evaluated exactly under the true "
-        "preferences. With no arguments it runs the built-in 'default' config. Launch with `torchrun "
+        "preferences. With --prompts FILE it trains on your prompts instead (optional --sft-data and --pairs-data; "
+        "judged win rates on held-out prompts). With no arguments it runs the built-in 'default' config. Launch "
+        "with `torchrun "
         "--nproc_per_node N -m nlhf_core.cli train ...` for several processes.",
     )
     add_config_arguments(
@@ -52,6 +57,16 @@ def add_parser(subparsers: Subparsers) -> None:
     p.add_argument("--seed", type=int, help="shortcut for --set run.seed=...")
     p.add_argument("--device", help="shortcut for --set run.device=... (auto, cpu, cuda, mps)")
     p.add_argument("--model", metavar="DIR", help="shortcut for --set model.source=... (a local Hugging Face model)")
+    p.add_argument(
+        "--prompts",
+        metavar="FILE",
+        help="train on your prompts: .jsonl ({'prompt': ...} or {'messages': [...]}), .parquet, .arrow or a "
+        "datasets folder (shortcut for --set dataset.prompts=...)",
+    )
+    p.add_argument("--sft-data", metavar="FILE", help="prompt/response records for the SFT stage (dataset.sft)")
+    p.add_argument(
+        "--pairs-data", metavar="FILE", help="prompt/chosen/rejected records for the preference and reward models"
+    )
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
@@ -120,7 +135,10 @@ def run(args: argparse.Namespace) -> None:
         emit_json({"out": out, **summary.to_dict()})
         return
     names = summary.methods
-    print(f"run directory: {out}  (report.md, summary.json, metrics.jsonl, checkpoints/)")
+    print(f"run directory: {out}  (report.md, summary.json, metrics.jsonl, models/, checkpoints/)")
+    if summary.kl_to_regularized_nash is None or summary.malformed_mass is None:
+        _print_free_form(summary)
+        return
     print(f"{'policy':<12} {'win vs SFT':>10} {'KL to Nash_tau':>15} {'malformed':>10}")
     for m in names:
         print(
@@ -132,3 +150,14 @@ def run(args: argparse.Namespace) -> None:
             f"policy optimization: {summary.steps_per_s:.2f} steps/s, {summary.samples_per_s:.0f} samples/s; "
             f"wall time {summary.wall_time_s:.1f} s"
         )
+
+
+def _print_free_form(summary: Any) -> None:
+    """Each policy's judged win rate against SFT (with its 95 % interval), sampled KL to SFT and length."""
+    intervals, kl, length = summary.win_rate_intervals, summary.kl_to_reference, summary.mean_response_length
+    print(f"{'policy':<12} {'win vs SFT (judged, 95% interval)':>34} {'KL to SFT':>10} {'tokens':>7}")
+    for m in summary.methods:
+        low, high = intervals[m]["sft"]
+        cell = f"{summary.win_rate_vs_sft[m]:.3f} [{low:.3f}, {high:.3f}]"
+        print(f"{m:<12} {cell:>34} {kl[m]:>10.4f} {length[m]:>7.1f}")
+    print(f"on {summary.eval_prompts} held-out prompts; wall time {summary.wall_time_s:.1f} s")

@@ -1,5 +1,6 @@
 """A small NLHF trainer for language models (Munos et al. 2024, Section 7): SFT, preference and reward
-models, Nash-MD-PG, Nash-EMA-PG, self-play and RLHF, evaluated exactly against the tabular theory.
+models, Nash-MD-PG, Nash-EMA-PG, self-play and RLHF, evaluated exactly against the tabular theory on the
+category task, or trained on your own prompts (``[dataset]``) and evaluated by your judge on held-out prompts.
 
 Importing this package is light (configs and summaries); torch and ``transformers`` are imported when a
 run starts. :func:`run_training` and :class:`TrainingJob` take a :class:`TrainingConfig` (or a built-in

@@ -183,6 +183,35 @@ class EvalConfig(Section):
     )
 
 
+@dataclass(frozen=True)
+class DatasetConfig(Section):
+    """Your own data (the free-form task): prompts, and optional SFT and preference data."""
+
+    SECTION: ClassVar[str] = "dataset"
+    prompts: str = setting(
+        "",
+        "prompts to train on ('' = the category task of [task]): a .jsonl file of {\"prompt\": ...} or "
+        '{"messages": [...]}, a .parquet/.arrow file or a Hugging Face datasets directory (save_to_disk)',
+    )
+    sft: str = setting("", 'SFT data, {"prompt", "response"} records (\'\' = no SFT stage unless the task has one)')
+    pairs: str = setting(
+        "",
+        'preference data, {"prompt", "chosen", "rejected"} records, for the preference and reward models',
+    )
+    eval_fraction: float = setting(
+        0.1,
+        "fraction of the prompts held out for evaluation (drawn by run.seed)",
+        Interval(0, 1, closed="neither"),
+        "in (0, 1)",
+    )
+    eval_max: int = setting(256, "at most this many held-out prompts are evaluated", POSITIVE)
+    chat_template: str = setting(
+        "auto",
+        "auto: prompts go through the tokenizer's chat template when it has one (else BOS + text); off: BOS + text",
+        Options(("auto", "off")),
+    )
+
+
 #: Sections whose batch is split into ``run.shards`` shards.
 BATCHED = ("sft", "policy", "preference_model", "reward_model")
 
@@ -201,6 +230,7 @@ class TrainingConfig:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     rlhf: RLHFConfig = field(default_factory=RLHFConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
 
     def __post_init__(self) -> None:
         shards = self.run.shards

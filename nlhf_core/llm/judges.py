@@ -77,11 +77,34 @@ def import_callable(path: str) -> JudgeFn:
 
 
 def call_judge(judge: JudgeFn, prompts: Sequence[str], a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Call a judge and check what it returns: one probability in [0, 1] per row."""
-    out = np.asarray(judge(list(prompts), list(a), list(b)), dtype=float).reshape(-1)
-    if out.shape[0] != len(prompts) or not np.all(np.isfinite(out)) or np.any((out < 0) | (out > 1)):
+    """Call a judge and check what it returns: one probability in [0, 1] per row.
+
+    Each kind of bad answer (not numbers, the wrong count, NaN or infinity, outside [0, 1]) raises
+    :class:`~nlhf_core.errors.ParameterError` with its own sentence; the run's last checkpoint stays, so
+    the run resumes once the judge is fixed.
+    """
+    try:
+        answer = judge(list(prompts), list(a), list(b))
+    except Exception as err:  # the judge is the user's code: report it in one sentence, never a traceback
+        raise ParameterError(f"The judge raised {type(err).__name__} ({err}); fix it and resume the run.") from None
+    try:
+        out = np.asarray(answer, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
         raise ParameterError(
-            f"The judge returned {out.shape[0]} values for {len(prompts)} pairs, or values outside [0, 1]; "
-            f"a judge must return one probability per pair."
+            "The judge returned something that is not a list of numbers; return one probability per pair."
+        ) from None
+    if out.shape[0] != len(prompts):
+        raise ParameterError(
+            f"The judge returned {out.shape[0]} values for {len(prompts)} pairs; return one probability per pair."
+        )
+    if not np.all(np.isfinite(out)):
+        raise ParameterError(
+            f"The judge returned NaN or infinity for {int((~np.isfinite(out)).sum())} of {len(prompts)} pairs; "
+            f"return a probability in [0, 1] for every pair."
+        )
+    if np.any((out < 0) | (out > 1)):
+        worst = float(out[np.argmax(np.maximum(out - 1, -out))])
+        raise ParameterError(
+            f"The judge returned {worst:g}, outside [0, 1]; return probabilities (e.g. apply a sigmoid to scores)."
         )
     return out

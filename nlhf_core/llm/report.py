@@ -1,4 +1,8 @@
-"""``report.md`` and ``figures.html`` of a run: win rates, distances to the tabular targets, curves."""
+"""``report.md`` and ``figures.html`` of a run: win rates, distances to the tabular targets, curves.
+
+The category task's report states exact numbers under the true preferences; the free-form task's
+(your prompts, ``summary["task"] == "prompts"``) states judged estimates with their 95 % intervals.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +40,48 @@ def _figures(run_dir: Path, summary: dict[str, Any]) -> str:
     return path.name
 
 
+def _free_form_report(summary: dict[str, Any]) -> list[str]:
+    """The sections of a free-form run: judged win rates with intervals, KL to SFT, lengths, examples."""
+    names, W, CI = summary["methods"], summary["win_rates"], summary["win_rate_intervals"]
+    cells = [[a] + [f"{W[a][b]:.3f} [{CI[a][b][0]:.2f}, {CI[a][b][1]:.2f}]" for b in names] for a in names]
+    rows = [
+        [m, f"{summary['kl_to_reference'][m]:.4f}", f"{summary['mean_response_length'][m]:.1f}",
+         f"{summary['unfinished_fraction'][m]:.3f}"]
+        for m in names
+    ]  # fmt: skip
+    parts = [
+        f"## Judged win rates on {summary['eval_prompts']} held-out prompts (row beats column; mean and 95 % interval)",
+        "",
+        "Estimates: one sampled response per policy and prompt, judged by the run's judge in both orders.",
+        "",
+        _table(cells, ["", *names]),
+        "",
+        "## Distance to the reference and response lengths (sampled)",
+        "",
+        _table(rows, ["policy", "KL(policy ‖ sft), sampled", "mean tokens", "no EOS"]),
+        "",
+        "## Examples",
+    ]
+    for example in summary["examples"]:
+        parts += ["", f"**Prompt:** {example['prompt']}", ""]
+        parts += [f"- `{m}`: {text}" for m, text in example["responses"].items()]
+    return parts
+
+
 def write_report(run_dir: str | Path, summary: dict[str, Any]) -> None:
-    """Write ``report.md`` and ``figures.html``."""
+    """Write ``report.md`` and ``figures.html`` (``report.md`` only for the free-form task)."""
     run_dir = Path(run_dir)
+    if summary.get("task") == "prompts":
+        head = [
+            "# NLHF language-model run on your prompts",
+            "",
+            f"Judge: `{summary['judge']}`; tau = {summary['tau']}, beta = {summary['beta']}; "
+            f"device {summary['device']} × {summary['world_size']}; wall time {summary['wall_time_s']:.1f} s; "
+            f"trained models in `models/<policy>/`.",
+            "",
+        ]
+        atomic_write_text(run_dir / "report.md", "\n".join(head + _free_form_report(summary)) + "\n")
+        return
     names = summary["methods"]
     W = summary["win_rates"]
     parts = [

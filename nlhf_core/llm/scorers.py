@@ -17,7 +17,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from nlhf_core.llm.batches import EncodedTask
+from nlhf_core.llm.batches import TokenizedPrompts
 from nlhf_core.llm.config import PreferenceModelConfig, RewardModelConfig, TrainingConfig
 from nlhf_core.llm.models import PreferenceModel, RewardModel
 from nlhf_core.llm.runner import Runner
@@ -48,7 +48,7 @@ def reward_margin_logits(model: nn.Module, prompts: list[list[int]], pairs: Pair
 
 
 def train_preference_model(
-    config: TrainingConfig, runner: Runner, encoded: EncodedTask, pairs: Pairs
+    config: TrainingConfig, runner: Runner, encoded: TokenizedPrompts, pairs: Pairs
 ) -> tuple[PreferenceModel, ScorerQuality]:
     """The trained preference model and its held-out quality."""
     section = config.preference_model
@@ -56,7 +56,7 @@ def train_preference_model(
 
 
 def train_reward_model(
-    config: TrainingConfig, runner: Runner, encoded: EncodedTask, pairs: Pairs
+    config: TrainingConfig, runner: Runner, encoded: TokenizedPrompts, pairs: Pairs
 ) -> tuple[RewardModel, ScorerQuality]:
     """The trained reward model (the preference model's size) and its held-out quality."""
     return _fit("reward-model", RewardModel, config.reward_model, reward_margin_logits, config, runner, encoded, pairs)
@@ -69,7 +69,7 @@ def _fit(
     logits: PairLogits,
     config: TrainingConfig,
     runner: Runner,
-    encoded: EncodedTask,
+    encoded: TokenizedPrompts,
     pairs: Pairs,
 ) -> tuple[Scorer, ScorerQuality]:
     """Train ``model_class`` on the pairs as stage ``name`` (one loop: sample, loss, step, log and checkpoint)."""

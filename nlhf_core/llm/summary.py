@@ -2,9 +2,15 @@
 
 No torch here, so front ends can read finished runs cheaply. :class:`TrainingSummary` is written by
 :meth:`TrainingSummary.to_json` with the keys in the order below and read back by
-:meth:`TrainingSummary.from_dict`. Win rates are exact under the true preferences:
-``win_rates[a][b] = P(a ≻ b) = sum_x rho(x) a_x^T P_ext(x) b_x`` with ``W + W^T = 1`` (Munos et al.
-2024, Section 2, with the malformed category added); distributions are per prompt and per answer label.
+:meth:`TrainingSummary.from_dict`.
+
+* The category task: win rates are exact under the true preferences,
+  ``win_rates[a][b] = P(a ≻ b) = sum_x rho(x) a_x^T P_ext(x) b_x`` with ``W + W^T = 1`` (Munos et al.
+  2024, Section 2, with the malformed category added); distributions are per prompt and per answer label.
+* The free-form task (your own prompts, ``task = "prompts"``): ``win_rates`` under the same keys are
+  *estimates*, the run's judge on sampled responses to held-out prompts, with 95 % intervals
+  (``win_rate_intervals``), a sampled KL to the reference, response lengths and examples; the
+  category-only keys are absent.
 """
 
 from __future__ import annotations
@@ -79,22 +85,30 @@ class TrainingSummary:
         rlhf: the reward model's targets (None when RLHF was not trained; then absent from the JSON).
         timing, wall_time_s, steps_per_s, samples_per_s: cost per stage, in total and of policy optimization.
         device, world_size: where it ran.
+        task: ``"prompts"`` for the free-form task (None, and absent from the JSON, for the category task).
+        eval_prompts: free-form: how many held-out prompts were judged.
+        win_rate_intervals: free-form: 95 % interval ``[low, high]`` of each win rate.
+        kl_to_reference: free-form: sampled ``KL(pi || sft)``, the mean over held-out prompts of
+            ``sum_t log(pi / sft)(y_t | x, y_<t)`` with ``y ~ pi``.
+        mean_response_length, unfinished_fraction: free-form: tokens before EOS, and the share of
+            responses that reached ``task.max_new_tokens`` without EOS.
+        examples: free-form: a few held-out prompts with every policy's response.
     """
 
     methods: list[str]
-    labels: list[str]
-    prompts: list[str]
+    labels: list[str] | None
+    prompts: list[str] | None
     tau: float
     beta: float
     judge: str
     win_rates: Matrix
     sampled_win_rates: Matrix | None
     win_rate_vs_sft: dict[str, float]
-    kl_to_regularized_nash: dict[str, float]
-    malformed_mass: dict[str, float]
-    answer_distributions: dict[str, ByPrompt]
-    reference_distribution: ByPrompt
-    regularized_nash: ByPrompt
+    kl_to_regularized_nash: dict[str, float] | None
+    malformed_mass: dict[str, float] | None
+    answer_distributions: dict[str, ByPrompt] | None
+    reference_distribution: ByPrompt | None
+    regularized_nash: ByPrompt | None
     models: ModelQuality
     rlhf: RLHFTargets | None
     timing: dict[str, StageTiming]
@@ -103,12 +117,20 @@ class TrainingSummary:
     samples_per_s: float | None
     device: str
     world_size: int
+    task: str | None = None
+    eval_prompts: int | None = None
+    win_rate_intervals: dict[str, dict[str, list[float]]] | None = None
+    kl_to_reference: dict[str, float] | None = None
+    mean_response_length: dict[str, float] | None = None
+    unfinished_fraction: dict[str, float] | None = None
+    examples: list[Example] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``summary.json`` (``rlhf`` left out when there is no reward model)."""
+        """The JSON object of ``summary.json`` (keys that do not apply to the task, None here, left out)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        if out["rlhf"] is None:
-            del out["rlhf"]
+        for key in OMITTED_WHEN_NONE:
+            if out[key] is None:
+                del out[key]
         return out
 
     def to_json(self) -> str:
@@ -120,6 +142,21 @@ class TrainingSummary:
         """Read back what :meth:`to_dict` wrote (e.g. a finished run's ``summary.json``)."""
         values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
         return cls(**values)
+
+
+class Example(TypedDict):
+    """A held-out prompt and each policy's sampled response to it."""
+
+    prompt: str
+    responses: dict[str, str]
+
+
+#: Keys written only when they apply (``sampled_win_rates`` stays, as ``null`` when the sampled check is off).
+OMITTED_WHEN_NONE = (
+    "labels", "prompts", "kl_to_regularized_nash", "malformed_mass", "answer_distributions",
+    "reference_distribution", "regularized_nash", "rlhf", "task", "eval_prompts", "win_rate_intervals",
+    "kl_to_reference", "mean_response_length", "unfinished_fraction", "examples",
+)  # fmt: skip
 
 
 class SetupRecord(TypedDict):
@@ -162,3 +199,6 @@ class StepRecord(TypedDict, total=False):
     malformed_mass: float
     distribution: list[list[float]]
     kl_to_rm_optimum: float
+    unfinished: float
+    truncated: int
+    kl_to_sft: float

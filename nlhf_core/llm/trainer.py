@@ -4,9 +4,10 @@
 and resumed exactly (the bookkeeping is in :mod:`nlhf_core.llm.runner`):
 
 1. ``sft`` (:func:`train_sft`): the policy learns the task's corpus (answers drawn from a skewed
-   distribution per prompt) by maximum likelihood; it becomes the reference ``mu`` and the initialization.
+   distribution per prompt, or your SFT data) by maximum likelihood; it becomes the reference ``mu``
+   and the initialization.
 2. ``pairs`` (:mod:`nlhf_core.llm.pairs`): ``data.pairs`` pairs ``(y, y')`` from ``mu``, labelled by
-   simulated annotators.
+   simulated annotators (with your own prompts: your preference data, when given).
 3. ``preference-model`` and ``reward-model`` (:mod:`nlhf_core.llm.scorers`), trained on the same pairs.
 4. One policy per method of ``policy.methods`` (:func:`optimize_policy`), all starting at ``mu``,
    trained with the paper's estimator :func:`nlhf_core.policy_gradient.losses.regularized_pg_loss`
@@ -15,7 +16,13 @@ and resumed exactly (the bookkeeping is in :mod:`nlhf_core.llm.runner`):
        loss gradient = -sum_t grad log pi(y_t|.) [signal - tau sum_{s>=t} log(pi/mu)(y_s|.)],  y ~ pi
 
    where each method (:mod:`nlhf_core.llm.methods`) supplies the responses and their signal.
-5. Exact evaluation under the true game (:mod:`nlhf_core.llm.evaluation`): ``summary.json`` and ``report.md``.
+5. Exact evaluation under the true game (:mod:`nlhf_core.llm.evaluation`), or with your own prompts
+   judged estimates on held-out prompts (:mod:`nlhf_core.llm.judged`); every policy saved under
+   ``RUN/models/`` (:mod:`nlhf_core.llm.export`), ``summary.json`` and ``report.md``.
+
+The task is the category task of ``[task]`` (answers of a preference game, exactly checkable) or,
+with ``dataset.prompts`` set, your own prompts (:mod:`nlhf_core.llm.dataset`); both are checked
+before the run directory is touched.
 
 Every step draws ``run.shards`` shards of the batch, each from its own generator
 ``(seed, stage, step, shard)``; under ``torchrun`` rank ``r`` takes shards ``r, r + W, ...`` and
@@ -36,13 +43,17 @@ from torch import nn
 from nlhf_core.errors import ParameterError
 from nlhf_core.files import atomic_write_text
 from nlhf_core.games.presets import open_game
-from nlhf_core.llm.batches import EncodedTask
+from nlhf_core.llm.batches import CategoryCorpus, EncodedTask, SFTCorpus, TokenizedPrompts, TrainingTask
 from nlhf_core.llm.config import BATCHED, TrainingConfig
+from nlhf_core.llm.dataset import OwnData, model_context, open_dataset
 from nlhf_core.llm.evaluation import Evaluator
+from nlhf_core.llm.export import save_policies
+from nlhf_core.llm.judged import JudgedEvaluator, preference_pair_stats
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
 from nlhf_core.llm.methods import METHODS, Players, update_ema
-from nlhf_core.llm.models import PreferenceModel, build_policy, load_codec
+from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, RewardModel, build_policy, load_codec
 from nlhf_core.llm.pairs import sample_pairs
+from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
@@ -78,28 +89,117 @@ def train(
         The run's :class:`~nlhf_core.llm.summary.TrainingSummary`.
     """
     started = time.perf_counter()
+    own = open_dataset(config) if config.dataset.prompts else None
+    encoded: EncodedTask | PromptTask
+    if own is None:
+        task = AnswerTask.from_game(open_game(config.task.game), config.task.prompt, config.task.hedges)
+        encoded = EncodedTask.of(task, load_codec(config.model.source, task.words()))
+        _check_category_lengths(config, encoded)
+    else:
+        encoded = own.task
+    _check_requirements(config, own)
+    external_judge = None
+    if config.policy.judge not in ("oracle", "preference-model"):
+        external_judge = import_callable(config.policy.judge)
     runner = Runner.open(
         config, Path(run_dir), resume=resume, callback=callback, stop_event=stop_event, progress=progress
     )
     seed_everything(config.run.seed)
-    task = AnswerTask.from_game(open_game(config.task.game), config.task.prompt, config.task.hedges)
-    encoded = EncodedTask.of(task, load_codec(config.model.source, task.words()))
-    _check_requirements(config, runner)
-    external_judge = None
-    if config.policy.judge not in ("oracle", "preference-model"):
-        external_judge = import_callable(config.policy.judge)
+    _check_shards(config, runner)
     runtime = runner.runtime
     setup: SetupRecord = {
         "stage": "setup", "step": 0, "device": str(runtime.device), "world_size": runtime.world, "resume": resume
     }  # fmt: skip
     runner.log(setup)
+    if own is not None:
+        runner.log(own.record())
 
     # SFT: the policy learns the corpus; a frozen copy is the reference mu of every later stage.
-    sft = train_sft(config, runner, encoded)
+    corpus = _sft_corpus(config, encoded, own)
+    sft = train_sft(config, runner, encoded.codec, corpus)
     sft.eval()
     reference = copy.deepcopy(sft).requires_grad_(False)
-    evaluator = Evaluator(encoded, reference, runtime, config.policy.tau)
-    targets: ReferenceRecord = {  # what live views draw the policies against: mu (the SFT model) and pi*_tau
+    exact: Evaluator | None = None
+    if isinstance(encoded, EncodedTask):
+        exact = Evaluator(encoded, reference, runtime, config.policy.tau)
+        runner.log(_reference_record(encoded.task, exact))
+
+    # Feedback: labelled pairs (sampled from mu, or your preference data), the preference model and the reward model.
+    preference_model, reward_model, quality = _feedback_models(config, runner, encoded, own, sft, exact)
+
+    # Policy optimization: one policy per method, each starting at mu.
+    oracle_task = encoded.task if isinstance(encoded, EncodedTask) else None
+    judge = _judge(config, oracle_task, encoded.scorer_codec, preference_model, runtime.device, external_judge)
+    evaluator: Evaluator | JudgedEvaluator
+    if exact is not None:
+        evaluator = exact
+    else:
+        assert isinstance(encoded, PromptTask) and judge is not None  # _check_requirements asked for a judge
+        evaluator = JudgedEvaluator(encoded, reference, runtime, config, judge)
+    methods, policies = config.policy.methods, {"sft": sft}
+    for method in methods:
+        policies[method] = optimize_policy(
+            method, config, runner, encoded, sft=sft, reference=reference, judge=judge,
+            reward_model=reward_model, evaluator=evaluator,
+        )  # fmt: skip
+
+    # Evaluation (exact for the category task, judged for your prompts); models/, summary.json and report.md.
+    summary = evaluator.summarize(policies, quality, runner.timing, time.perf_counter() - started, config)
+    if runtime.main:
+        trained = {m: policies[m] for m in methods}
+        sft_trained = corpus is not None and (config.model.source == "tiny" or config.sft.steps > 0)
+        save_policies({"sft": sft, **trained} if sft_trained else trained, encoded.codec, runner.run_dir)
+        atomic_write_text(runner.run_dir / "summary.json", summary.to_json())
+        write_report(runner.run_dir, summary.to_dict())
+    runner.log({"stage": "done", "step": 0, "wall_time_s": summary.wall_time_s})
+    runner.barrier()
+    return summary
+
+
+def _sft_corpus(config: TrainingConfig, encoded: EncodedTask | PromptTask, own: OwnData | None) -> SFTCorpus | None:
+    """The category task's answer corpus, your SFT data, or None (no SFT stage)."""
+    if isinstance(encoded, EncodedTask):
+        weights = encoded.task.sft_distribution(config.sft.answer_weights, config.sft.skew)
+        return CategoryCorpus(encoded, torch.tensor(weights))
+    return own.corpus if own is not None else None
+
+
+def _feedback_models(
+    config: TrainingConfig,
+    runner: Runner,
+    encoded: EncodedTask | PromptTask,
+    own: OwnData | None,
+    sft: nn.Module,
+    evaluator: Evaluator | None,
+) -> tuple[PreferenceModel | None, RewardModel | None, ModelQuality]:
+    """The labelled pairs (sampled from ``sft`` and labelled by the annotators, or your preference data), then the
+    preference model and the reward model when the run needs them, with their held-out quality."""
+    need_preference_model = config.preference_model.steps > 0 and (own is None or own.pairs is not None)
+    need_reward_model = any(METHODS[m].signal == "reward" for m in config.policy.methods)
+    quality: ModelQuality = {}
+    if not (need_preference_model or need_reward_model):
+        return None, None, quality
+    device = runner.runtime.device
+    pair_prompts: TokenizedPrompts
+    if isinstance(encoded, EncodedTask):
+        pairs, pair_prompts = sample_pairs(config, runner, encoded, sft), encoded
+    else:
+        assert own is not None and own.pairs is not None and own.pair_prompts is not None
+        pairs, pair_prompts = {k: v.to(device) for k, v in own.pairs.items()}, own.pair_prompts
+    quality["pairs"] = evaluator.pair_stats(pairs) if evaluator is not None else preference_pair_stats(pairs)
+    preference_model = reward_model = None
+    if need_preference_model:
+        preference_model, quality["preference_model"] = train_preference_model(config, runner, pair_prompts, pairs)
+    if need_reward_model:
+        reward_model, quality["reward_model"] = train_reward_model(config, runner, pair_prompts, pairs)
+        if evaluator is not None:
+            evaluator.set_reward_model(reward_model, config.rlhf.tau)
+    return preference_model, reward_model, quality
+
+
+def _reference_record(task: AnswerTask, evaluator: Evaluator) -> ReferenceRecord:
+    """What live views draw the policies against: mu (the SFT model) and pi*_tau."""
+    return {
         "stage": "reference",
         "step": 0,
         "labels": list(task.labels_ext),
@@ -108,44 +208,28 @@ def train(
         "regularized_nash": evaluator.nash.tolist(),
         "tau": evaluator.tau,
     }
-    runner.log(targets)
-
-    # Feedback: labelled pairs from mu, then the preference model (the judge) and the reward model (RLHF).
-    methods = config.policy.methods
-    need_preference_model = config.preference_model.steps > 0
-    need_reward_model = any(METHODS[m].signal == "reward" for m in methods)
-    preference_model = reward_model = None
-    quality: ModelQuality = {}
-    if need_preference_model or need_reward_model:
-        pairs = sample_pairs(config, runner, encoded, sft)
-        quality["pairs"] = evaluator.pair_stats(pairs)
-        if need_preference_model:
-            preference_model, quality["preference_model"] = train_preference_model(config, runner, encoded, pairs)
-        if need_reward_model:
-            reward_model, quality["reward_model"] = train_reward_model(config, runner, encoded, pairs)
-            evaluator.set_reward_model(reward_model, config.rlhf.tau)
-
-    # Policy optimization: one policy per method, each starting at mu.
-    judge = _judge(config, encoded, preference_model, runtime.device, external_judge)
-    policies = {"sft": sft}
-    for method in methods:
-        policies[method] = optimize_policy(
-            method, config, runner, encoded, sft=sft, reference=reference, judge=judge,
-            reward_model=reward_model, evaluator=evaluator,
-        )  # fmt: skip
-
-    # Evaluation: exact win rates and distances under the true game; summary.json and report.md.
-    summary = evaluator.summarize(policies, quality, runner.timing, time.perf_counter() - started, config)
-    if runtime.main:
-        atomic_write_text(runner.run_dir / "summary.json", summary.to_json())
-        write_report(runner.run_dir, summary.to_dict())
-    runner.log({"stage": "done", "step": 0, "wall_time_s": summary.wall_time_s})
-    runner.barrier()
-    return summary
 
 
-def _check_requirements(config: TrainingConfig, runner: Runner) -> None:
-    """Batch sizes that split into the shards of this launch, and the models the chosen methods need."""
+def _check_category_lengths(config: TrainingConfig, encoded: EncodedTask) -> None:
+    """The longest prompt plus ``task.max_new_tokens`` must fit the policy's context (and, with two responses, the
+    preference model's)."""
+    context = model_context(config.model.source)
+    longest = max(len(ids) for ids in encoded.prompt_ids)
+    if longest + config.task.max_new_tokens > context:
+        raise ParameterError(
+            f"A prompt of {longest} tokens plus task.max_new_tokens = {config.task.max_new_tokens} exceeds the "
+            f"model's context of {context} positions; lower task.max_new_tokens or shorten the prompts."
+        )
+    pair_length = longest + 2 * (config.task.max_new_tokens + 1)  # what the preference model reads
+    if config.preference_model.steps > 0 and pair_length > TINY_POSITIONS:
+        raise ParameterError(
+            f"The preference model reads a prompt and two responses ({pair_length} tokens) in {TINY_POSITIONS} "
+            f"positions; lower task.max_new_tokens or set preference_model.steps = 0."
+        )
+
+
+def _check_shards(config: TrainingConfig, runner: Runner) -> None:
+    """Batch sizes that split into the shards of this launch."""
     shards = runner.runtime.shards
     for name in BATCHED:
         batch_size = getattr(config, name).batch_size
@@ -154,20 +238,29 @@ def _check_requirements(config: TrainingConfig, runner: Runner) -> None:
                 f"Setting '{name}.batch_size' = {batch_size} is not a multiple of the {shards} "
                 f"data shards (one per process unless run.shards is set); make it divisible."
             )
+
+
+def _check_requirements(config: TrainingConfig, own: OwnData | None) -> None:
+    """The models and data the chosen methods (and, for your prompts, the evaluation) need."""
     methods = config.policy.methods
     uses_judge = any(METHODS[m].signal == "preference" for m in methods)
+    uses_reward = any(METHODS[m].signal == "reward" for m in methods)
+    if own is not None:
+        own.check_requirements(config)
+        return
     if config.policy.judge == "preference-model" and uses_judge and config.preference_model.steps == 0:
         raise ParameterError(
             "policy.judge is 'preference-model' but preference_model.steps is 0; train it or use "
             "policy.judge = 'oracle'."
         )
-    if any(METHODS[m].signal == "reward" for m in methods) and config.reward_model.steps == 0:
+    if uses_reward and config.reward_model.steps == 0:
         raise ParameterError("RLHF needs a reward model but reward_model.steps is 0; train it or drop 'rlhf'.")
 
 
 def _judge(
     config: TrainingConfig,
-    encoded: EncodedTask,
+    oracle_task: AnswerTask | None,
+    scorer_codec: Codec,
     preference_model: PreferenceModel | None,
     device: torch.device,
     plug_in: JudgeFn | None,
@@ -175,47 +268,42 @@ def _judge(
     """The NLHF methods' judge: the plug-in named by ``policy.judge``, the true game, or the preference model."""
     if plug_in is not None:
         return plug_in
-    if config.policy.judge == "oracle":
-        return OracleJudge(encoded.task)
+    if config.policy.judge == "oracle" and oracle_task is not None:
+        return OracleJudge(oracle_task)
     if preference_model is None:  # only RLHF is trained: no method asks a judge
         return None
-    return PreferenceModelJudge(preference_model, encoded.codec, device)
+    return PreferenceModelJudge(preference_model, scorer_codec, device)
 
 
-def new_policy(config: TrainingConfig, encoded: EncodedTask, device: torch.device) -> nn.Module:
+def new_policy(config: TrainingConfig, codec: Codec, device: torch.device) -> nn.Module:
     """A freshly initialized policy (seeded by ``(run.seed, "policy-init")``, the same on every rank)."""
     torch.manual_seed(init_seed(config.run.seed, "policy-init"))
-    return build_policy(config.model, encoded.codec).to(device)
+    return build_policy(config.model, codec).to(device)
 
 
-def train_sft(config: TrainingConfig, runner: Runner, encoded: EncodedTask) -> nn.Module:
-    """Maximum likelihood on the corpus: ``x ~ rho``, answer ``a ~ sft_distribution(x)``, loss ``-log pi(a | x)``.
+def train_sft(config: TrainingConfig, runner: Runner, codec: Codec, corpus: SFTCorpus | None) -> nn.Module:
+    """Maximum likelihood on the corpus (``x ~ rho`` and answer ``a ~ sft_distribution(x)`` for the category
+    task, your SFT examples otherwise): loss ``-log pi(a | x)``.
 
-    A pretrained ``model.source`` with ``sft.steps = 0`` is used as it is.
+    A pretrained ``model.source`` with ``sft.steps = 0``, or a run without SFT data, is used as it is.
     """
     settings, runtime = config.sft, runner.runtime
-    policy = new_policy(config, encoded, runtime.device)
-    if config.model.source != "tiny" and settings.steps == 0:
+    policy = new_policy(config, codec, runtime.device)
+    if corpus is None or (config.model.source != "tiny" and settings.steps == 0):
         return policy
-    corpus = torch.tensor(encoded.task.sft_distribution(settings.answer_weights, settings.skew))
     per_shard = settings.batch_size // runtime.shards
     stage = runner.stage("sft", policy, steps=settings.steps, lr=settings.lr)
     if stage.done is not None:
         return policy
     for step in stage.steps():
         lr = stage.start_step()
-        total = 0.0
+        total, truncated = 0.0, 0
         for shard, sync in runner.shards(stage.model):
-            # Sample: prompts x ~ rho and one answer per prompt from the corpus distribution.
+            # Sample: prompts and one response each from the corpus.
             rng = generator(config.run.seed, "sft", step, shard)
-            contexts = encoded.draw_contexts(rng, per_shard)
-            answers = [int(torch.multinomial(corpus[x], 1, generator=rng)) for x in contexts]
-            batch = sequence_batch(
-                [encoded.prompt_ids[x] for x in contexts],
-                [encoded.answer_ids[a] for a in answers],
-                encoded.codec.pad_id,
-                runtime.device,
-            )
+            prompts, responses, cut = corpus.draw(rng, per_shard)
+            truncated += cut
+            batch = sequence_batch(prompts, responses, codec.pad_id, runtime.device)
             # Loss: the answers' negative log-likelihood, scaled so the update is the mean over all shards.
             with sync, runtime.autocast():
                 loss = -token_logprobs(stage.model, batch).sum(dim=1).mean()
@@ -223,7 +311,10 @@ def train_sft(config: TrainingConfig, runner: Runner, encoded: EncodedTask) -> n
             total += loss.item() / len(runner.local_shards)
         # Step, then log and checkpoint.
         stage.optimizer_step()
-        stage.end_step(step, {"stage": "sft", "step": step + 1, "lr": lr, "loss": total})
+        record: StepRecord = {"stage": "sft", "step": step + 1, "lr": lr, "loss": total}
+        if truncated:
+            record["truncated"] = truncated
+        stage.end_step(step, record)
     stage.finish(samples_per_step=settings.batch_size)
     return policy
 
@@ -232,13 +323,13 @@ def optimize_policy(
     method: str,
     config: TrainingConfig,
     runner: Runner,
-    encoded: EncodedTask,
+    encoded: TrainingTask,
     *,
     sft: nn.Module,
     reference: nn.Module,
     judge: JudgeFn | None,
     reward_model: nn.Module | None,
-    evaluator: Evaluator,
+    evaluator: Evaluator | JudgedEvaluator,
 ) -> nn.Module:
     """Train one policy from ``sft`` with ``method`` (a key of :data:`~nlhf_core.llm.methods.METHODS`).
 
@@ -247,7 +338,7 @@ def optimize_policy(
     """
     spec, settings, runtime = METHODS[method], config.policy, runner.runtime
     tau, lr = (config.rlhf.tau, config.rlhf.lr) if spec.signal == "reward" else (settings.tau, settings.lr)
-    policy = new_policy(config, encoded, runtime.device)
+    policy = new_policy(config, encoded.codec, runtime.device)
     policy.load_state_dict(sft.state_dict())
     ema = copy.deepcopy(policy).requires_grad_(False) if spec.alternative == "ema" else None
     players = Players(
@@ -260,12 +351,13 @@ def optimize_policy(
     if stage.done is None:
         for step in stage.steps():
             lr_now = stage.start_step()
-            stats = {"loss": 0.0, "signal": 0.0, "kl": 0.0, "malformed": 0.0}
-            share = 1.0 / len(runner.local_shards)
+            stats = {"loss": 0.0, "signal": 0.0, "kl": 0.0}
+            share, truncated = 1.0 / len(runner.local_shards), 0
             for shard, sync in runner.shards(stage.model):
                 # Sample and judge: prompts x ~ rho, responses y ~ pi and their signal s(x, y).
                 rng = generator(config.run.seed, method, step, shard)
-                prompts = encoded.prompts(encoded.draw_contexts(rng, per_shard), runtime.device)
+                prompts = encoded.draw_prompts(rng, per_shard, runtime.device)
+                truncated += prompts.truncated
                 with runtime.autocast():
                     rollout = spec.rollout(prompts, players, rng)
                 # Loss: the regularized policy-gradient surrogate (per-token KL to mu), scaled to the mean over shards.
@@ -280,18 +372,17 @@ def optimize_policy(
                 stats["loss"] += loss.item() * share
                 stats["signal"] += float(rollout.signal.mean()) * share
                 stats["kl"] += float(sequence_kl_estimate(logp, ref_logp, mask)) * share
-                malformed = sum(encoded.task.parse(t) == encoded.task.n for t in rollout.texts)
-                stats["malformed"] += malformed / per_shard * share
+                for key, value in encoded.response_stats(rollout.texts, rollout.responses).items():
+                    stats[key] = stats.get(key, 0.0) + value * share
             # Step: the policy, then Nash-EMA-PG's opponent.
             stage.optimizer_step()
             if ema is not None:
                 update_ema(ema, policy, settings.ema_beta)
-            record: StepRecord = {
-                "stage": method, "step": step + 1, "lr": lr_now, "loss": stats["loss"], "signal": stats["signal"],
-                "kl": stats["kl"], "malformed": stats["malformed"],
-                "samples": [list(pair) for pair in zip(prompts.texts[:4], rollout.texts[:4], strict=True)],
-            }  # fmt: skip
-            # Evaluate exactly every policy.eval_every steps and at the end; log and checkpoint.
+            record: StepRecord = {"stage": method, "step": step + 1, "lr": lr_now, **stats}  # type: ignore[typeddict-item]
+            record["samples"] = [list(pair) for pair in zip(prompts.texts[:4], rollout.texts[:4], strict=True)]
+            if isinstance(encoded, PromptTask):
+                record["truncated"] = truncated
+            # Evaluate every policy.eval_every steps and at the end (exactly for the category task); log, checkpoint.
             if (step + 1) % settings.eval_every == 0 or step + 1 == settings.steps:
                 policy.eval()
                 record.update(evaluator.step_metrics(policy, method))

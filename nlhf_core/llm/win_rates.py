@@ -24,11 +24,9 @@ from nlhf_core.llm.task import AnswerTask
 
 def distributions(summary: TrainingSummary) -> dict[str, np.ndarray]:
     """``(C, n+1)`` exact answer distributions of every policy of a run."""
-    prompts, labels = summary.prompts, summary.labels
-    return {
-        m: np.array([[d[x][lab] for lab in labels] for x in prompts], dtype=float)
-        for m, d in summary.answer_distributions.items()
-    }
+    prompts, labels, answers = summary.prompts, summary.labels, summary.answer_distributions
+    assert prompts is not None and labels is not None and answers is not None, "a category-task summary"
+    return {m: np.array([[d[x][lab] for lab in labels] for x in prompts], dtype=float) for m, d in answers.items()}
 
 
 def win_matrix(dists: Sequence[np.ndarray], P: np.ndarray, rho: np.ndarray) -> np.ndarray:

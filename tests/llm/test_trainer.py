@@ -63,6 +63,10 @@ def test_smoke_cli_writes_the_run_directory(smoke):
         assert (out / name).is_file(), name
     for stage in ("sft", "preference-model", "reward-model", *METHODS[1:]):
         assert (out / "checkpoints" / stage / "model.safetensors").is_file(), stage
+    for policy in METHODS:  # every policy as a Hugging Face model directory (weights, config.json, tokenizer)
+        assert {"config.json", "model.safetensors", "tokenizer.json"} <= {
+            p.name for p in (out / "models" / policy).iterdir()
+        }
     leftovers = [*out.glob("checkpoints/*/state.pt"), *out.glob("checkpoints/*/step-*")]
     assert not leftovers  # finished stages keep only their final weights
     assert summary["methods"] == METHODS
