@@ -54,7 +54,28 @@ class Findings:
 def paper_findings(table: np.ndarray, methods: Sequence[str], betas: Sequence[float]) -> Findings:
     """Check (a) ``max_{0<beta<1} W[beta, rlhf] >= 0.55``, (b) ``|W[self-play, rlhf] - 1/2| <= 0.03``, the curve
     strictly rising to an interior peak then strictly falling, ``W[beta=1, rlhf] < 1/2``, and (c) ``W[m, sft] > 1/2``
-    for every method ``m`` (``table[i][j] = P(methods[i] ≻ methods[j])``; ``betas`` must include 1)."""
+    for every method ``m`` (``table[i][j] = P(methods[i] ≻ methods[j])``; ``betas`` must include 1).
+
+    The findings are Munos et al. (2024, Section 8, Table 1); the thresholds are :data:`WIN_THRESHOLD`
+    and :data:`TIE_BAND`.
+
+    Args:
+        table: ``(M, M)`` win rates, ``table[i][j] = P(methods[i] ≻ methods[j])`` (the exact table or one
+            seed's, e.g. ``TabularStudyResult.exact`` or ``TabularStudyResult.per_seed[k]``).
+        methods: the ``M`` row/column names; they must include ``sft``, ``rlhf``, ``self-play`` and
+            ``nash-md-pg(beta=B)`` (:func:`nash_md_name`) for every ``B > 0`` of ``betas``.
+        betas: the study's mixture coefficients, 1 (the best response to ``mu``) among them; those ``<= 0``
+            are ignored (self-play stands for ``beta = 0``).
+
+    Returns:
+        The :class:`Findings`: the curve ``P(· ≻ RLHF)`` along ``(0, *sorted positive betas)``, the best
+        middle ``beta`` (``0 < beta < 1``; NaN when there is none, which fails (a)) and its win rate, self-play's
+        and the best response's win rate against RLHF, whether the curve rises then falls, the worst win rate
+        against SFT, and the verdicts ``a``, ``b``, ``c``.
+
+    Raises:
+        KeyError: ``methods`` lacks one of the names above (a programming error, not user input).
+    """
     W = np.asarray(table, dtype=float)
     row = {m: i for i, m in enumerate(methods)}
     rlhf, sft = row["rlhf"], row["sft"]
@@ -98,13 +119,43 @@ class BetaCurve:
     seeds_vs_self_play: np.ndarray
 
     def band(self, which: str = "rlhf", lower: float = 10.0, upper: float = 90.0) -> tuple[np.ndarray, np.ndarray]:
-        """Percentiles over seeds of the curve against ``"rlhf"`` or ``"self-play"`` (``(G,)`` each)."""
+        """Percentiles over seeds of the curve against ``"rlhf"`` or ``"self-play"`` (``(G,)`` each).
+
+        Args:
+            which: ``"rlhf"`` for the curve against RLHF; any other value gives the curve against self-play.
+            lower: the lower percentile, in ``[0, 100]``.
+            upper: the upper percentile, in ``[0, 100]``.
+
+        Returns:
+            ``(low, high)``, each of shape ``(G,)``: the ``lower`` and ``upper`` percentiles of the ``S`` seeds'
+            win rates at each ``beta``. It needs ``S >= 1`` seeds (NumPy raises ``IndexError`` on an exact
+            study, ``S = 0``).
+        """
         values = self.seeds_vs_rlhf if which == "rlhf" else self.seeds_vs_self_play
         return np.percentile(values, lower, axis=0), np.percentile(values, upper, axis=0)
 
 
 def beta_curve(settings: TabularSettings, grid: Sequence[float] | None = None) -> BetaCurve:
-    """Run the study with ``beta`` on ``grid`` (default ``0, 0.05, ..., 1``) and read both curves off it."""
+    """Run the study with ``beta`` on ``grid`` (default ``0, 0.05, ..., 1``) and read both curves off it.
+
+    Nash-MD-PG with mixture ``beta`` rests at ``BR_tau(pi*_{tau/(1-beta)})`` of the fitted preference
+    model (Munos et al. 2024, Section 7); ``beta = 0`` is self-play's ``pi*_tau`` and ``beta = 1`` the best
+    response to ``mu``.
+
+    Args:
+        settings: the study's settings; its ``betas`` are replaced by the grid (every other setting kept).
+        grid: the ``beta`` values, each in ``[0, 1]`` (0 and 1 are always added; duplicates are merged and the
+            values sorted), or None for the 21 values ``0, 0.05, ..., 1``.
+
+    Returns:
+        The :class:`BetaCurve` over the ``G`` sorted distinct betas: exact curves ``(G,)`` and per-seed curves
+        ``(S, G)`` against RLHF and against self-play (``S = len(settings.seeds)``, 0 when ``pairs = 0``).
+
+    Raises:
+        ParameterError: a ``beta`` of ``grid`` is not a number in ``[0, 1]``.
+        SolverError: only if a regularized Nash of a fitted model cannot be certified (not expected for a valid
+            game; see :func:`run_tabular_study`).
+    """
     values = np.linspace(0.0, 1.0, 21) if grid is None else np.asarray(grid, dtype=float)
     betas = tuple(sorted({check_beta(b) for b in values} | {0.0, 1.0}))
     result = run_tabular_study(dataclasses.replace(settings, betas=betas))

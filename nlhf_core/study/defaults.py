@@ -52,7 +52,18 @@ class PresetStudy:
 
 @cache
 def preset_study(name: str) -> PresetStudy | None:
-    """The study defaults stored with preset ``name``, or None when it has none."""
+    """The study defaults stored with preset ``name``, or None when it has none.
+
+    Args:
+        name: the preset's name (without ``preset:``; case and surrounding spaces are ignored).
+
+    Returns:
+        The :class:`PresetStudy` read from ``assets/presets/study-defaults/NAME.json`` (cached), or None when
+        that file does not exist.
+
+    Raises:
+        ParameterError: the file names a setting outside :data:`TABULAR_KEYS`.
+    """
     path = STUDY_DEFAULTS_DIR / f"{name.strip().lower()}.json"
     if not path.is_file():
         return None
@@ -70,14 +81,41 @@ def _preset_name(game: str) -> str | None:
 
 
 def preset_overrides(game: str) -> list[str]:
-    """The preset's study defaults as ``section.key=value`` overrides (empty for other games)."""
+    """The preset's study defaults as ``section.key=value`` overrides (empty for other games).
+
+    Args:
+        game: the ``task.game`` setting: ``preset:NAME`` or a game file (anything else gives no overrides).
+
+    Returns:
+        One ``section.key=value`` string per setting of the preset's study defaults (values as JSON, which
+        :func:`nlhf_core.llm.config.parse_override` reads back), in the file's order; empty when ``game`` is
+        not a preset or the preset has no study defaults.
+
+    Raises:
+        ParameterError: the preset's study-defaults file names a setting outside :data:`TABULAR_KEYS`.
+    """
     name = _preset_name(game)
     found = preset_study(name) if name else None
     return [] if found is None else [f"{k}={json.dumps(v)}" for k, v in found.settings.items()]
 
 
 def resolve_settings(overrides: Iterable[str] = ()) -> dict[str, Any]:
-    """``{section.key: value}`` for :data:`TABULAR_KEYS`: LM defaults, then the preset's, then ``overrides``."""
+    """``{section.key: value}`` for :data:`TABULAR_KEYS`: LM defaults, then the preset's, then ``overrides``.
+
+    The game is read from ``overrides`` first (the last ``task.game`` wins), so the preset's study defaults
+    are those of the game asked for; every override then wins over them.
+
+    Args:
+        overrides: ``section.key=value`` strings (the ``--set`` options; values are TOML literals or plain
+            text), each naming one of :data:`TABULAR_KEYS`.
+
+    Returns:
+        One value per key of :data:`TABULAR_KEYS`, as given (checked by :func:`tabular_settings_from`).
+
+    Raises:
+        ParameterError: an override is not ``SECTION.KEY=VALUE``, names an unknown setting or one the tabular
+            engine does not read, or the preset's study-defaults file names an unknown setting.
+    """
     base = cfgmod.defaults()
     values = {k: copy.deepcopy(base[k.split(".")[0]][k.split(".")[1]]) for k in TABULAR_KEYS}
     parsed = []
@@ -128,7 +166,31 @@ def reference_from_weights(game: Any, weights: Any, skew: Any = 0.5) -> Any:
 def tabular_settings_from(
     values: dict[str, Any], *, betas: Iterable[float] | None = None, seeds: Iterable[int] | None = None
 ) -> tuple[TabularSettings, str]:
-    """The :class:`TabularSettings` (and the game spec) of resolved ``values``; betas/seeds default to the preset's."""
+    """The :class:`TabularSettings` (and the game spec) of resolved ``values``; betas/seeds default to the preset's.
+
+    ``mu`` is built from ``sft.answer_weights`` and ``sft.skew`` exactly as the language-model study's SFT
+    corpus is (:func:`reference_from_weights`).
+
+    Args:
+        values: ``{section.key: value}`` for every key of :data:`TABULAR_KEYS` (from :func:`resolve_settings`).
+        betas: Nash-MD-PG's mixture coefficients, each in ``[0, 1]``; None takes the preset's study defaults,
+            else :data:`DEFAULT_BETAS`. ``beta = 1`` is always added.
+        seeds: the seeds (distinct, non-negative; ignored when ``data.pairs = 0``); None takes
+            ``range(count)`` with the preset's seed count, else :data:`DEFAULT_SEEDS`.
+
+    Returns:
+        ``(settings, spec)``: the validated settings (``reference`` of shape ``(C, n)``) and the ``task.game``
+        string they were read from.
+
+    Raises:
+        ParameterError: a setting is of the wrong type or out of range (``task.game`` not a string,
+            ``data.pairs`` not a whole number in range, ``policy.tau``, ``rlhf.tau`` or ``data.noise`` not a valid
+            number, ``sft.answer_weights`` or ``sft.skew`` invalid), a bad beta or seed list, or the preset's
+            study-defaults file names an unknown setting.
+        GameValidationError: the game is an unknown preset or an invalid file, or its labels cannot be answers
+            (two render alike, or one is the reserved malformed label).
+        PolicyError: ``mu`` gives a response probability 0 (only when a tiny ``sft.skew`` underflows).
+    """
     spec = values["task.game"]
     if not isinstance(spec, str):
         raise ParameterError(f"Setting 'task.game' must be preset:NAME or a game file, not {spec!r}.")

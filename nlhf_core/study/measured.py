@@ -18,7 +18,15 @@ PREFIX, SUFFIX = "nash-md-pg(beta=", ")"
 
 
 def study_game(study: Mapping[str, Any]) -> str:
-    """The game a ``study.json`` was run on (``resolved_config.task.game``), or ``""`` when it does not say."""
+    """The game a ``study.json`` was run on (``resolved_config.task.game``), or ``""`` when it does not say.
+
+    Args:
+        study: a parsed ``study.json`` (either engine's).
+
+    Returns:
+        The ``task.game`` string (``preset:NAME``, a game file, or a custom game's name), or ``""`` when the
+        file has no ``resolved_config.task.game`` string.
+    """
     try:
         game = study["resolved_config"]["task"]["game"]
     except (KeyError, TypeError):
@@ -40,7 +48,24 @@ def _table(study: Mapping[str, Any], key: str, k: int) -> list[list[float]]:
 
 def measured_points(study: Any, game: str) -> list[dict[str, Any]]:
     """``{"opponent", "beta", "value", "low", "high", "name", "method"}`` for every self-play / Nash-MD-PG cell
-    against ``rlhf`` and ``self-play``; :class:`ParameterError` (one sentence) unless it studies ``game``."""
+    against ``rlhf`` and ``self-play``; :class:`ParameterError` (one sentence) unless it studies ``game``.
+
+    Args:
+        study: a parsed ``study.json`` of ``nlhf study`` (any JSON value is accepted and checked).
+        game: the ``task.game`` of the curve it is drawn on (e.g. ``preset:NAME``); it must equal
+            :func:`study_game` of ``study``.
+
+    Returns:
+        One point per (method, opponent) cell, self-play at ``beta = 0`` and ``nash-md-pg(beta=B)`` at
+        ``beta = B``, against each of ``rlhf`` and ``self-play`` the file has (a method is never its own
+        opponent): ``value`` is ``win_rates[i][j]``, ``low``/``high`` the file's interval, ``name`` the legend
+        entry (engine, opponent, seed count) and ``method`` the row's name.
+
+    Raises:
+        ParameterError: ``study`` is not an object with a list of ``methods``, was run on another game, has a
+            ``win_rates`` / ``win_rates_ci_low`` / ``win_rates_ci_high`` that is not an ``M × M`` table of finite
+            numbers, or has no self-play or Nash-MD-PG cell against ``rlhf`` or ``self-play``.
+    """
     if not isinstance(study, Mapping) or not isinstance(study.get("methods"), list):
         raise ParameterError("The file is not a study.json of nlhf study (it has no list of methods).")
     where = study_game(study)

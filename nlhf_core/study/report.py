@@ -46,7 +46,23 @@ def resolved_config(result: TabularStudyResult, game: str = "") -> dict[str, dic
 
 
 def study_json(result: TabularStudyResult, game: str = "") -> dict[str, Any]:
-    """What ``study.json`` holds for a tabular study (plain Python, JSON-ready)."""
+    """What ``study.json`` holds for a tabular study (plain Python, JSON-ready).
+
+    The layout is the one both engines share (see the module notes). With seeds, the preference-model
+    table is the mean and two-sided 95 % Student-t interval of the seeds' tables
+    (:meth:`IntervalMatrix.over_seeds`); with ``pairs = 0`` it is the exact one and ``low = high = mean``.
+
+    Args:
+        result: the study (:func:`~nlhf_core.study.tabular.run_tabular_study`).
+        game: the ``task.game`` the study was run on (``preset:NAME`` or a game file), written to ``config`` and
+            ``resolved_config``; ``""`` uses the game's own name.
+
+    Returns:
+        The ``study.json`` object: ``engine``, ``methods`` (``M`` names), the ``(M, M)`` tables ``win_rates``,
+        ``win_rates_ci_low``, ``win_rates_ci_high``, ``win_rates_preference_model*`` and ``win_rates_exact`` as
+        nested lists, ``interval``, ``orientation``, ``seeds``, ``betas``, ``labels``, ``contexts``,
+        ``policies`` (``{method: (C, n)}``), ``per_seed``, ``config``, ``resolved_config`` and ``wall_time_s``.
+    """
     s, names = result.settings, list(result.methods)
     seeds = [int(x) for x in s.seeds]
     if seeds:
@@ -90,7 +106,16 @@ def study_json(result: TabularStudyResult, game: str = "") -> dict[str, Any]:
 
 
 def write_study(result: TabularStudyResult, out_dir: str | Path, game: str = "") -> dict[str, Any]:
-    """Write ``study.json``, ``study.csv``, ``study_cells.csv``, ``study.md``, ``study.svg``, ``study.html``."""
+    """Write ``study.json``, ``study.csv``, ``study_cells.csv``, ``study.md``, ``study.svg``, ``study.html``.
+
+    Args:
+        result: the study (:func:`~nlhf_core.study.tabular.run_tabular_study`).
+        out_dir: the folder to write into (created with its parents if missing; files there are replaced).
+        game: the ``task.game`` the study was run on, as for :func:`study_json`.
+
+    Returns:
+        The ``study.json`` object written (:func:`study_json`).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = study_json(result, game)

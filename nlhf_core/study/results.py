@@ -33,7 +33,14 @@ ORIENTATION = "win_rates[i][j] = P(methods[i] beats methods[j]) under the true p
 
 
 def nash_md_name(beta: float) -> str:
-    """The study's name of Nash-MD-PG with mixture ``beta`` (``nash-md-pg(beta=0.125)``; ``beta = 1`` included)."""
+    """The study's name of Nash-MD-PG with mixture ``beta`` (``nash-md-pg(beta=0.125)``; ``beta = 1`` included).
+
+    Args:
+        beta: the mixture coefficient (not checked; the study's betas lie in ``[0, 1]``).
+
+    Returns:
+        ``nash-md-pg(beta=B)`` with ``B`` in ``%g`` format (``0.5``, ``1``, ``0.125``).
+    """
     return f"nash-md-pg(beta={beta:g})"
 
 
@@ -68,7 +75,17 @@ class IntervalMatrix:
     @classmethod
     def over_seeds(cls, per_seed: Sequence[np.ndarray]) -> IntervalMatrix:
         """Mean and 95 % t-interval of the seeds' matrices; the lower triangle mirrors the upper one
-        (``mean[b, a] = 1 - mean[a, b]``, ``low[b, a] = 1 - high[a, b]``) and the diagonal is 1/2."""
+        (``mean[b, a] = 1 - mean[a, b]``, ``low[b, a] = 1 - high[a, b]``) and the diagonal is 1/2.
+
+        The interval is ``mean ± t_{0.975, n-1} s / sqrt(n)`` per upper-triangle cell, clipped to ``[0, 1]``
+        (:func:`t_interval`; ``low = high = mean`` for one seed).
+
+        Args:
+            per_seed: ``n >= 1`` win-rate matrices, each ``(M, M)`` with ``W[a, b] = P(a beats b)``.
+
+        Returns:
+            The :class:`IntervalMatrix`, ``mean``, ``low`` and ``high`` each ``(M, M)``.
+        """
         mean, low, high = t_interval(np.stack(per_seed))
         iu = np.triu_indices(mean.shape[0], 1)
         M, L, H = np.full_like(mean, 0.5), np.full_like(mean, 0.5), np.full_like(mean, 0.5)
@@ -113,7 +130,21 @@ class StudyResult:
         per_seed_preference_model: list[np.ndarray] | None = None,
         **details: Any,
     ) -> StudyResult:
-        """A result from the seeds' matrices (the means and intervals computed here); ``details`` fill the rest."""
+        """A result from the seeds' matrices (the means and intervals computed here); ``details`` fill the rest.
+
+        Args:
+            methods: the ``M`` names of the rows and columns.
+            seeds: the ``S`` seeds, in the order of ``per_seed``.
+            per_seed: ``S >= 1`` win-rate matrices ``(M, M)`` under the true preferences, one per seed.
+            per_seed_preference_model: the same under each seed's learned preference model; None or empty when
+                the study learned none (then ``preference_model`` is None too).
+            **details: the remaining fields (``parameters``, ``config``, ``resolved_config``,
+                ``training_seconds_per_seed``, ``wall_time_s``).
+
+        Returns:
+            The :class:`StudyResult`, ``win_rates`` (and ``preference_model``) from
+            :meth:`IntervalMatrix.over_seeds`.
+        """
         learned = per_seed_preference_model or None
         return cls(
             methods,
@@ -164,6 +195,10 @@ class StudyResult:
 def write_results(out: Path, result: StudyResult) -> dict[str, Any]:
     """Write ``result``'s ``study.json`` and its companion files into ``out`` (:func:`write_study_files`).
 
+    Args:
+        out: the folder to write into (created with its parents if missing; files there are replaced).
+        result: the study to write.
+
     Returns:
         The JSON object written.
     """
@@ -177,6 +212,12 @@ def write_study_files(out: Path, data: dict[str, Any]) -> None:
     values), ``study.md``, ``study.svg`` and ``study.html`` (heat maps) from a ``study.json`` object.
 
     Both engines of ``nlhf study`` write through here, so their files share one layout.
+
+    Args:
+        out: the folder to write into (created with its parents if missing; files there are replaced).
+        data: a ``study.json`` object: ``methods`` (``M`` names), the ``(M, M)`` tables ``win_rates``,
+            ``win_rates_ci_low`` and ``win_rates_ci_high`` (nested lists), ``seeds``, ``per_seed`` with each
+            seed's ``win_rates``, and optionally ``win_rates_preference_model`` and ``config``.
     """
     names = data["methods"]
     W, L, H = data["win_rates"], data["win_rates_ci_low"], data["win_rates_ci_high"]
@@ -205,7 +246,16 @@ def write_study_files(out: Path, data: dict[str, Any]) -> None:
 
 
 def markdown_table(result: dict[str, Any]) -> str:
-    """The matrix of a ``study.json`` object as a Markdown table, cells ``mean [low, high]`` (row beats column)."""
+    """The matrix of a ``study.json`` object as a Markdown table, cells ``mean [low, high]`` (row beats column).
+
+    Args:
+        result: a ``study.json`` object with ``methods`` (``M`` names) and the ``(M, M)`` tables ``win_rates``,
+            ``win_rates_ci_low`` and ``win_rates_ci_high``.
+
+    Returns:
+        The table, ``M + 2`` lines ending in a newline: a header of the method names, then one row per method
+        with ``mean`` to 3 decimals and the interval to 2 (``—`` on the diagonal).
+    """
     names = result["methods"]
     W, L, H = (result[k] for k in ("win_rates", "win_rates_ci_low", "win_rates_ci_high"))
     lines = ["| row beats column | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]

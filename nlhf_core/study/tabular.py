@@ -87,7 +87,27 @@ def tabular_settings(
     noise: float = 0.0,
     seeds: Iterable[int] = range(10),
 ) -> TabularSettings:
-    """Check every setting (one sentence per problem) and return them; ``beta = 1`` is added if missing."""
+    """Check every setting (one sentence per problem) and return them; ``beta = 1`` is added if missing.
+
+    Args:
+        game: the true preference game (plain or contextual), ``C`` contexts of ``n`` responses.
+        reference: the SFT policy ``mu`` (anything :func:`~nlhf_core.games.policies.as_reference` accepts: a
+            vector, one vector per context, ...; None is uniform); every response needs positive probability.
+        tau: Nash-MD-PG's and self-play's KL strength ``tau``, in ``[1e-6, 1e6]``.
+        rlhf_tau: RLHF's KL strength ``tau_R``, in ``[1e-6, 1e6]``.
+        betas: Nash-MD-PG's mixture coefficients, each in ``[0, 1]`` (sorted and merged; 1 is added).
+        pairs: labelled pairs per seed, a whole number in ``[0, MAX_PAIRS]``; 0 is the exact, infinite-data limit.
+        noise: the probability ``eps`` that a label is flipped, in ``[0, 0.5]``.
+        seeds: distinct non-negative integers, 1 to :data:`MAX_SEEDS` of them; dropped (``()``) when
+            ``pairs = 0``.
+
+    Returns:
+        The :class:`TabularSettings`, ``reference`` of shape ``(C, n)``.
+
+    Raises:
+        ParameterError: ``tau``, ``rlhf_tau``, a beta, ``pairs``, ``noise`` or the seeds are out of range.
+        PolicyError: ``reference`` is not a valid policy of ``game`` or gives a response probability 0.
+    """
     mu = as_reference(reference, game)
     tau = check_tau(tau)
     try:
@@ -125,14 +145,39 @@ class FittedModels:
 
 
 def exact_models(settings: TabularSettings) -> FittedModels:
-    """The infinite-data models: the noisy game itself and its Bradley–Terry fit under ``mu × mu`` pairs."""
+    """The infinite-data models: the noisy game itself and its Bradley–Terry fit under ``mu × mu`` pairs.
+
+    The noisy game is ``P_eps = (1 - eps) P + eps (1 - P)``; the rewards maximize its Bradley–Terry likelihood
+    with pairs weighted by ``mu × mu`` per context (:func:`~nlhf_core.baselines.bradley_terry.fit_bradley_terry`).
+
+    Args:
+        settings: the study's settings (game, ``mu`` and noise ``eps`` are read).
+
+    Returns:
+        :class:`FittedModels` with ``preference = P_eps``, Bradley–Terry ``rewards`` of shape ``(C, n)`` and
+        ``comparisons = 0`` (no data drawn).
+    """
     noisy = AnnotatorPopulation.of(settings.game, settings.noise).aggregate()
     rewards = fit_bradley_terry(noisy, "reference", settings.reference).scores
     return FittedModels(noisy, rewards, 0)
 
 
 def sampled_models(settings: TabularSettings, seed: int) -> FittedModels:
-    """Both models fitted to the same ``settings.pairs`` pairs from ``mu × mu`` (seeded; see the module notes)."""
+    """Both models fitted to the same ``settings.pairs`` pairs from ``mu × mu`` (seeded; see the module notes).
+
+    Only the ``k ~ Binomial(N, q)`` pairs of different responses are simulated,
+    ``q = sum_x rho(x) (1 - sum_y mu(y|x)^2)``, their contexts drawn in proportion to
+    ``rho(x) (1 - sum_y mu(y|x)^2)``, each label flipped with probability ``eps``.
+
+    Args:
+        settings: the study's settings (``N = pairs``, game, ``mu`` and noise ``eps`` are read).
+        seed: a non-negative integer; the same seed draws the same pairs and gives the same models.
+
+    Returns:
+        :class:`FittedModels`: the fitted preference model ``P̂`` (a game like ``settings.game``), Bradley–Terry
+        ``rewards`` ``(C, n)`` and ``comparisons = k``. When ``k = 0`` the model is a game of coin flips
+        (``P̂ = 1/2`` everywhere) and the rewards are zero.
+    """
     game, mu = settings.game, settings.reference
     informative = game.weights * (1.0 - (mu**2).sum(axis=1))
     rng = np.random.default_rng([seed, 16])
@@ -152,6 +197,21 @@ def deploy(settings: TabularSettings, models: FittedModels) -> dict[str, np.ndar
     """Every method's resting point ``(C, n)`` given the fitted models, keyed like :attr:`TabularSettings.methods`.
 
     Self-play's ``pi*_tau`` is Nash-MD-PG's resting point at ``beta = 0`` (the mixture is the policy).
+
+    SFT deploys ``mu``; RLHF ``mu exp(r̂ / tau_R) / Z``; Nash-MD-PG with mixture ``beta`` the resting point
+    ``BR_tau(pi*_{tau/(1-beta)})`` of ``P̂`` (Munos et al. 2024, Section 7), ``beta = 1`` the best response
+    to ``mu``.
+
+    Args:
+        settings: the study's settings (``mu``, ``tau``, ``tau_R`` and the betas are read).
+        models: the fitted models (:func:`exact_models` or :func:`sampled_models`).
+
+    Returns:
+        ``{method: policy}`` with every policy of shape ``(C, n)``, in the order of
+        :attr:`TabularSettings.methods`.
+
+    Raises:
+        SolverError: only if a regularized Nash of ``P̂`` cannot be certified (not expected for a valid game).
     """
     mu, shape = settings.reference, settings.reference.shape
     points = nash_md_pg_resting_points(models.preference, settings.tau, (0.0, *settings.betas), mu)
@@ -163,7 +223,18 @@ def deploy(settings: TabularSettings, models: FittedModels) -> dict[str, np.ndar
 
 
 def evaluate(game: PreferenceGame, policies: Mapping[str, np.ndarray], names: Iterable[str]) -> np.ndarray:
-    """``W[a, b] = sum_x rho(x) pi_a(x)^T P(x) pi_b(x)`` for the named policies (``W + W^T = 1``)."""
+    """``W[a, b] = sum_x rho(x) pi_a(x)^T P(x) pi_b(x)`` for the named policies (``W + W^T = 1``).
+
+    Args:
+        game: the game that judges (``P`` of shape ``(C, n, n)`` and context weights ``rho``): the true game, or
+            a fitted preference model to see what the learners believe.
+        policies: ``{method: policy}``, each policy of shape ``(C, n)`` (:func:`deploy`).
+        names: the ``M`` methods to compare, in row/column order; each must be a key of ``policies``.
+
+    Returns:
+        ``W`` of shape ``(M, M)``, made exactly complementary (the lower triangle is ``1 - W^T``) with 1/2 on
+        the diagonal.
+    """
     return win_matrix([policies[m] for m in names], game.matrices, game.weights)
 
 
@@ -203,25 +274,73 @@ class TabularStudyResult:
     wall_time_s: float
 
     def index(self, method: str) -> int:
-        """Row of ``method`` (a name of :attr:`methods`)."""
+        """Row of ``method`` (a name of :attr:`methods`).
+
+        Args:
+            method: a method's name, e.g. ``rlhf`` or ``nash-md-pg(beta=0.125)``.
+
+        Returns:
+            Its row (and column) index in every ``(M, M)`` table.
+
+        Raises:
+            ParameterError: the study has no such method (the message lists those it has).
+        """
         try:
             return self.methods.index(method)
         except ValueError:
             raise ParameterError(f"The study has no method {method!r}; it has {', '.join(self.methods)}.") from None
 
     def win_rate(self, row: str, column: str, table: str = "mean") -> float:
-        """``P(row ≻ column)`` from ``table`` (``mean``, ``exact``, ``low`` or ``high``)."""
+        """``P(row ≻ column)`` from ``table`` (``mean``, ``exact``, ``low`` or ``high``).
+
+        Args:
+            row: the method whose win rate is read.
+            column: its opponent.
+            table: the name of an ``(M, M)`` table of this result: ``mean``, ``exact``, ``low``, ``high`` (or
+                ``exact_model``).
+
+        Returns:
+            ``table[index(row), index(column)]`` as a float.
+
+        Raises:
+            ParameterError: ``row`` or ``column`` is not a method of the study.
+        """
         return float(getattr(self, table)[self.index(row), self.index(column)])
 
     def to_json(self, game: str = "") -> dict[str, Any]:
-        """``study.json`` in the layout both engines share (:mod:`nlhf_core.study.results`)."""
+        """``study.json`` in the layout both engines share (:mod:`nlhf_core.study.results`).
+
+        Args:
+            game: the ``task.game`` the study was run on (``preset:NAME`` or a game file); ``""`` uses the
+                game's own name.
+
+        Returns:
+            The JSON-ready object of :func:`nlhf_core.study.report.study_json`.
+        """
         from nlhf_core.study.report import study_json  # local: keeps this module about the numbers
 
         return study_json(self, game)
 
 
 def run_tabular_study(settings: TabularSettings) -> TabularStudyResult:
-    """Deploy every method from the exact models and from each seed's data; evaluate under the true game."""
+    """Deploy every method from the exact models and from each seed's data; evaluate under the true game.
+
+    The table is Munos et al. (2024, Section 8, Table 1) in the tabular limit; across seeds the mean and the
+    two-sided 95 % Student-t interval of :meth:`~nlhf_core.study.results.IntervalMatrix.over_seeds`.
+
+    Args:
+        settings: validated settings (:func:`tabular_settings`); ``M = len(settings.methods)``,
+            ``S = len(settings.seeds)`` (0 when ``pairs = 0``).
+
+    Returns:
+        The :class:`TabularStudyResult`: the exact ``(M, M)`` table and policies, per-seed tables ``(S, M, M)``
+        (under the true game and under each seed's ``P̂``), policies ``(S, M, C, n)``, comparisons ``(S,)``,
+        and ``mean``/``low``/``high`` ``(M, M)`` (the exact table when ``S = 0``).
+
+    Raises:
+        SolverError: only if a regularized Nash of a fitted model cannot be certified (not expected for a valid
+            game).
+    """
     started = time.perf_counter()
     names = settings.methods
     limit = exact_models(settings)
