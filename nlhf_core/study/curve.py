@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nlhf_core.errors import ParameterError
 from nlhf_core.policy_gradient.resting_point import check_beta
 from nlhf_core.study.results import nash_md_name
 from nlhf_core.study.tabular import TabularSettings, run_tabular_study
@@ -128,10 +129,16 @@ class BetaCurve:
 
         Returns:
             ``(low, high)``, each of shape ``(G,)``: the ``lower`` and ``upper`` percentiles of the ``S`` seeds'
-            win rates at each ``beta``. It needs ``S >= 1`` seeds (NumPy raises ``IndexError`` on an exact
-            study, ``S = 0``).
+            win rates at each ``beta``.
+
+        Raises:
+            ParameterError: an exact study (no labelled pairs, so no seeds) has no band.
         """
         values = self.seeds_vs_rlhf if which == "rlhf" else self.seeds_vs_self_play
+        if len(values) == 0:
+            raise ParameterError(
+                "An exact study (0 labelled pairs) has no finite-data band; give data.pairs > 0 for one."
+            )
         return np.percentile(values, lower, axis=0), np.percentile(values, upper, axis=0)
 
 

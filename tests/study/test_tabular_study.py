@@ -136,6 +136,14 @@ def test_beta_curve_runs_from_self_play_to_the_best_response():
     assert findings.best_middle_beta == 0.5 and findings.all
 
 
+def test_an_exact_beta_curve_has_no_band_and_says_so():
+    game = get_preset("paper-comparison")
+    s = tabular_settings(game, [0.05, 0.05, 0.7, 0.2], tau=0.1, rlhf_tau=0.3, pairs=0)
+    curve = beta_curve(s, [0.0, 0.5, 1.0])
+    with pytest.raises(ParameterError, match="no finite-data band"):
+        curve.band("rlhf")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "words"),
     [
