@@ -44,6 +44,7 @@ from nlhf_core.llm.methods import METHODS, Players, update_ema
 from nlhf_core.llm.models import PreferenceModel, build_policy, load_codec
 from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.report import write_report
+from nlhf_core.llm.run_directory import filesystem_error
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
 from nlhf_core.llm.sampling import Batch, sequence_batch, token_logprobs
@@ -76,11 +77,29 @@ def train(
 
     Returns:
         The run's :class:`~nlhf_core.llm.summary.TrainingSummary`.
+
+    Raises:
+        RunDirectoryError: the directory is in use by another process, modified or damaged, or a file operation
+            in it failed (read-only folder, permission denied, disk full): one sentence with the fix.
     """
     started = time.perf_counter()
-    runner = Runner.open(
-        config, Path(run_dir), resume=resume, callback=callback, stop_event=stop_event, progress=progress
-    )
+    runner = None
+    try:
+        runner = Runner.open(
+            config, Path(run_dir), resume=resume, callback=callback, stop_event=stop_event, progress=progress
+        )
+        return _pipeline(config, runner, resume, started)
+    except (ConnectionError, TimeoutError):  # the process group's sockets, not the run directory
+        raise
+    except OSError as err:
+        raise filesystem_error(err, Path(run_dir)) from None
+    finally:
+        if runner is not None:
+            runner.close()  # releases the run directory's lock
+
+
+def _pipeline(config: TrainingConfig, runner: Runner, resume: bool, started: float) -> TrainingSummary:
+    """Every stage of :func:`train` in order, in the run directory ``runner`` holds."""
     seed_everything(config.run.seed)
     task = AnswerTask.from_game(open_game(config.task.game), config.task.prompt, config.task.hedges)
     encoded = EncodedTask.of(task, load_codec(config.model.source, task.words()))
