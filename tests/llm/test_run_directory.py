@@ -172,19 +172,19 @@ def test_the_lock_is_held_for_the_whole_run_and_released_at_its_end(tmp_path):
 def test_a_killed_trainer_does_not_block_its_resume(finished, tmp_path, capsys):
     """The real holder: an `nlhf train` process; refused while it runs, resumable once it is killed with -9."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "nlhf_core.cli", *train(out, "--set", "policy.steps=400")]
+    cmd = [sys.executable, "-m", "nlhf_core.cli", *train(out, "--set", "policy.steps=60")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
         while not any(r["stage"] == "nash-md-pg" for r in parse_metrics(out / "metrics.jsonl")):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        err = one_sentence(*cli(capsys, train(out, "--resume", "--set", "policy.steps=400")))
+        err = one_sentence(*cli(capsys, train(out, "--resume", "--set", "policy.steps=60")))
         assert f"(PID {proc.pid})" in err
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
-    assert main(train(out, "--resume", "--set", "policy.steps=400")) == 0
+    assert main(train(out, "--resume", "--set", "policy.steps=60")) == 0
 
 
 @pytest.mark.slow
@@ -411,3 +411,22 @@ def test_a_damaged_final_checkpoint_advises_training_that_stage_again(finished, 
     shutil.rmtree(stage)
     assert main(train(out, "--resume")) == 0
     assert same_weights(out, weights(finished))
+
+
+def test_the_study_reads_a_preference_model_only_once_verified(finished, run_copy):
+    from nlhf_core.games.presets import open_game
+    from nlhf_core.llm.checkpoints import CheckpointError
+    from nlhf_core.llm.task import AnswerTask
+    from nlhf_core.llm.win_rates import preference_model_matrices
+
+    config = resolve_config("smoke", TINY)
+    task = AnswerTask.from_game(open_game(config.task.game), config.task.prompt, config.task.hedges)
+    out = run_copy(finished)
+    Q = preference_model_matrices(out, config, task)
+    assert Q is not None and Q.shape == (len(task.prompts), task.n + 1, task.n + 1)
+    model = out / "checkpoints" / "preference-model" / "model.safetensors"
+    data = bytearray(model.read_bytes())
+    data[-3] ^= 0x01
+    model.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum does not match"):
+        preference_model_matrices(out, config, task)
