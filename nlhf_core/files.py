@@ -1,11 +1,12 @@
 """Atomic file writes: a reader (or a process killed mid-write) sees the old file or the new one, never half.
 
 Each write goes to ``NAME.tmp`` next to the target, then ``os.replace`` swaps it in (atomic on POSIX
-and Windows within one file system).
+and Windows within one file system). :func:`sha256` is the checksum every stored artifact is verified with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -23,3 +24,12 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON indented by 2 (keys in insertion order) and a final newline, atomically."""
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as 64 hexadecimal digits (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -73,6 +74,27 @@ def short_number(value: float) -> str:
     """A number in short form with a plain exponent, for messages: ``0.001``, ``1e9`` (not ``1e+09``)."""
     mantissa, _, exponent = f"{value:g}".partition("e")
     return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+def check_seed(seed: object) -> int:
+    """A random seed as NumPy's generators take it: a whole number ``>= 0`` (of any size).
+
+    Args:
+        seed: the seed given by the user.
+
+    Returns:
+        The seed as an ``int``.
+
+    Raises:
+        ParameterError: ``seed`` is negative, fractional or not a number.
+    """
+    try:
+        value = -1 if isinstance(seed, bool) else operator.index(seed)  # type: ignore[arg-type]
+    except TypeError:
+        value = -1
+    if value < 0:
+        raise ParameterError(f"seed = {seed!r} is not a valid random seed; use a whole number >= 0, such as 0.")
+    return value
 
 
 @dataclass(frozen=True)

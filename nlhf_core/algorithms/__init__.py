@@ -23,7 +23,7 @@ from nlhf_core.errors import ParameterError
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_context_policies, as_reference
 from nlhf_core.numerics import safe_log
-from nlhf_core.params import ParamSpec
+from nlhf_core.params import ParamSpec, check_seed
 from nlhf_core.registry import get_algorithm, list_algorithms, register
 
 #: Largest number of iterations one run may ask for.
@@ -89,6 +89,7 @@ def run_algorithm(
     resolved = spec.resolve_params(params)
     iterations = check_iterations(iterations)
     samples = check_samples(samples)
+    seed = check_seed(seed)
     mu = as_reference(reference, game)
     start = mu if init is None else as_context_policies(init, game, what="initial policy", full_support=True)
     steps = recording_steps(iterations, record_every)

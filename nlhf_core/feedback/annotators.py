@@ -29,6 +29,7 @@ from nlhf_core.feedback.dataset import ComparisonDataset
 from nlhf_core.feedback.models import fit_preference_model
 from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.policies import as_reference, context_rows
+from nlhf_core.params import check_seed
 
 #: Largest simulated dataset (rows).
 MAX_COMPARISONS = 5_000_000
@@ -209,6 +210,7 @@ def simulate_comparisons(
     if isinstance(population, PreferenceGame):
         population = AnnotatorPopulation.of(population)
     size = _check_size(size)
+    seed = check_seed(seed)
     game = population.aggregate()
     if game.n < 2:
         raise GameValidationError(

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlhf_core.errors import GameValidationError
+from nlhf_core.errors import GameValidationError, ParameterError
 from nlhf_core.games.csv_cells import escape_cell, unescape_cell
 from nlhf_core.games.csv_format import separator_problem
+from nlhf_core.params import check_seed
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,21 @@ class ComparisonDataset:
         """Random train / held-out split (seeded).
 
         Args:
-            held_out: the fraction of rows held out, in ``[0, 1]``.
-            seed: seed of the random permutation.
+            held_out: the fraction of rows held out, in ``[0, 1)``.
+            seed: seed of the random permutation (a non-negative integer).
 
         Returns:
             ``(train, held_out)``; each keeps the original row order.
+
+        Raises:
+            ParameterError: ``held_out`` outside ``[0, 1)`` (NaN included) or a negative seed.
         """
-        order = np.random.default_rng(seed).permutation(len(self))
+        if not 0.0 <= held_out < 1.0:  # also refuses NaN
+            raise ParameterError(
+                f"held_out = {held_out!r} must be the fraction in [0, 1) of the comparisons kept to score the models; "
+                f"e.g. 0.2."
+            )
+        order = np.random.default_rng(check_seed(seed)).permutation(len(self))
         cut = round(len(self) * (1.0 - held_out))
         return self.take(np.sort(order[:cut])), self.take(np.sort(order[cut:]))
 

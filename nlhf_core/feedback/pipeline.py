@@ -29,6 +29,7 @@ from nlhf_core.games.game import PreferenceGame
 from nlhf_core.games.metrics import context_average, context_win_rate, exploitability, kl_divergence
 from nlhf_core.games.policies import as_reference, context_rows
 from nlhf_core.numerics import log_normalize
+from nlhf_core.params import check_seed
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def online_nash_md(
     """
     tau = check_tau(tau)
     population, game = _population(truth)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     mu = as_reference(reference, game)
     log_mu = np.log(mu)
     target = context_rows(regularized_nash(game, tau, mu).policy, game)

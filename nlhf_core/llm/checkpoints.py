@@ -1,13 +1,14 @@
 """Checkpoints that survive ``kill -9``: complete or absent, never half-written, and verified on load.
 
 A stage directory holds either its final weights (``<name>.safetensors`` files and ``done.json``,
-written last, with the SHA-256 of every file) or intermediate checkpoints ``step-NNNNNNN/`` (weights,
-``state.pt`` with optimizer, scheduler and RNG states, and ``manifest.json`` with checksums). A
-checkpoint is written into ``step-NNNNNNN.tmp/``, flushed to disk, then renamed in one atomic step;
-a process killed at any moment leaves either the previous checkpoint or the new one. Loading checks
+written last, with the SHA-256 of every file and of its own content) or intermediate checkpoints
+``step-NNNNNNN/`` (weights, ``state.pt`` with optimizer, scheduler and RNG states, and ``manifest.json``
+with checksums). A checkpoint is written into ``step-NNNNNNN.tmp/``, flushed to disk, then renamed in
+one atomic step; a process killed at any moment leaves either the previous checkpoint or the new one
+(the run directory's lock keeps a second process from writing the same ``.tmp`` folder). Loading checks
 every checksum first, so a truncated or modified file raises :class:`CheckpointError` (one sentence,
-naming the file and the fix) instead of loading garbage. ``state.pt`` is read with
-``weights_only=True`` (no arbitrary pickle).
+naming the file and a fix that exists: the kept checkpoint to fall back to, or training the stage again)
+instead of loading garbage. ``state.pt`` is read with ``weights_only=True`` (no arbitrary pickle).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from torch import nn
 
 from nlhf_core.errors import NLHFError
+from nlhf_core.files import sha256
 from nlhf_core.llm.runtime import load_state, load_weights, save_state, save_weights
 
 MANIFEST = "manifest.json"
@@ -32,14 +34,6 @@ class CheckpointError(NLHFError):
     """A checkpoint file is damaged, truncated or was modified."""
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -48,10 +42,21 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _fallback(folder: Path) -> str:
+    """What to delete so that a resume gets past the damaged checkpoint ``folder`` (only what exists is named)."""
+    if folder.name.startswith("step-"):
+        kept = [p for p in complete_checkpoints(folder.parent) if p != folder]
+        if kept:
+            return f"delete the folder {folder} to resume from the kept checkpoint {kept[-1]}"
+        stage = folder.parent.name
+    else:
+        stage = folder.name
+    return f"delete the folder {folder} to train the stage '{stage}' again from its first step"
+
+
 def _damaged(path: Path, why: str) -> CheckpointError:
     return CheckpointError(
-        f"The checkpoint file {path} is {why}; delete the folder {path.parent} to resume from the checkpoint "
-        f"before it, or start a new run in another directory."
+        f"The checkpoint file {path} is {why}; {_fallback(path.parent)}, or start a new run in another directory."
     )
 
 
@@ -62,6 +67,11 @@ def _verify(folder: Path, checksums: dict[str, str]) -> None:
             raise _damaged(path, "missing")
         if sha256(path) != expected:
             raise _damaged(path, "damaged (its checksum does not match: truncated or modified)")
+
+
+def _content_checksum(record: dict[str, Any]) -> str:
+    """SHA-256 of a JSON record's canonical text (keys sorted), stored in the record as ``checksum``."""
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _load_modules(folder: Path, modules: dict[str, nn.Module]) -> None:
@@ -95,9 +105,14 @@ def write_checkpoint(stage_dir: Path, step: int, modules: dict[str, nn.Module], 
     return final
 
 
+def complete_checkpoints(stage_dir: Path) -> list[Path]:
+    """The stage's complete intermediate checkpoints, oldest first (``*.tmp`` leftovers of a killed write are not)."""
+    return sorted(p for p in stage_dir.glob("step-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+
 def latest_checkpoint(stage_dir: Path) -> Path | None:
-    """The newest complete intermediate checkpoint (``*.tmp`` leftovers of a killed write are ignored)."""
-    done = sorted(p for p in stage_dir.glob("step-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    """The newest complete intermediate checkpoint, or None."""
+    done = complete_checkpoints(stage_dir)
     return done[-1] if done else None
 
 
@@ -125,8 +140,9 @@ def write_final(stage_dir: Path, modules: dict[str, nn.Module], done: dict[str, 
         save_weights(module, path)
         _fsync(path)
         checksums[path.name] = sha256(path)
+    record = {**done, "files": checksums}
     tmp = stage_dir / (DONE + ".tmp")
-    tmp.write_text(json.dumps({**done, "files": checksums}), encoding="utf-8")
+    tmp.write_text(json.dumps({**record, "checksum": _content_checksum(record)}), encoding="utf-8")
     _fsync(tmp)
     os.replace(tmp, stage_dir / DONE)
     _fsync(stage_dir)
@@ -143,6 +159,11 @@ def load_final(stage_dir: Path, modules: dict[str, nn.Module]) -> dict[str, Any]
         done = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise _damaged(path, "unreadable") from None
-    _verify(stage_dir, done.get("files", {}))
+    if not isinstance(done, dict) or not isinstance(done.get("files"), dict):
+        raise _damaged(path, "not a record of finished weights")
+    checksum = done.pop("checksum", None)
+    if checksum != _content_checksum(done):
+        raise _damaged(path, "modified (its own checksum does not match)")
+    _verify(stage_dir, done["files"])
     _load_modules(stage_dir, modules)
     return {k: v for k, v in done.items() if k != "files"}

@@ -7,10 +7,13 @@ A fraction ``data.corrupt`` of the responses gets one token replaced at random, 
 that malformed text loses (otherwise RLHF finds unseen garbage that the reward model over-scores).
 
 Every rank computes the same pairs (chunk ``k`` of 256 draws from the generator ``(seed, "pairs", k)``);
-rank 0 saves them to ``RUN/data/pairs.safetensors``, which a resumed run reads back.
+rank 0 saves them to ``RUN/data/pairs.safetensors`` with its SHA-256 in ``RUN/checksums.json``; a resumed
+run checks the file against it before reading it back (altered labels would silently change every later stage).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -18,24 +21,28 @@ from torch import nn
 from nlhf_core.feedback.annotators import AnnotatorPopulation
 from nlhf_core.llm.batches import EncodedTask
 from nlhf_core.llm.config import TrainingConfig
+from nlhf_core.llm.run_directory import verify_artifact, write_artifact
 from nlhf_core.llm.runner import Runner
-from nlhf_core.llm.runtime import generator
+from nlhf_core.llm.runtime import as_os_error, generator
 from nlhf_core.llm.sampling import sample
 
 #: Tensors of the labelled pairs: prompt index, both responses with their masks, the label and ``P_true``.
 PAIR_KEYS = ("context", "ya", "ma", "yb", "mb", "label", "p_true")
 CHUNK = 256
+#: The pairs' file inside the run directory.
+PAIRS = "data/pairs.safetensors"
 
 
 def sample_pairs(
     config: TrainingConfig, runner: Runner, encoded: EncodedTask, sft: nn.Module
 ) -> dict[str, torch.Tensor]:
     """The labelled pairs (sampled once, then read from ``data/pairs.safetensors``), on the run's device."""
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
     device = runner.runtime.device
-    path = runner.run_dir / "data" / "pairs.safetensors"
-    if path.exists():
+    if (runner.run_dir / PAIRS).exists():
+        fix = "delete it and resume to sample the pairs again from the run's seed, or start a new --out directory"
+        path = verify_artifact(runner.run_dir, PAIRS, fix)
         return {k: v.to(device) for k, v in load_file(str(path)).items()}
     count, length, codec = config.data.pairs, config.task.max_new_tokens, encoded.codec
     task = encoded.task
@@ -73,11 +80,18 @@ def sample_pairs(
             parts[key].append(v.cpu())
     data = {k: torch.cat(v) for k, v in parts.items()}
     if runner.runtime.main:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(data, str(path.with_name("pairs.tmp")))
-        path.with_name("pairs.tmp").replace(path)
+        write_artifact(runner.run_dir, PAIRS, lambda tmp: _save(data, tmp))
     runner.barrier()
     return {k: v.to(device) for k, v in data.items()}
+
+
+def _save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    from safetensors.torch import save_file
+
+    try:
+        save_file(tensors, str(path))
+    except Exception as err:  # safetensors reports a failed write (disk full, read-only) as its own error type
+        raise as_os_error(err, path) from None
 
 
 def corrupt(

@@ -6,11 +6,11 @@ The category task's report states exact numbers under the true preferences; the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from nlhf_core.files import atomic_write_text
+from nlhf_core.llm.run_directory import METRICS, parse_metrics
 from nlhf_core.viz.training import training_report_html
 
 
@@ -21,15 +21,11 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Records of ``metrics.jsonl`` (a later record of the same stage and step replaces an earlier one)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return []
+    """Records of ``metrics.jsonl`` (a later record of the same stage and step replaces an earlier one; a torn
+    last line is skipped, an invalid line before it is refused with its number)."""
     seen: dict[tuple[str, int], dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            seen[(rec.get("stage", ""), rec.get("step", 0))] = rec
+    for rec in parse_metrics(Path(run_dir) / METRICS):
+        seen[(rec.get("stage", ""), rec.get("step", 0))] = rec
     return list(seen.values())
 
 

@@ -3,7 +3,8 @@
 The loops of :mod:`nlhf_core.llm.trainer` read top to bottom; what every loop needs lives here.
 
 * :class:`Runner` (one per run): the :class:`~nlhf_core.llm.runtime.Runtime` (device, DDP ranks), the
-  run directory (a fresh run refuses a used directory; a resumed one must have the same settings),
+  run directory (locked for the run by rank 0; a fresh run refuses a used directory; a resumed one must
+  have the same, unmodified settings, and its torn last metrics line is dropped: :mod:`~nlhf_core.llm.run_directory`),
   :meth:`Runner.log` (``metrics.jsonl`` and the callback), :meth:`Runner.should_stop` (the stop vote:
   every rank takes part, every step, so all ranks stop at the same step), the shards of a step and
   the time each stage took.
@@ -33,9 +34,17 @@ import torch
 from torch import nn
 
 from nlhf_core.errors import ParameterError
-from nlhf_core.files import atomic_write_text
 from nlhf_core.llm.checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
 from nlhf_core.llm.config import TrainingConfig, load_config, to_toml
+from nlhf_core.llm.run_directory import (
+    METRICS,
+    RunDirectoryError,
+    RunLock,
+    filesystem_error,
+    repair_metrics,
+    verify_artifact,
+    write_artifact,
+)
 from nlhf_core.llm.runtime import Runtime, rng_state, set_rng_state, setup_runtime
 from nlhf_core.llm.summary import StageTiming
 
@@ -60,6 +69,7 @@ class Runner:
     stop_event: threading.Event = field(default_factory=threading.Event)
     progress: bool = False
     timing: dict[str, StageTiming] = field(default_factory=dict)
+    lock: RunLock | None = None
 
     @classmethod
     def open(
@@ -72,27 +82,43 @@ class Runner:
         stop_event: threading.Event | None,
         progress: bool,
     ) -> Runner:
-        """Select the device, join the process group and claim ``run_dir`` for ``config``."""
+        """Select the device, join the process group, lock ``run_dir`` and claim it for ``config``.
+
+        Call :meth:`close` when the run ends (it releases the lock).
+        """
+        runtime = setup_runtime(config.run)
         runner = cls(
-            setup_runtime(config.run),
+            runtime,
             run_dir,
             config.run.checkpoint_every,
             resume,
             callback,
             stop_event or threading.Event(),
             progress,
+            lock=_lock(runtime, run_dir),
         )
-        runner._claim_run_dir(config)
+        try:
+            runner._claim_run_dir(config)
+        except BaseException:
+            runner.close()
+            raise
         return runner
 
+    def close(self) -> None:
+        """Release the run directory's lock (idempotent)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     def _claim_run_dir(self, config: TrainingConfig) -> None:
-        """Write ``config.toml``; a used directory needs ``resume`` and the same settings."""
+        """Write ``config.toml``; a used directory needs ``resume`` and the same, unmodified settings."""
         stored = self.run_dir / "config.toml"
         if stored.exists():
             if not self.resume:
                 raise ParameterError(
                     f"{self.run_dir} already holds a run; pass --resume to continue it or choose a new --out directory."
                 )
+            verify_artifact(self.run_dir, stored.name, "restore it or start a new --out directory")
             changed = load_config(stored).differences(config)
             if changed:
                 raise ParameterError(
@@ -101,8 +127,8 @@ class Runner:
                 )
         self.barrier()  # every rank has looked before rank 0 writes
         if self.runtime.main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(stored, to_toml(config))
+            write_artifact(self.run_dir, stored.name, lambda tmp: tmp.write_text(to_toml(config), encoding="utf-8"))
+            repair_metrics(self.run_dir / METRICS)
         self.barrier()
 
     # ------------------------------------------------------------------ ranks and shards
@@ -133,7 +159,7 @@ class Runner:
         """Append ``record`` to ``metrics.jsonl`` and pass it to the callback (rank 0 only)."""
         record = {k: (float(v) if isinstance(v, np.floating | torch.Tensor) else v) for k, v in record.items()}
         if self.runtime.main:
-            with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+            with open(self.run_dir / METRICS, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
             if self.callback is not None:
                 self.callback(record)
@@ -159,6 +185,25 @@ class Runner:
     ) -> Stage:
         """Open stage ``name`` training ``module`` (and saving ``extras`` with it) for ``steps`` steps."""
         return Stage(self, name, module, steps=steps, lr=lr, decay=decay, extras=extras or {})
+
+
+def _lock(runtime: Runtime, run_dir: Path) -> RunLock | None:
+    """Rank 0 locks ``run_dir``; under ``torchrun`` every rank learns its answer, so all go on or all refuse."""
+    lock, refusal = None, ""
+    if runtime.main:
+        try:
+            lock = RunLock.acquire(run_dir)
+        except RunDirectoryError as err:
+            refusal = str(err)
+        except OSError as err:
+            refusal = str(filesystem_error(err, run_dir))
+    if runtime.distributed:
+        shared = [refusal]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        refusal = shared[0]
+    if refusal:
+        raise RunDirectoryError(refusal)
+    return lock
 
 
 class Stage:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,7 +156,10 @@ def save_weights(model: nn.Module, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_model(unwrap(model), str(tmp))
+    try:
+        save_model(unwrap(model), str(tmp))
+    except Exception as err:  # safetensors reports a failed write (disk full, read-only) as its own error type
+        raise as_os_error(err, tmp) from None
     os.replace(tmp, path)
 
 
@@ -165,10 +170,22 @@ def load_weights(model: nn.Module, path: Path) -> None:
 
 
 def save_state(state: dict[str, Any], path: Path) -> None:
+    """Training state with ``torch.save``, serialized in memory first so a failed write raises an ``OSError``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, path)
+
+
+def as_os_error(err: Exception, path: Path) -> Exception:
+    """A library's I/O failure (``... (os error 28)``, as safetensors words it) as the ``OSError`` it wraps."""
+    found = re.search(r"os error (\d+)", str(err))
+    if found is None:
+        return err
+    code = int(found.group(1))
+    return OSError(code, os.strerror(code), str(path))
 
 
 def load_state(path: Path) -> dict[str, Any]:

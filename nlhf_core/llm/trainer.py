@@ -55,6 +55,7 @@ from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, RewardM
 from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
+from nlhf_core.llm.run_directory import filesystem_error
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
 from nlhf_core.llm.sampling import Batch, sequence_batch, token_logprobs
@@ -87,6 +88,10 @@ def train(
 
     Returns:
         The run's :class:`~nlhf_core.llm.summary.TrainingSummary`.
+
+    Raises:
+        RunDirectoryError: the directory is in use by another process, modified or damaged, or a file operation
+            in it failed (read-only folder, permission denied, disk full): one sentence with the fix.
     """
     started = time.perf_counter()
     own = open_dataset(config) if config.dataset.prompts else None
@@ -101,9 +106,31 @@ def train(
     external_judge = None
     if config.policy.judge not in ("oracle", "preference-model"):
         external_judge = import_callable(config.policy.judge)
-    runner = Runner.open(
-        config, Path(run_dir), resume=resume, callback=callback, stop_event=stop_event, progress=progress
-    )
+    runner = None
+    try:
+        runner = Runner.open(
+            config, Path(run_dir), resume=resume, callback=callback, stop_event=stop_event, progress=progress
+        )
+        return _pipeline(config, runner, resume, started, encoded, own, external_judge)
+    except (ConnectionError, TimeoutError):  # the process group's sockets, not the run directory
+        raise
+    except OSError as err:
+        raise filesystem_error(err, Path(run_dir)) from None
+    finally:
+        if runner is not None:
+            runner.close()  # releases the run directory's lock
+
+
+def _pipeline(
+    config: TrainingConfig,
+    runner: Runner,
+    resume: bool,
+    started: float,
+    encoded: EncodedTask | PromptTask,
+    own: OwnData | None,
+    external_judge: JudgeFn | None,
+) -> TrainingSummary:
+    """Every stage of :func:`train` in order, in the run directory ``runner`` holds."""
     seed_everything(config.run.seed)
     _check_shards(config, runner)
     runtime = runner.runtime

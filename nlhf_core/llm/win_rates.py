@@ -46,21 +46,23 @@ def win_matrix(dists: Sequence[np.ndarray], P: np.ndarray, rho: np.ndarray) -> n
 def preference_model_matrices(run_dir: Path, config: TrainingConfig, task: AnswerTask) -> np.ndarray | None:
     """``(C, n+1, n+1)``: the trained preference model's ``P(i ≻ j | x)`` on the valid answers, true malformed rows.
 
-    ``None`` when the run trained no preference model (``preference_model.steps = 0``).
+    ``None`` when the run trained no preference model (``preference_model.steps = 0``). The weights are
+    verified against the stage's checksums first (a damaged or modified file raises ``CheckpointError``).
     """
-    path = run_dir / "checkpoints" / "preference-model" / "model.safetensors"
-    if not path.exists():
+    folder = run_dir / "checkpoints" / "preference-model"
+    if not (folder / "model.safetensors").exists():
         return None
     import torch
 
+    from nlhf_core.llm.checkpoints import load_final
     from nlhf_core.llm.judges import PreferenceModelJudge
     from nlhf_core.llm.models import PreferenceModel, load_codec
-    from nlhf_core.llm.runtime import load_weights
 
     codec = load_codec(config.model.source, task.words())
     size = config.preference_model
     model = PreferenceModel(codec.vocab_size, size.n_layer, size.n_embd, codec.eos_id, codec.pad_id)
-    load_weights(model, path)
+    if load_final(folder, {"model": model}) is None:  # weights without done.json: the stage never finished
+        return None
     model.eval()
     judge = PreferenceModelJudge(model, codec, torch.device("cpu"))
     n = task.n
