@@ -25,6 +25,7 @@ from torch import nn
 
 from nlhf_core.baselines.bradley_terry import kl_regularized_optimum
 from nlhf_core.equilibria import regularized_nash
+from nlhf_core.games.metrics import kl_divergence
 from nlhf_core.llm.batches import EncodedTask
 from nlhf_core.llm.config import TrainingConfig
 from nlhf_core.llm.runtime import Runtime, generator
@@ -40,15 +41,6 @@ from nlhf_core.llm.summary import (
 )
 
 FLOOR = 1e-12
-
-
-def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Row-wise ``KL(p || q)`` with ``0 log 0 = 0``."""
-    p = np.asarray(p, dtype=float)
-    q = np.maximum(np.asarray(q, dtype=float), FLOOR)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (np.log(np.maximum(p, FLOOR)) - np.log(q)), 0.0)
-    return terms.sum(axis=-1)
 
 
 class Evaluator:
@@ -90,7 +82,7 @@ class Evaluator:
 
     def kl_to_nash(self, d: np.ndarray) -> float:
         """``sum_x rho(x) KL(pi*_tau(x) || d(x))``."""
-        return float(self.rho @ _kl(self.nash, d))
+        return float(self.rho @ kl_divergence(self.nash, d))
 
     def _valid(self, d: np.ndarray) -> np.ndarray:
         v = d[:, : self.task.n]
@@ -111,7 +103,7 @@ class Evaluator:
     def kl_to_rm_optimum(self, d: np.ndarray) -> float:
         """``sum_x rho(x) KL(optimum(x) || d_valid(x))`` to the reward model's KL-optimum (``set_reward_model``)."""
         assert self.rm_optimum is not None, "call set_reward_model first"
-        return float(self.rho @ _kl(self.rm_optimum, self._valid(d)))
+        return float(self.rho @ kl_divergence(self.rm_optimum, self._valid(d)))
 
     def step_metrics(self, policy: nn.Module, method: str) -> StepRecord:
         """Exact true metrics of ``policy`` (floats) and its answer distribution per prompt (a nested list)."""

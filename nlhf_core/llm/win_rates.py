@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlhf_core.games.metrics import context_win_rate
 from nlhf_core.llm.config import TrainingConfig
 from nlhf_core.llm.summary import TrainingSummary
 from nlhf_core.llm.task import AnswerTask
@@ -36,7 +37,7 @@ def win_matrix(dists: Sequence[np.ndarray], P: np.ndarray, rho: np.ndarray) -> n
     the lower one set to ``1 - W^T`` so rounding never breaks the identity; the diagonal is 1/2.
     """
     D = np.stack(dists)  # (M, C, k)
-    W = np.einsum("c,aci,cij,bcj->ab", rho, D, P, D)
+    W = context_win_rate(P, D[:, None], D[None, :], rho)
     upper = np.triu(W, 1)
     W = upper + np.tril(1.0 - upper.T, -1)
     np.fill_diagonal(W, 0.5)
