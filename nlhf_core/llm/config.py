@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm.settings import Interval, Options, Section, field_specs, setting
+from nlhf_core.llm.training_settings import ComputeConfig, LoraConfig, OptimConfig, SamplingConfig
 
 #: Policy-optimization methods, in the order they are trained (the keys of :data:`nlhf_core.llm.methods.METHODS`).
 METHODS = ("rlhf", "self-play", "nash-md-pg", "nash-ema-pg")
@@ -148,6 +149,12 @@ class RewardModelConfig(Section):
     steps: int = setting(400, "training steps of the Bradley–Terry reward model", NON_NEGATIVE)
     batch_size: int = setting(128, "pairs per step", POSITIVE)
     lr: float = setting(2e-3, "learning rate", POSITIVE)
+    source: str = setting(
+        "trained",
+        "'trained' (learned from the labelled pairs) or a local Hugging Face sequence-classification "
+        "model directory (num_labels = 1) whose score is RLHF's reward",
+        _has_words,
+    )
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,11 @@ class PolicyConfig(Section):
     methods: list[str] = setting(  # noqa: RUF009 (a dataclasses.field with a default_factory)
         list(METHODS), "methods to train", _method_list, "a list drawn from " + ", ".join(METHODS)
     )
-    judge: str = setting("preference-model", "judge of the NLHF methods: oracle, preference-model, or module:callable")
+    judge: str = setting(
+        "preference-model",
+        "judge of the NLHF methods: oracle, preference-model, hf-reward:DIR (Bradley–Terry of a reward model), "
+        "hf-pairwise:DIR (a pairwise classifier) or module:callable",
+    )
     steps: int = setting(250, "policy-gradient steps of each method", NON_NEGATIVE)
     batch_size: int = setting(64, "sampled pairs per step", POSITIVE)
     lr: float = setting(1e-3, "learning rate of the NLHF methods (Adam, constant after warm-up)", POSITIVE)
@@ -231,6 +242,10 @@ class TrainingConfig:
     rlhf: RLHFConfig = field(default_factory=RLHFConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
 
     def __post_init__(self) -> None:
         shards = self.run.shards

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from torch import nn
 
+from nlhf_core.llm.lora import merged_copy
 from nlhf_core.llm.models import Codec
 
 MODELS = "models"
@@ -24,6 +25,7 @@ def save_model_dir(policy: nn.Module, codec: Codec, folder: Path) -> Path:
     """Write ``policy`` and the tokenizer of ``codec`` as a Hugging Face model directory ``folder``."""
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
+    policy = merged_copy(policy)  # a LoRA policy is written as a full model (adapters merged)
     config = getattr(policy, "config", None)
     if config is not None:
         config.eos_token_id, config.pad_token_id = codec.eos_id, codec.pad_id

@@ -1,11 +1,13 @@
 """Judges: who says ``P(y ≻ y' | x)`` during training and evaluation.
 
 A judge is any callable ``judge(prompts, responses_a, responses_b) -> probabilities`` taking three
-equally long lists of strings and returning one probability per row that ``a`` is preferred to
-``b``. Three kinds plug in through ``policy.judge``:
+equally long lists of strings (the raw response texts) and returning one probability per row that
+``a`` is preferred to ``b``. These kinds plug in through ``policy.judge``:
 
 * ``"oracle"``: the true game (exact ``P_ext[x, cat(a), cat(b)]``, malformed included);
 * ``"preference-model"``: the pairwise preference model trained on the labelled pairs;
+* ``"hf-reward:DIR"`` / ``"hf-pairwise:DIR"``: a Hugging Face sequence classifier
+  (:mod:`nlhf_core.llm.hf_judges`);
 * ``"package.module:name"``: any importable callable (an LLM judge of your own); ``name`` may be a
   factory that is called once with no arguments if it is a class.
 """
@@ -63,7 +65,8 @@ def import_callable(path: str) -> JudgeFn:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
         raise ParameterError(
-            f"policy.judge {path!r} is not 'oracle', 'preference-model' or an import path like 'mypkg.judges:score'."
+            f"policy.judge {path!r} is not 'oracle', 'preference-model', 'hf-reward:DIR', 'hf-pairwise:DIR' or an "
+            f"import path like 'mypkg.judges:score'."
         )
     try:
         obj = getattr(importlib.import_module(module_name), attr)

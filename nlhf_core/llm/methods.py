@@ -8,8 +8,9 @@ trainer plugs into the one estimator of the paper (Munos et al. 2024, Section 7)
 
 They differ only in ``s``:
 
-* :func:`rlhf`: ``s = r(x, y) - b`` with the reward model ``r`` and ``b`` the leave-one-out mean reward
-  of the other responses to the same prompt in the batch (Section 8's RLHF baseline);
+* :func:`rlhf`: ``s = r(x, y) - b`` with the reward model ``r`` (trained, or a Hugging Face
+  classifier) and ``b`` the leave-one-out mean reward of the other responses to the same prompt in
+  the batch (Section 8's RLHF baseline);
 * :func:`self_play`: ``s = P(y ≻ y' | x) - 1/2`` with ``y' ~ pi`` (online IPO's fixed point);
 * :func:`nash_md_pg`: the same with ``y'`` from the token-level mixture
   ``softmax((1 - beta) logits_pi + beta logits_mu)`` (:mod:`nlhf_core.llm.sampling`);
@@ -32,7 +33,7 @@ from torch import nn
 from nlhf_core.llm.batches import PromptBatch
 from nlhf_core.llm.judges import JudgeFn, call_judge
 from nlhf_core.llm.models import Codec
-from nlhf_core.llm.sampling import sample
+from nlhf_core.llm.sampling import StopCheck, Warp, sample, stop_strings_check
 from nlhf_core.policy_gradient.losses import leave_one_out_baseline
 
 
@@ -49,6 +50,8 @@ class Players:
         judge: ``P(a ≻ b | x)`` for the preference methods (None for RLHF).
         reward_model: ``r(x, y)`` for RLHF (None otherwise).
         ema: the policy at EMA parameters, Nash-EMA-PG's opponent (None otherwise).
+        warp: the sampling law (temperature, top-k, top-p) of every response (None: the model's softmax).
+        stops: stop strings that end a response after the token completing one.
     """
 
     policy: nn.Module
@@ -59,6 +62,12 @@ class Players:
     judge: JudgeFn | None = None
     reward_model: nn.Module | None = None
     ema: nn.Module | None = None
+    warp: Warp | None = None
+    stops: tuple[str, ...] = ()
+
+    @property
+    def stop(self) -> StopCheck | None:
+        return stop_strings_check(self.codec.decode, self.stops)
 
     def sample(
         self,
@@ -80,6 +89,8 @@ class Players:
             generator=generator,
             reference=reference,
             beta=beta,
+            warp=self.warp,
+            stop=self.stop,
         )
 
 
@@ -101,6 +112,36 @@ class Rollout:
     alternatives: torch.Tensor | None = None
 
 
+def join_rollouts(parts: list[Rollout], pad_id: int) -> Rollout:
+    """The rollouts of consecutive chunks of prompts as one (responses right-padded to the longest)."""
+    if len(parts) == 1:
+        return parts[0]
+    width = max(part.responses.shape[1] for part in parts)
+
+    def padded(x: torch.Tensor, value: int) -> torch.Tensor:
+        return nn.functional.pad(x, (0, width - x.shape[1]), value=value)
+
+    alternatives = None
+    if all(part.alternatives is not None for part in parts):
+        alt = [part.alternatives for part in parts if part.alternatives is not None]
+        alt_width = max(a.shape[1] for a in alt)
+        alternatives = torch.cat([nn.functional.pad(a, (0, alt_width - a.shape[1]), value=pad_id) for a in alt])
+    return Rollout(
+        torch.cat([padded(part.responses, pad_id) for part in parts]),
+        torch.cat([padded(part.mask, 0) for part in parts]),
+        [text for part in parts for text in part.texts],
+        torch.cat([part.signal for part in parts]),
+        alternatives,
+    )
+
+
+def missing_eos(rollout: Rollout, eos_id: int, stops: tuple[str, ...] = ()) -> torch.Tensor:
+    """``(B,)`` bool: responses that ran to ``max_new_tokens`` without EOS or a stop string."""
+    has_eos = ((rollout.responses == eos_id) & rollout.mask.bool()).any(dim=1)
+    stopped = torch.tensor([any(s in text for s in stops) for text in rollout.texts], device=has_eos.device)
+    return ~(has_eos | stopped)
+
+
 def rlhf(prompts: PromptBatch, players: Players, generator: torch.Generator) -> Rollout:
     """``s_i = r(x_i, y_i) - b_i``, ``b_i`` the mean reward of the other responses to the same prompt.
 
@@ -109,11 +150,16 @@ def rlhf(prompts: PromptBatch, players: Players, generator: torch.Generator) -> 
     """
     assert players.reward_model is not None, "rlhf needs players.reward_model"
     responses, mask = players.sample(players.policy, prompts, generator)
+    texts = players.codec.decode_batch(responses)
     with torch.no_grad():
-        rewards = players.reward_model(prompts.token_lists, responses, mask).float()
+        score_texts = getattr(players.reward_model, "score", None)  # a Hugging Face reward model reads the texts
+        if callable(score_texts):
+            rewards = score_texts(prompts.texts, texts).float().to(responses.device)
+        else:
+            rewards = players.reward_model(prompts.token_lists, responses, mask).float()
     contexts = torch.tensor(prompts.contexts, device=rewards.device)
     signal = rewards - leave_one_out_baseline(rewards, contexts)
-    return Rollout(responses, mask, players.codec.decode_batch(responses), signal)
+    return Rollout(responses, mask, texts, signal)
 
 
 def self_play(prompts: PromptBatch, players: Players, generator: torch.Generator) -> Rollout:

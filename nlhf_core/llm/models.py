@@ -3,7 +3,8 @@
 The built-in default needs nothing downloaded: a word-level tokenizer built in code
 (``tokenizers.models.WordLevel`` wrapped in ``transformers.PreTrainedTokenizerFast``) and a
 ``GPT2LMHeadModel`` built from a ``GPT2Config``. ``model.source`` may instead name a local
-directory holding any ``AutoModelForCausalLM`` and its tokenizer (loaded with
+directory holding any ``AutoModelForCausalLM`` and its tokenizer, or a LoRA adapter folder
+(:mod:`nlhf_core.llm.lora`), (loaded with
 ``local_files_only=True``; ``HF_HUB_OFFLINE`` is set so nothing is fetched).
 
 The preference model and the reward model are small transformers (a ``GPT2Model`` backbone and a
@@ -28,6 +29,7 @@ from torch import nn
 
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm.config import ModelConfig
+from nlhf_core.llm.lora import is_adapter_dir, load_adapter_model, tokenizer_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -64,12 +66,16 @@ class Codec:
         return [*self.tokenizer.encode(prefix + text, add_special_tokens=False), self.eos_id]
 
     def decode(self, ids: Sequence[int]) -> str:
-        """Text of a response: the tokens before the first EOS, without padding."""
+        """Raw text of a response: the tokens before the first EOS, without padding (and without the
+        space :meth:`response_ids` puts first), whitespace as generated; the inverse of :meth:`response_ids`."""
         ids = list(ids)
         if self.eos_id in ids:
             ids = ids[: ids.index(self.eos_id)]
         ids = [i for i in ids if i != self.pad_id or self.pad_id == self.eos_id]
-        return " ".join(self.tokenizer.decode(ids, skip_special_tokens=False).split())
+        text = self.tokenizer.decode(ids, skip_special_tokens=False)
+        if self.builtin:  # words joined by single spaces
+            return " ".join(text.split())
+        return text[1:] if text.startswith(" ") else text
 
     def decode_batch(self, responses: torch.Tensor) -> list[str]:
         return [self.decode(row) for row in responses.tolist()]
@@ -92,6 +98,8 @@ def build_word_tokenizer(words: Sequence[str]) -> Codec:
 
 def _check_dir(source: str) -> Path:
     path = Path(source).expanduser()
+    if is_adapter_dir(path):  # a LoRA adapter folder: its base model with the adapter merged in
+        return path
     if not path.is_dir() or not (path / "config.json").is_file():
         raise ParameterError(
             f"model.source {source!r} is neither 'tiny' nor a local Hugging Face model directory with a "
@@ -106,7 +114,7 @@ def load_codec(source: str, words: Sequence[str]) -> Codec:
         return build_word_tokenizer(words)
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(_check_dir(source), local_files_only=True)
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir(_check_dir(source)), local_files_only=True)
     if tok.eos_token_id is None:
         raise ParameterError(f"The tokenizer in {source!r} has no EOS token; pick a model whose tokenizer defines one.")
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
@@ -138,7 +146,10 @@ def build_policy(model: ModelConfig, codec: Codec) -> nn.Module:
         return GPT2LMHeadModel(tiny_gpt2_config(codec.vocab_size, model.n_layer, model.n_head, model.n_embd))
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(_check_dir(model.source), local_files_only=True)
+    path = _check_dir(model.source)
+    if is_adapter_dir(path):
+        return load_adapter_model(path)
+    return AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
 
 
 class Scorer(nn.Module):

@@ -5,10 +5,11 @@ The loops of :mod:`nlhf_core.llm.trainer` read top to bottom; what every loop ne
 * :class:`Runner` (one per run): the :class:`~nlhf_core.llm.runtime.Runtime` (device, DDP ranks), the
   run directory (locked for the run by rank 0; a fresh run refuses a used directory; a resumed one must
   have the same, unmodified settings, and its torn last metrics line is dropped: :mod:`~nlhf_core.llm.run_directory`),
-  :meth:`Runner.log` (``metrics.jsonl`` and the callback), :meth:`Runner.should_stop` (the stop vote:
-  every rank takes part, every step, so all ranks stop at the same step), the shards of a step and
-  the time each stage took.
-* :class:`Stage` (one per stage): AdamW with a warm-up (and optionally linear decay), the DDP wrapper,
+  :meth:`Runner.log` (``metrics.jsonl``, TensorBoard scalars when installed, and the callback),
+  :meth:`Runner.should_stop` (the stop vote: every rank takes part, every step, so all ranks stop at
+  the same step), the shards of a step and the time each stage took.
+* :class:`Stage` (one per stage): AdamW with a warm-up and schedule, gradient clipping
+  (:mod:`nlhf_core.llm.optim`, settings ``[optim]``), the DDP wrapper,
   resume from the stage's latest checkpoint (weights, optimizer, scheduler, RNG states), the progress
   bar, checkpoints every ``run.checkpoint_every`` steps or when stopped, and the final weights.
 
@@ -34,8 +35,10 @@ import torch
 from torch import nn
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.llm.board import Board, open_board
 from nlhf_core.llm.checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
-from nlhf_core.llm.config import TrainingConfig, load_config, to_toml
+from nlhf_core.llm.config import OptimConfig, TrainingConfig, load_config, to_toml
+from nlhf_core.llm.optim import build_optimizer, clip_gradients, lr_factor
 from nlhf_core.llm.run_directory import (
     METRICS,
     RunDirectoryError,
@@ -49,8 +52,6 @@ from nlhf_core.llm.runtime import Runtime, rng_state, set_rng_state, setup_runti
 from nlhf_core.llm.summary import StageTiming
 
 Callback = Callable[[dict[str, Any]], None]
-#: Steps of linear learning-rate warm-up at the start of every stage.
-WARMUP = 10
 
 
 class Stopped(Exception):
@@ -70,6 +71,8 @@ class Runner:
     progress: bool = False
     timing: dict[str, StageTiming] = field(default_factory=dict)
     lock: RunLock | None = None
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    board: Board = field(default_factory=Board)
 
     @classmethod
     def open(
@@ -97,15 +100,18 @@ class Runner:
             progress,
             lock=_lock(runtime, run_dir),
         )
+        runner.optim = config.optim
         try:
             runner._claim_run_dir(config)
         except BaseException:
             runner.close()
             raise
+        runner.board = open_board(run_dir, enabled=runner.runtime.main)  # TensorBoard scalars when installed
         return runner
 
     def close(self) -> None:
-        """Release the run directory's lock (idempotent)."""
+        """Flush the TensorBoard writer and release the run directory's lock (idempotent)."""
+        self.board.close()
         if self.lock is not None:
             self.lock.release()
             self.lock = None
@@ -161,6 +167,7 @@ class Runner:
         if self.runtime.main:
             with open(self.run_dir / METRICS, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
+            self.board.write(record)
             if self.callback is not None:
                 self.callback(record)
 
@@ -237,11 +244,12 @@ class Stage:
         if runtime.distributed:
             ids = [runtime.device.index] if runtime.device.type == "cuda" else None
             self.model = nn.parallel.DistributedDataParallel(module, device_ids=ids)
-        self.optimizer = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=0.0)
+        optim = runner.optim
+        self.optimizer = build_optimizer(module, lr, optim)
+        self.grad_norm = 0.0
 
         def schedule(step: int) -> float:  # a plain function: LambdaLR keeps it out of the checkpoint
-            warm = min(1.0, (step + 1) / WARMUP)
-            return warm * (max(0.0, 1.0 - step / max(1, steps)) if decay else 1.0)
+            return lr_factor(step, steps, optim, decay)
 
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
         self.start = 0
@@ -277,13 +285,15 @@ class Stage:
         return float(self.scheduler.get_last_lr()[0])
 
     def optimizer_step(self) -> None:
-        """Apply the accumulated gradients and advance the schedule."""
+        """Clip the accumulated gradients (``optim.grad_clip``), apply them and advance the schedule."""
+        self.grad_norm = clip_gradients(self.module, self.runner.optim.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
 
     def end_step(self, step: int, record: Mapping[str, Any]) -> None:
         """Log the step, vote on stopping, checkpoint on the cadence (or when stopping) and raise :class:`Stopped`."""
         self.runner.log(record)
+        self.runner.board.write({"stage": self.name, "step": step + 1, "grad_norm": self.grad_norm})
         self.last_record = record
         self.bar.update(1)
         self.bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k in ("loss", "win_vs_sft", "kl_to_nash")})

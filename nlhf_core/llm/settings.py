@@ -10,7 +10,7 @@ one parameter-spec system of the tabular and policy-gradient methods too) on the
         tau: float = setting(0.1, "KL strength tau", Interval(1e-3, 100), "in [0.001, 100]")
 
 * the **type annotation** is the accepted type (``float`` also accepts an integer and converts it;
-  ``str | list[float]`` accepts either; booleans are never numbers);
+  ``str | list[float]`` accepts either; booleans are never numbers, only ``bool``);
 * the **constraint** is a predicate: :class:`Interval` (bounds, each closed or open), :class:`Options`
   (a fixed set of strings), or a named function for anything else;
 * the **help** is what ``nlhf train --help-config`` and the TOML comments show, and ``expect`` the
@@ -89,7 +89,7 @@ def coerce(name: str, spec: FieldSpec, value: Any) -> Any:
     kinds = spec.kinds
     if float in kinds and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         names = " or ".join("number" if k is float else k.__name__ for k in kinds)
         raise ParameterError(f"Setting {name!r} must be a {names}, not {value!r}; see `nlhf train --help-config`.")
     if isinstance(value, float) and not math.isfinite(value):

@@ -43,22 +43,25 @@ from torch import nn
 from nlhf_core.errors import ParameterError
 from nlhf_core.files import atomic_write_text
 from nlhf_core.games.presets import open_game
-from nlhf_core.llm.batches import CategoryCorpus, EncodedTask, SFTCorpus, TokenizedPrompts, TrainingTask
+from nlhf_core.llm.batches import CategoryCorpus, EncodedTask, PromptBatch, SFTCorpus, TokenizedPrompts, TrainingTask
 from nlhf_core.llm.config import BATCHED, TrainingConfig
 from nlhf_core.llm.dataset import OwnData, model_context, open_dataset
 from nlhf_core.llm.evaluation import Evaluator
 from nlhf_core.llm.export import save_policies
+from nlhf_core.llm.hf_judges import HFRewardModel, hf_judge
 from nlhf_core.llm.judged import JudgedEvaluator, preference_pair_stats
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
-from nlhf_core.llm.methods import METHODS, Players, update_ema
-from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, RewardModel, build_policy, load_codec
+from nlhf_core.llm.lora import AdapterDisabled, attach_lora
+from nlhf_core.llm.methods import METHODS, Players, Rollout, join_rollouts, missing_eos, update_ema
+from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, build_policy, load_codec
+from nlhf_core.llm.optim import enable_gradient_checkpointing, micro_batches, sampling_mode, training_mode
 from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
 from nlhf_core.llm.run_directory import filesystem_error
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
-from nlhf_core.llm.sampling import Batch, sequence_batch, token_logprobs
+from nlhf_core.llm.sampling import Batch, Warp, sequence_batch, token_logprobs
 from nlhf_core.llm.scorers import train_preference_model, train_reward_model
 from nlhf_core.llm.summary import ModelQuality, ReferenceRecord, SetupRecord, StepRecord, TrainingSummary
 from nlhf_core.llm.task import AnswerTask
@@ -103,8 +106,8 @@ def train(
     else:
         encoded = own.task
     _check_requirements(config, own)
-    external_judge = None
-    if config.policy.judge not in ("oracle", "preference-model"):
+    external_judge: JudgeFn | None = None
+    if config.policy.judge not in ("oracle", "preference-model") and not config.policy.judge.startswith("hf-"):
         external_judge = import_callable(config.policy.judge)
     runner = None
     try:
@@ -134,6 +137,11 @@ def _pipeline(
     seed_everything(config.run.seed)
     _check_shards(config, runner)
     runtime = runner.runtime
+    hf = hf_judge(config.policy.judge, encoded.codec, runtime.device)  # hf-reward:DIR or hf-pairwise:DIR
+    external_judge = hf if hf is not None else external_judge
+    outside_reward = None  # reward_model.source = DIR: RLHF's reward from a Hugging Face classifier
+    if config.reward_model.source != "trained":
+        outside_reward = HFRewardModel(config.reward_model.source, encoded.codec, runtime.device)
     setup: SetupRecord = {
         "stage": "setup", "step": 0, "device": str(runtime.device), "world_size": runtime.world, "resume": resume
     }  # fmt: skip
@@ -141,11 +149,11 @@ def _pipeline(
     if own is not None:
         runner.log(own.record())
 
-    # SFT: the policy learns the corpus; a frozen copy is the reference mu of every later stage.
+    # SFT: the policy learns the corpus; frozen, it is the reference mu of every later stage (no copy).
     corpus = _sft_corpus(config, encoded, own)
     sft = train_sft(config, runner, encoded.codec, corpus)
     sft.eval()
-    reference = copy.deepcopy(sft).requires_grad_(False)
+    reference = sft.requires_grad_(False)
     exact: Evaluator | None = None
     if isinstance(encoded, EncodedTask):
         exact = Evaluator(encoded, reference, runtime, config.policy.tau)
@@ -153,6 +161,10 @@ def _pipeline(
 
     # Feedback: labelled pairs (sampled from mu, or your preference data), the preference model and the reward model.
     preference_model, reward_model, quality = _feedback_models(config, runner, encoded, own, sft, exact)
+    if outside_reward is not None:
+        reward_model = outside_reward
+        if exact is not None:
+            exact.set_reward_model(outside_reward, config.rlhf.tau)
 
     # Policy optimization: one policy per method, each starting at mu.
     oracle_task = encoded.task if isinstance(encoded, EncodedTask) else None
@@ -198,11 +210,12 @@ def _feedback_models(
     own: OwnData | None,
     sft: nn.Module,
     evaluator: Evaluator | None,
-) -> tuple[PreferenceModel | None, RewardModel | None, ModelQuality]:
+) -> tuple[PreferenceModel | None, nn.Module | None, ModelQuality]:
     """The labelled pairs (sampled from ``sft`` and labelled by the annotators, or your preference data), then the
     preference model and the reward model when the run needs them, with their held-out quality."""
     need_preference_model = config.preference_model.steps > 0 and (own is None or own.pairs is not None)
-    need_reward_model = any(METHODS[m].signal == "reward" for m in config.policy.methods)
+    trained_reward = config.reward_model.source == "trained"
+    need_reward_model = trained_reward and any(METHODS[m].signal == "reward" for m in config.policy.methods)
     quality: ModelQuality = {}
     if not (need_preference_model or need_reward_model):
         return None, None, quality
@@ -280,8 +293,10 @@ def _check_requirements(config: TrainingConfig, own: OwnData | None) -> None:
             "policy.judge is 'preference-model' but preference_model.steps is 0; train it or use "
             "policy.judge = 'oracle'."
         )
-    if uses_reward and config.reward_model.steps == 0:
-        raise ParameterError("RLHF needs a reward model but reward_model.steps is 0; train it or drop 'rlhf'.")
+    if uses_reward and config.reward_model.source == "trained" and config.reward_model.steps == 0:
+        raise ParameterError(
+            "RLHF needs a reward model but reward_model.steps is 0; train it, give reward_model.source, or drop 'rlhf'."
+        )
 
 
 def _judge(
@@ -318,6 +333,8 @@ def train_sft(config: TrainingConfig, runner: Runner, codec: Codec, corpus: SFTC
     policy = new_policy(config, codec, runtime.device)
     if corpus is None or (config.model.source != "tiny" and settings.steps == 0):
         return policy
+    if config.compute.gradient_checkpointing:
+        enable_gradient_checkpointing(policy)
     per_shard = settings.batch_size // runtime.shards
     stage = runner.stage("sft", policy, steps=settings.steps, lr=settings.lr)
     if stage.done is not None:
@@ -331,11 +348,15 @@ def train_sft(config: TrainingConfig, runner: Runner, codec: Codec, corpus: SFTC
             prompts, responses, cut = corpus.draw(rng, per_shard)
             truncated += cut
             batch = sequence_batch(prompts, responses, codec.pad_id, runtime.device)
-            # Loss: the answers' negative log-likelihood, scaled so the update is the mean over all shards.
-            with sync, runtime.autocast():
-                loss = -token_logprobs(stage.model, batch).sum(dim=1).mean()
-                (loss * runner.shard_loss_scale).backward()
-            total += loss.item() / len(runner.local_shards)
+            # Loss: the answers' negative log-likelihood, accumulated over micro-batches and scaled so the
+            # update is the mean over all shards.
+            training_mode(policy, config.compute)
+            micro_size = config.compute.micro_batch_size
+            for rows, weight, micro_sync in micro_batches(per_shard, micro_size, stage.model, sync):
+                with micro_sync, runtime.autocast():
+                    loss = -token_logprobs(stage.model, batch.rows(rows)).sum(dim=1).mean()
+                    (loss * runner.shard_loss_scale * weight).backward()
+                total += loss.item() * weight / len(runner.local_shards)
         # Step, then log and checkpoint.
         stage.optimizer_step()
         record: StepRecord = {"stage": "sft", "step": step + 1, "lr": lr, "loss": total}
@@ -361,16 +382,27 @@ def optimize_policy(
     """Train one policy from ``sft`` with ``method`` (a key of :data:`~nlhf_core.llm.methods.METHODS`).
 
     RLHF uses ``rlhf.tau`` and ``rlhf.lr``, the NLHF methods ``policy.tau`` and ``policy.lr``; the
-    learning rate is constant after the warm-up. Returns the trained policy in evaluation mode.
+    learning rate follows ``optim.schedule`` (constant after the warm-up by default). Responses are
+    sampled (in chunks of ``compute.generation_batch_size`` prompts) with dropout off and the
+    ``[sampling]`` law; the loss runs in micro-batches of ``compute.micro_batch_size`` rows whose
+    gradients accumulate. With ``lora.rank > 0`` only LoRA adapters train and ``reference`` is replaced by
+    the policy with its adapters disabled. Returns the trained policy in evaluation mode.
     """
-    spec, settings, runtime = METHODS[method], config.policy, runner.runtime
+    spec, settings, runtime, compute = METHODS[method], config.policy, runner.runtime, config.compute
     tau, lr = (config.rlhf.tau, config.rlhf.lr) if spec.signal == "reward" else (settings.tau, settings.lr)
     policy = new_policy(config, encoded.codec, runtime.device)
     policy.load_state_dict(sft.state_dict())
-    ema = copy.deepcopy(policy).requires_grad_(False) if spec.alternative == "ema" else None
+    if compute.gradient_checkpointing:
+        enable_gradient_checkpointing(policy)
+    if config.lora.rank > 0:  # adapters train; mu is the same model with them off (exactly the SFT model)
+        policy = attach_lora(policy, config.lora)
+        reference = AdapterDisabled(policy)
+    ema = copy.deepcopy(policy).requires_grad_(False).eval() if spec.alternative == "ema" else None
+    sampling = config.sampling
+    warp = Warp(sampling.temperature, sampling.top_k, sampling.top_p)
     players = Players(
         policy, reference, encoded.codec, config.task.max_new_tokens, beta=settings.beta,
-        judge=judge, reward_model=reward_model, ema=ema,
+        judge=judge, reward_model=reward_model, ema=ema, warp=warp, stops=tuple(sampling.stop),
     )  # fmt: skip
     per_shard = settings.batch_size // runtime.shards
     extras = {"ema": ema} if ema is not None else None
@@ -381,24 +413,21 @@ def optimize_policy(
             stats = {"loss": 0.0, "signal": 0.0, "kl": 0.0}
             share, truncated = 1.0 / len(runner.local_shards), 0
             for shard, sync in runner.shards(stage.model):
-                # Sample and judge: prompts x ~ rho, responses y ~ pi and their signal s(x, y).
+                # Sample and judge (dropout off): prompts x ~ rho, responses y ~ pi and their signal s(x, y).
                 rng = generator(config.run.seed, method, step, shard)
-                prompts = encoded.draw_prompts(rng, per_shard, runtime.device)
+                prompts, rollout, signal = _sample_shard(method, config, runner, encoded, players, rng)
                 truncated += prompts.truncated
-                with runtime.autocast():
-                    rollout = spec.rollout(prompts, players, rng)
-                # Loss: the regularized policy-gradient surrogate (per-token KL to mu), scaled to the mean over shards.
+                # Loss: the regularized policy-gradient surrogate (per-token KL to mu), accumulated over
+                # micro-batches and scaled to the mean over shards.
                 batch = Batch(prompts.ids, prompts.mask, rollout.responses, rollout.mask)
-                with sync, runtime.autocast():
-                    logp = token_logprobs(stage.model, batch)
-                    with torch.no_grad():
-                        ref_logp = token_logprobs(reference, batch)
-                    mask = rollout.mask.float()
-                    loss = regularized_pg_loss(logp, ref_logp, mask, rollout.signal, tau)
-                    (loss * runner.shard_loss_scale).backward()
-                stats["loss"] += loss.item() * share
+                training_mode(policy, compute)
+                for rows, weight, micro_sync in micro_batches(per_shard, compute.micro_batch_size, stage.model, sync):
+                    with micro_sync, runtime.autocast():
+                        loss, kl = _policy_loss(stage.model, reference, batch.rows(rows), signal[rows], warp, tau)
+                        (loss * runner.shard_loss_scale * weight).backward()
+                    stats["loss"] += loss.item() * weight * share
+                    stats["kl"] += kl * weight * share
                 stats["signal"] += float(rollout.signal.mean()) * share
-                stats["kl"] += float(sequence_kl_estimate(logp, ref_logp, mask)) * share
                 for key, value in encoded.response_stats(rollout.texts, rollout.responses).items():
                     stats[key] = stats.get(key, 0.0) + value * share
             # Step: the policy, then Nash-EMA-PG's opponent.
@@ -417,3 +446,63 @@ def optimize_policy(
         stage.finish(samples_per_step=spec.responses_per_prompt * settings.batch_size)
     policy.eval()
     return policy
+
+
+def _rows(prompts: PromptBatch, index: slice) -> PromptBatch:
+    """The prompts ``index`` of a batch (a generation chunk; the left padding of the whole batch is kept)."""
+    return PromptBatch(
+        prompts.contexts[index], prompts.ids[index], prompts.mask[index], prompts.texts[index],
+        prompts.token_lists[index],
+    )  # fmt: skip
+
+
+def _sample_shard(
+    method: str,
+    config: TrainingConfig,
+    runner: Runner,
+    encoded: TrainingTask,
+    players: Players,
+    rng: torch.Generator,
+) -> tuple[PromptBatch, Rollout, torch.Tensor]:
+    """A shard's prompts, their rollout (sampled in chunks of ``compute.generation_batch_size`` prompts, dropout
+    off) and the training signal (less ``sampling.missing_eos_penalty`` for responses cut without EOS)."""
+    runtime, sampling = runner.runtime, config.sampling
+    per_shard = config.policy.batch_size // runtime.shards
+    chunk = config.compute.generation_batch_size or per_shard
+    prompts = encoded.draw_prompts(rng, per_shard, runtime.device)
+    sampling_mode(players.policy)
+    with runtime.autocast():
+        if chunk >= per_shard:
+            parts = [METHODS[method].rollout(prompts, players, rng)]
+        else:
+            parts = [
+                METHODS[method].rollout(_rows(prompts, slice(i, i + chunk)), players, rng)
+                for i in range(0, per_shard, chunk)
+            ]
+    rollout = join_rollouts(parts, encoded.codec.pad_id)
+    signal = rollout.signal
+    if sampling.missing_eos_penalty > 0:
+        missing = missing_eos(rollout, encoded.codec.eos_id, players.stops)
+        signal = signal - sampling.missing_eos_penalty * missing.float()
+    return prompts, rollout, signal
+
+
+def _policy_loss(
+    model: nn.Module, reference: nn.Module, batch: Batch, signal: torch.Tensor, warp: Warp, tau: float
+) -> tuple[torch.Tensor, float]:
+    """The regularized policy-gradient surrogate of a (micro-)batch and its sampled ``KL(pi || mu)``.
+
+    ``log pi`` is taken under the sampling law ``warp``, ``log mu`` at the same temperature.
+    """
+    logp = finite(token_logprobs(model, batch, warp))
+    with torch.no_grad():
+        ref_logp = finite(token_logprobs(reference, batch, warp.temperature_only()))
+    mask = batch.response_mask.float()
+    loss = regularized_pg_loss(logp, ref_logp, mask, signal, tau)
+    return loss, float(sequence_kl_estimate(logp, ref_logp, mask))
+
+
+def finite(logp: torch.Tensor) -> torch.Tensor:
+    """``logp`` with ``-inf`` (a token outside a top-k/top-p set by a rounding difference between the cached
+    sampling pass and this one) replaced by 0, so one such token cannot turn the loss into NaN."""
+    return torch.where(torch.isfinite(logp), logp, torch.zeros_like(logp))

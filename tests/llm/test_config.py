@@ -80,6 +80,8 @@ def test_cli_reports_config_errors_in_one_sentence(capsys):
 def test_judge_import_path_errors_are_clear():
     with pytest.raises(ParameterError, match="Cannot import the judge"):
         import_callable("no_such_module_xyz:judge")
-    with pytest.raises(ParameterError, match="not 'oracle', 'preference-model' or an import path"):
+    with pytest.raises(
+        ParameterError, match="not 'oracle', 'preference-model', 'hf-reward:DIR', 'hf-pairwise:DIR' or an import path"
+    ):
         import_callable("justaname")
     assert callable(import_callable("tests.llm.test_trainer:length_judge"))

@@ -13,6 +13,7 @@ import pytest
 
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm import config as cfgmod
+from nlhf_core.llm import training_settings
 from nlhf_core.llm.settings import FieldSpec, Interval, Options, field_specs
 
 #: Values each named rule must refuse.
@@ -21,6 +22,8 @@ RULE_VIOLATIONS = {
     cfgmod._answer_weights: ["zipf", [], [1.0, -1.0], [0.0], [1.0, math.inf]],
     cfgmod._words: [[], ["maybe", 3]],
     cfgmod._has_words: ["", "   "],
+    training_settings.betas_pair: [[0.9], [0.9, 1.0], [-0.1, 0.9], [0.9, "x"]],
+    training_settings.nonempty_strings: [[""], ["ok", 3]],
 }
 FIELDS = [(name, spec) for name, cls in cfgmod.SECTIONS.items() for spec in field_specs(cls)]
 
@@ -60,7 +63,7 @@ def test_every_constraint_rejects_a_bad_value_with_its_sentence(section, spec):
 
 @pytest.mark.parametrize(("section", "spec"), FIELDS, ids=[f"{s}.{f.name}" for s, f in FIELDS])
 def test_every_field_rejects_the_wrong_type(section, spec):
-    wrong = {str: 3, int: "three", float: "three", list: 3.5}[spec.kinds[-1]]
+    wrong = {str: 3, int: "three", float: "three", list: 3.5, bool: "yes"}[spec.kinds[-1]]
     names = " or ".join("number" if k is float else k.__name__ for k in spec.kinds)
     with pytest.raises(ParameterError) as err:
         cfgmod.SECTIONS[section](**{spec.name: wrong})
