@@ -36,8 +36,10 @@ class Board:
         self.writer.flush()
 
     def close(self) -> None:
+        """Flush and close the writer (idempotent)."""
         if self.writer is not None:
             self.writer.close()
+            self.writer = None
 
 
 def open_board(run_dir: Path, enabled: bool = True) -> Board:
