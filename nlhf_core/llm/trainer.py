@@ -40,22 +40,23 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nlhf_core.errors import ParameterError
 from nlhf_core.files import atomic_write_text
 from nlhf_core.games.presets import open_game
-from nlhf_core.llm.batches import CategoryCorpus, EncodedTask, PromptBatch, SFTCorpus, TokenizedPrompts, TrainingTask
-from nlhf_core.llm.config import BATCHED, TrainingConfig
-from nlhf_core.llm.dataset import OwnData, model_context, open_dataset
+from nlhf_core.llm.batches import CategoryCorpus, EncodedTask, SFTCorpus, TokenizedPrompts, TrainingTask
+from nlhf_core.llm.config import TrainingConfig
+from nlhf_core.llm.dataset import OwnData, open_dataset
 from nlhf_core.llm.evaluation import Evaluator
 from nlhf_core.llm.export import save_policies
 from nlhf_core.llm.hf_judges import HFRewardModel, hf_judge
 from nlhf_core.llm.judged import JudgedEvaluator, preference_pair_stats
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
 from nlhf_core.llm.lora import AdapterDisabled, attach_lora
-from nlhf_core.llm.methods import METHODS, Players, Rollout, join_rollouts, missing_eos, update_ema
-from nlhf_core.llm.models import TINY_POSITIONS, Codec, PreferenceModel, build_policy, load_codec
-from nlhf_core.llm.optim import enable_gradient_checkpointing, micro_batches, sampling_mode, training_mode
+from nlhf_core.llm.methods import METHODS, Players, update_ema
+from nlhf_core.llm.models import Codec, PreferenceModel, build_policy, load_codec
+from nlhf_core.llm.optim import enable_gradient_checkpointing, micro_batches, training_mode
 from nlhf_core.llm.pairs import sample_pairs
+from nlhf_core.llm.policy_step import policy_loss, sample_shard
+from nlhf_core.llm.preflight import check_category_lengths, check_requirements, check_shards
 from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
 from nlhf_core.llm.run_directory import filesystem_error
@@ -65,7 +66,6 @@ from nlhf_core.llm.sampling import Batch, Warp, sequence_batch, token_logprobs
 from nlhf_core.llm.scorers import train_preference_model, train_reward_model
 from nlhf_core.llm.summary import ModelQuality, ReferenceRecord, SetupRecord, StepRecord, TrainingSummary
 from nlhf_core.llm.task import AnswerTask
-from nlhf_core.policy_gradient.losses import regularized_pg_loss, sequence_kl_estimate
 
 __all__ = ["Stopped", "optimize_policy", "train", "train_sft"]
 
@@ -102,10 +102,10 @@ def train(
     if own is None:
         task = AnswerTask.from_game(open_game(config.task.game), config.task.prompt, config.task.hedges)
         encoded = EncodedTask.of(task, load_codec(config.model.source, task.words()))
-        _check_category_lengths(config, encoded)
+        check_category_lengths(config, encoded)
     else:
         encoded = own.task
-    _check_requirements(config, own)
+    check_requirements(config, own)
     external_judge: JudgeFn | None = None
     if config.policy.judge not in ("oracle", "preference-model") and not config.policy.judge.startswith("hf-"):
         external_judge = import_callable(config.policy.judge)
@@ -135,7 +135,7 @@ def _pipeline(
 ) -> TrainingSummary:
     """Every stage of :func:`train` in order, in the run directory ``runner`` holds."""
     seed_everything(config.run.seed)
-    _check_shards(config, runner)
+    check_shards(config, runner)
     runtime = runner.runtime
     hf = hf_judge(config.policy.judge, encoded.codec, runtime.device)  # hf-reward:DIR or hf-pairwise:DIR
     external_judge = hf if hf is not None else external_judge
@@ -173,7 +173,7 @@ def _pipeline(
     if exact is not None:
         evaluator = exact
     else:
-        assert isinstance(encoded, PromptTask) and judge is not None  # _check_requirements asked for a judge
+        assert isinstance(encoded, PromptTask) and judge is not None  # check_requirements asked for a judge
         evaluator = JudgedEvaluator(encoded, reference, runtime, config, judge)
     methods, policies = config.policy.methods, {"sft": sft}
     for method in methods:
@@ -248,55 +248,6 @@ def _reference_record(task: AnswerTask, evaluator: Evaluator) -> ReferenceRecord
         "regularized_nash": evaluator.nash.tolist(),
         "tau": evaluator.tau,
     }
-
-
-def _check_category_lengths(config: TrainingConfig, encoded: EncodedTask) -> None:
-    """The longest prompt plus ``task.max_new_tokens`` must fit the policy's context (and, with two responses, the
-    preference model's)."""
-    context = model_context(config.model.source)
-    longest = max(len(ids) for ids in encoded.prompt_ids)
-    if longest + config.task.max_new_tokens > context:
-        raise ParameterError(
-            f"A prompt of {longest} tokens plus task.max_new_tokens = {config.task.max_new_tokens} exceeds the "
-            f"model's context of {context} positions; lower task.max_new_tokens or shorten the prompts."
-        )
-    pair_length = longest + 2 * (config.task.max_new_tokens + 1)  # what the preference model reads
-    if config.preference_model.steps > 0 and pair_length > TINY_POSITIONS:
-        raise ParameterError(
-            f"The preference model reads a prompt and two responses ({pair_length} tokens) in {TINY_POSITIONS} "
-            f"positions; lower task.max_new_tokens or set preference_model.steps = 0."
-        )
-
-
-def _check_shards(config: TrainingConfig, runner: Runner) -> None:
-    """Batch sizes that split into the shards of this launch."""
-    shards = runner.runtime.shards
-    for name in BATCHED:
-        batch_size = getattr(config, name).batch_size
-        if batch_size % shards:
-            raise ParameterError(
-                f"Setting '{name}.batch_size' = {batch_size} is not a multiple of the {shards} "
-                f"data shards (one per process unless run.shards is set); make it divisible."
-            )
-
-
-def _check_requirements(config: TrainingConfig, own: OwnData | None) -> None:
-    """The models and data the chosen methods (and, for your prompts, the evaluation) need."""
-    methods = config.policy.methods
-    uses_judge = any(METHODS[m].signal == "preference" for m in methods)
-    uses_reward = any(METHODS[m].signal == "reward" for m in methods)
-    if own is not None:
-        own.check_requirements(config)
-        return
-    if config.policy.judge == "preference-model" and uses_judge and config.preference_model.steps == 0:
-        raise ParameterError(
-            "policy.judge is 'preference-model' but preference_model.steps is 0; train it or use "
-            "policy.judge = 'oracle'."
-        )
-    if uses_reward and config.reward_model.source == "trained" and config.reward_model.steps == 0:
-        raise ParameterError(
-            "RLHF needs a reward model but reward_model.steps is 0; train it, give reward_model.source, or drop 'rlhf'."
-        )
 
 
 def _judge(
@@ -415,7 +366,7 @@ def optimize_policy(
             for shard, sync in runner.shards(stage.model):
                 # Sample and judge (dropout off): prompts x ~ rho, responses y ~ pi and their signal s(x, y).
                 rng = generator(config.run.seed, method, step, shard)
-                prompts, rollout, signal = _sample_shard(method, config, runner, encoded, players, rng)
+                prompts, rollout, signal = sample_shard(method, config, runner, encoded, players, rng)
                 truncated += prompts.truncated
                 # Loss: the regularized policy-gradient surrogate (per-token KL to mu), accumulated over
                 # micro-batches and scaled to the mean over shards.
@@ -423,7 +374,7 @@ def optimize_policy(
                 training_mode(policy, compute)
                 for rows, weight, micro_sync in micro_batches(per_shard, compute.micro_batch_size, stage.model, sync):
                     with micro_sync, runtime.autocast():
-                        loss, kl = _policy_loss(stage.model, reference, batch.rows(rows), signal[rows], warp, tau)
+                        loss, kl = policy_loss(stage.model, reference, batch.rows(rows), signal[rows], warp, tau)
                         (loss * runner.shard_loss_scale * weight).backward()
                     stats["loss"] += loss.item() * weight * share
                     stats["kl"] += kl * weight * share
@@ -446,63 +397,3 @@ def optimize_policy(
         stage.finish(samples_per_step=spec.responses_per_prompt * settings.batch_size)
     policy.eval()
     return policy
-
-
-def _rows(prompts: PromptBatch, index: slice) -> PromptBatch:
-    """The prompts ``index`` of a batch (a generation chunk; the left padding of the whole batch is kept)."""
-    return PromptBatch(
-        prompts.contexts[index], prompts.ids[index], prompts.mask[index], prompts.texts[index],
-        prompts.token_lists[index],
-    )  # fmt: skip
-
-
-def _sample_shard(
-    method: str,
-    config: TrainingConfig,
-    runner: Runner,
-    encoded: TrainingTask,
-    players: Players,
-    rng: torch.Generator,
-) -> tuple[PromptBatch, Rollout, torch.Tensor]:
-    """A shard's prompts, their rollout (sampled in chunks of ``compute.generation_batch_size`` prompts, dropout
-    off) and the training signal (less ``sampling.missing_eos_penalty`` for responses cut without EOS)."""
-    runtime, sampling = runner.runtime, config.sampling
-    per_shard = config.policy.batch_size // runtime.shards
-    chunk = config.compute.generation_batch_size or per_shard
-    prompts = encoded.draw_prompts(rng, per_shard, runtime.device)
-    sampling_mode(players.policy)
-    with runtime.autocast():
-        if chunk >= per_shard:
-            parts = [METHODS[method].rollout(prompts, players, rng)]
-        else:
-            parts = [
-                METHODS[method].rollout(_rows(prompts, slice(i, i + chunk)), players, rng)
-                for i in range(0, per_shard, chunk)
-            ]
-    rollout = join_rollouts(parts, encoded.codec.pad_id)
-    signal = rollout.signal
-    if sampling.missing_eos_penalty > 0:
-        missing = missing_eos(rollout, encoded.codec.eos_id, players.stops)
-        signal = signal - sampling.missing_eos_penalty * missing.float()
-    return prompts, rollout, signal
-
-
-def _policy_loss(
-    model: nn.Module, reference: nn.Module, batch: Batch, signal: torch.Tensor, warp: Warp, tau: float
-) -> tuple[torch.Tensor, float]:
-    """The regularized policy-gradient surrogate of a (micro-)batch and its sampled ``KL(pi || mu)``.
-
-    ``log pi`` is taken under the sampling law ``warp``, ``log mu`` at the same temperature.
-    """
-    logp = finite(token_logprobs(model, batch, warp))
-    with torch.no_grad():
-        ref_logp = finite(token_logprobs(reference, batch, warp.temperature_only()))
-    mask = batch.response_mask.float()
-    loss = regularized_pg_loss(logp, ref_logp, mask, signal, tau)
-    return loss, float(sequence_kl_estimate(logp, ref_logp, mask))
-
-
-def finite(logp: torch.Tensor) -> torch.Tensor:
-    """``logp`` with ``-inf`` (a token outside a top-k/top-p set by a rounding difference between the cached
-    sampling pass and this one) replaced by 0, so one such token cannot turn the loss into NaN."""
-    return torch.where(torch.isfinite(logp), logp, torch.zeros_like(logp))
