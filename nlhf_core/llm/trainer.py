@@ -6,7 +6,8 @@ and resumed exactly (the bookkeeping is in :mod:`nlhf_core.llm.runner`):
 1. ``sft`` (:func:`train_sft`): the policy learns the task's corpus (answers drawn from a skewed
    distribution per prompt) by maximum likelihood; it becomes the reference ``mu`` and the initialization.
 2. ``pairs`` (:mod:`nlhf_core.llm.pairs`): ``data.pairs`` pairs ``(y, y')`` from ``mu``, labelled by
-   simulated annotators.
+   simulated annotators; with ``data.rounds > 1`` more rounds from the current NLHF policy too
+   (:mod:`nlhf_core.llm.rounds`).
 3. ``preference-model`` and ``reward-model`` (:mod:`nlhf_core.llm.scorers`), trained on the same pairs.
 4. One policy per method of ``policy.methods`` (:func:`optimize_policy`), all starting at ``mu``,
    trained with the paper's estimator :func:`nlhf_core.policy_gradient.losses.regularized_pg_loss`
@@ -42,8 +43,8 @@ from nlhf_core.llm.evaluation import Evaluator
 from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
 from nlhf_core.llm.methods import METHODS, Players, update_ema
 from nlhf_core.llm.models import PreferenceModel, build_policy, load_codec
-from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.report import write_report
+from nlhf_core.llm.rounds import collect_feedback
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
 from nlhf_core.llm.sampling import Batch, sequence_batch, token_logprobs
@@ -117,12 +118,21 @@ def train(
     preference_model = reward_model = None
     quality: ModelQuality = {}
     if need_preference_model or need_reward_model:
-        pairs = sample_pairs(config, runner, encoded, sft)
-        quality["pairs"] = evaluator.pair_stats(pairs)
+        # data.rounds > 1: later rounds draw pairs from a self-play policy against the model fitted so far, too.
+        def explore(stage_name: str, round_judge: JudgeFn) -> nn.Module:
+            return optimize_policy(
+                "self-play", config, runner, encoded, sft=sft, reference=reference, judge=round_judge,
+                reward_model=None, evaluator=evaluator, stage_name=stage_name, steps=config.data.explore_steps,
+            )  # fmt: skip
+
+        feedback = collect_feedback(config, runner, encoded, sft, explore)
+        quality["pairs"] = evaluator.pair_stats(feedback.preference_pairs)
         if need_preference_model:
-            preference_model, quality["preference_model"] = train_preference_model(config, runner, encoded, pairs)
+            preference_model, quality["preference_model"] = train_preference_model(
+                config, runner, encoded, feedback.preference_pairs
+            )
         if need_reward_model:
-            reward_model, quality["reward_model"] = train_reward_model(config, runner, encoded, pairs)
+            reward_model, quality["reward_model"] = train_reward_model(config, runner, encoded, feedback.reward_pairs)
             evaluator.set_reward_model(reward_model, config.rlhf.tau)
 
     # Policy optimization: one policy per method, each starting at mu.
@@ -239,13 +249,18 @@ def optimize_policy(
     judge: JudgeFn | None,
     reward_model: nn.Module | None,
     evaluator: Evaluator,
+    stage_name: str | None = None,
+    steps: int | None = None,
 ) -> nn.Module:
     """Train one policy from ``sft`` with ``method`` (a key of :data:`~nlhf_core.llm.methods.METHODS`).
 
     RLHF uses ``rlhf.tau`` and ``rlhf.lr``, the NLHF methods ``policy.tau`` and ``policy.lr``; the
-    learning rate is constant after the warm-up. Returns the trained policy in evaluation mode.
+    learning rate is constant after the warm-up. ``stage_name`` and ``steps`` (default: the method's
+    name and ``policy.steps``) let a helper policy, such as a feedback round's explorer, train as its
+    own stage. Returns the trained policy in evaluation mode.
     """
     spec, settings, runtime = METHODS[method], config.policy, runner.runtime
+    name, total = stage_name or method, settings.steps if steps is None else steps
     tau, lr = (config.rlhf.tau, config.rlhf.lr) if spec.signal == "reward" else (settings.tau, settings.lr)
     policy = new_policy(config, encoded, runtime.device)
     policy.load_state_dict(sft.state_dict())
@@ -256,7 +271,7 @@ def optimize_policy(
     )  # fmt: skip
     per_shard = settings.batch_size // runtime.shards
     extras = {"ema": ema} if ema is not None else None
-    stage = runner.stage(method, policy, steps=settings.steps, lr=lr, decay=False, extras=extras)
+    stage = runner.stage(name, policy, steps=total, lr=lr, decay=False, extras=extras)
     if stage.done is None:
         for step in stage.steps():
             lr_now = stage.start_step()
@@ -264,7 +279,7 @@ def optimize_policy(
             share = 1.0 / len(runner.local_shards)
             for shard, sync in runner.shards(stage.model):
                 # Sample and judge: prompts x ~ rho, responses y ~ pi and their signal s(x, y).
-                rng = generator(config.run.seed, method, step, shard)
+                rng = generator(config.run.seed, name, step, shard)
                 prompts = encoded.prompts(encoded.draw_contexts(rng, per_shard), runtime.device)
                 with runtime.autocast():
                     rollout = spec.rollout(prompts, players, rng)
@@ -287,12 +302,12 @@ def optimize_policy(
             if ema is not None:
                 update_ema(ema, policy, settings.ema_beta)
             record: StepRecord = {
-                "stage": method, "step": step + 1, "lr": lr_now, "loss": stats["loss"], "signal": stats["signal"],
+                "stage": name, "step": step + 1, "lr": lr_now, "loss": stats["loss"], "signal": stats["signal"],
                 "kl": stats["kl"], "malformed": stats["malformed"],
                 "samples": [list(pair) for pair in zip(prompts.texts[:4], rollout.texts[:4], strict=True)],
             }  # fmt: skip
             # Evaluate exactly every policy.eval_every steps and at the end; log and checkpoint.
-            if (step + 1) % settings.eval_every == 0 or step + 1 == settings.steps:
+            if (step + 1) % settings.eval_every == 0 or step + 1 == total:
                 policy.eval()
                 record.update(evaluator.step_metrics(policy, method))
             stage.end_step(step, record)
