@@ -274,7 +274,8 @@ BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
         "task": {"game": "preset:paper-comparison", "hedges": ["maybe"]},
         "sft": {"answer_weights": [0.05, 0.05, 0.7, 0.2]},
         "data": {"pairs": 4096, "rounds": 2, "explore_steps": 100, "reward_pairs": "sft"},
-        "policy": {"methods": ["rlhf", "self-play", "nash-md-pg"], "tau": 0.1, "beta": 0.5},
+        "reward_model": {"steps": 200},
+        "policy": {"methods": ["rlhf", "self-play", "nash-md-pg"], "batch_size": 32, "tau": 0.1, "beta": 0.5},
         "rlhf": {"tau": 0.3},
     },
 }

@@ -35,7 +35,7 @@ def _answer_mass(summary: Mapping[str, Any], method: str, labels: Sequence[str],
     return rho @ D
 
 
-def verdict(summary: Mapping[str, Any], matrices: np.ndarray, weights: Sequence[float]) -> str:
+def verdict(summary: Mapping[str, Any], matrices: np.ndarray, weights: Sequence[float] | np.ndarray) -> str:
     """The sentence for a finished run.
 
     Args:

@@ -75,7 +75,8 @@ def preference_model_matrices(run_dir: Path, config: TrainingConfig, task: Answe
 
 
 def reward_model_rewards(run_dir: Path, config: TrainingConfig, task: AnswerTask) -> np.ndarray | None:
-    """``(C, n)``: the trained reward model's ``r(x, a_i)`` for every prompt and valid answer.
+    """``(C, n)``: the trained reward model's ``r(x, a_i)`` for every prompt and valid answer, centred per prompt
+    (a reward is defined up to a constant per prompt; ``summary.json``'s ``rlhf.rewards`` are centred alike).
 
     ``None`` when the run trained no reward model.
     """
@@ -95,4 +96,5 @@ def reward_model_rewards(run_dir: Path, config: TrainingConfig, task: AnswerTask
     ids, mask = pack([codec.response_ids(a) for a in task.answers], codec.pad_id, torch.device("cpu"))
     with torch.no_grad():
         rows = [model([codec.prompt_ids(p)] * task.n, ids, mask).float().numpy() for p in task.prompts]
-    return np.asarray(rows, dtype=float)
+    rewards = np.asarray(rows, dtype=float)
+    return rewards - rewards.mean(axis=1, keepdims=True)

@@ -63,7 +63,7 @@ STUDY_DEFAULTS: dict[str, dict[str, list]] = {
             "run.checkpoint_every=100",
         ],
     },
-    "paper-comparison": {"seeds": [0, 1, 2], "betas": [0.125, 0.25, 0.5, 0.75, 1.0], "overrides": []},
+    "paper-comparison": {"seeds": [0, 1, 2], "betas": [0.25, 0.5, 0.75, 1.0], "overrides": []},
 }
 #: Stages and data shared by every method of a seed (copied into the runs of the further betas).
 SHARED = ("checkpoints/sft", "checkpoints/preference-model", "data")

@@ -14,8 +14,8 @@ from nlhf_core.games.game import PreferenceGame
 from nlhf_core.study.prediction import (
     SeedPredictions,
     learned_models,
-    preference_error,
     prediction_markdown,
+    preference_error,
     resting_distance,
     tabular_prediction,
 )
@@ -85,7 +85,7 @@ def test_prediction_equals_independent_resting_points(seed):
     P = truth.matrices[0]
     for i, a in enumerate(found.methods):
         for j, b in enumerate(found.methods):
-            value = sum(expected[a][k] * P[k, l] * expected[b][l] for k in range(4) for l in range(4))
+            value = sum(expected[a][k] * P[k, q] * expected[b][q] for k in range(4) for q in range(4))
             assert found.win_rates[i, j] == pytest.approx(value, abs=1e-6)
 
 
