@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import jobs
 from app.lm_lab_support import lab_config, zip_run_dir
+from app.safe_text import literal
 from nlhf_core.games.presets import get_preset
 from nlhf_core.llm.progress import read_progress, valid_share
 from nlhf_core.llm.verdict import verdict
@@ -177,7 +178,7 @@ def test_lm_lab_trains_and_shows_exact_win_rates(monkeypatch):
     assert (job.job.out_dir / "data" / "pairs-round-2.safetensors").exists()  # the preset's two feedback rounds
     game = get_preset("paper-comparison")
     said = verdict(summary, game.matrices, game.weights)
-    assert said in [s.value for s in at.success] and ("beats" in said or "tie" in said)
+    assert literal(said) in [s.value for s in at.success] and ("beats" in said or "tie" in said)
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     heat = next(f for f in figures if f["data"] and f["data"][0].get("type") == "heatmap")
     W = np.array(heat["data"][0]["z"])
