@@ -182,7 +182,7 @@ def run_study(
     P, rho = task.extended_matrices(), task.weights
     names = method_names(betas, ema="nash-ema-pg" in study_methods(base))
     true_w, pm_w, seconds = [], [], {}
-    predictions = SeedPredictions(task.game, base.policy.tau, base.rlhf.tau, betas)
+    predictions = SeedPredictions(task.game, base.policy.tau, base.rlhf.tau, betas, task.prompts)
     for seed in seeds:
         dists, seed_config, secs = _seed_runs(base, seed, betas, out / "runs", progress, log)
         seconds[str(seed)] = secs

@@ -16,6 +16,7 @@ Everything here is on the valid answers: ``mu`` is the SFT model's answer distri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,8 +107,11 @@ def resting_distance(measured: np.ndarray, predicted: np.ndarray, rho: np.ndarra
 class SeedPredictions:
     """Collects, seed by seed, the tabular prediction from each run's learned models and their errors."""
 
-    def __init__(self, game: PreferenceGame, tau: float, rlhf_tau: float, betas: list[float]) -> None:
+    def __init__(
+        self, game: PreferenceGame, tau: float, rlhf_tau: float, betas: list[float], prompts: Sequence[str] = ()
+    ) -> None:
         self.game, self.tau, self.rlhf_tau, self.betas = game, tau, rlhf_tau, list(betas)
+        self.prompts = list(prompts) or list(game.contexts) or [f"context {c}" for c in range(game.num_contexts)]
         self.seeds: list[int] = []
         self.tables: list[np.ndarray] = []
         self.distances: list[dict[str, float]] = []
@@ -158,7 +162,7 @@ class SeedPredictions:
             "preference_model_error": {
                 "about": "learned minus true P(row answer beats column answer), [context][row][column]",
                 "labels": list(game.labels),
-                "contexts": list(game.contexts),
+                "prompts": self.prompts,
                 "true": game.matrices.tolist(),
                 "mean": err.mean(axis=0).tolist(),
                 "max_abs": float(np.abs(err).max()),
@@ -198,7 +202,7 @@ def prediction_markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {m} | " + " | ".join("—" if v is None else f"{v:.3f}" for v in row) + " |")
     labels = err["labels"]
     lines += ["", "## Learned preference model: error on every answer pair", ""]
-    for c, context in enumerate(err["contexts"]):
+    for c, context in enumerate(err["prompts"]):
         lines += [
             f"Prompt {context!r}: true P(row ≻ column), then learned minus true, mean over seeds "
             f"(largest error over all seeds and pairs: {err['max_abs']:.3f}).",

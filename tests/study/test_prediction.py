@@ -150,3 +150,6 @@ def test_seed_predictions_aggregate_and_write_markdown():
     )
     md = prediction_markdown({**data})
     assert "Tabular prediction" in md and f"{pred['win_rates'][1][0]:.3f}" in md and "error on every" in md
+    err = data["preference_model_error"]
+    assert err["prompts"] == ["context 0"] and "Prompt 'context 0'" in md
+    assert f"{err['true'][0][0][1]:.3f} ({err['mean'][0][0][1]:+.3f})" in md
