@@ -17,6 +17,7 @@ from app.safe_text import literal
 from nlhf_core.games.presets import get_preset
 from nlhf_core.llm.progress import read_progress, valid_share
 from nlhf_core.llm.verdict import verdict
+from nlhf_core.viz.palette import colour_of
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 
@@ -185,6 +186,10 @@ def test_lm_lab_trains_and_shows_exact_win_rates(monkeypatch):
     expected = np.array([[summary["win_rates"][a][b] for b in summary["methods"]] for a in summary["methods"]])
     np.testing.assert_allclose(W, expected, rtol=1e-6)
     np.testing.assert_allclose(W + W.T, 1.0, atol=1e-9)
+    lines = [t for f in figures for t in f["data"] if t.get("mode") == "lines"]
+    assert {"rlhf", "nash-md-pg", "self-play-explorer-round-2"} <= {t["name"] for t in lines}
+    for trace in lines:  # every stage and method in its role's colour, as in every other chart
+        assert trace["line"]["color"] == colour_of(trace["name"]), trace["name"]
     assert "Run directory (zip)" in [b.label for b in at.get("download_button")]
     assert len(zip_run_dir(job.job.out_dir)) > 1000
 
