@@ -18,11 +18,13 @@ MODEL_SIZES = {"tiny": (2, 2, 64), "small": (4, 4, 128)}
 BUDGETS = {"quick": "smoke", "full": "default"}
 _SCALED = {
     "sft": ("steps",),
-    "data": ("pairs",),
+    "data": ("pairs", "explore_steps"),
     "preference_model": ("steps",),
     "reward_model": ("steps",),
     "policy": ("steps", "eval_every"),
 }
+#: The preset the lab opens on, and its best mixture coefficient (the tabular study's beta peak).
+DEFAULT_PRESET, DEFAULT_BETA = "paper-comparison", 0.5
 
 
 def lab_config(
@@ -44,6 +46,7 @@ def lab_config(
     """
     layers, heads, width = MODEL_SIZES[size]
     cfg: dict[str, dict[str, Any]] = {k: dict(v) for k, v in BUILTIN[BUDGETS[budget]].items()}
+    preset_settings(cfg, game)
     cfg.setdefault("task", {})["game"] = game
     cfg["model"] = {"n_layer": layers, "n_head": heads, "n_embd": width}
     policy = cfg.setdefault("policy", {})
@@ -60,6 +63,22 @@ def lab_config(
                 value = cfg.get(section, {}).get(key, base[section][key])
                 cfg.setdefault(section, {})[key] = max(1, round(value * scale))
     return cfg
+
+
+def preset_settings(cfg: dict[str, dict[str, Any]], game: str) -> None:
+    """Lay a preset's own language-model settings (a built-in config named like it, e.g. ``paper-comparison``:
+    its answers, SFT weights, feedback rounds and RLHF's tau) over ``cfg``, keeping the budget's step counts and
+    pair count; the explorer of a later feedback round trains for half the policy steps."""
+    name = game.removeprefix("preset:") if game.startswith("preset:") else ""
+    own = BUILTIN.get(name) if name not in BUDGETS.values() else None
+    if not own:
+        return
+    budget_steps = cfg.get("policy", {}).get("steps", 250)
+    for section in ("task", "sft", "data", "rlhf"):
+        keep = {k: v for k, v in own.get(section, {}).items() if k not in ("pairs", "steps", "explore_steps")}
+        cfg.setdefault(section, {}).update(keep)
+    if own.get("data", {}).get("rounds", 1) > 1:
+        cfg["data"]["explore_steps"] = max(1, budget_steps // 2)
 
 
 def zip_run_dir(path: str | Path) -> bytes:

@@ -10,6 +10,7 @@ import pytest
 
 from nlhf_core.games.presets import get_preset
 from nlhf_core.study import beta_curve, paper_findings, run_tabular_study, tabular_settings
+from nlhf_core.viz.palette import colour_of
 from tests.test_app import DISPLAY, figures, fresh, shown, trace
 
 PAGE = "app_pages/paper_comparison.py"
@@ -68,13 +69,21 @@ def test_numbers_are_the_cores(page):
     assert f"All three hold in {held} of 20 seeds" in text
 
 
-def test_the_language_model_study_of_another_game_is_not_drawn(page):
-    notes = " ".join(c.value for c in page.caption)
-    study = json.loads((Path(__file__).resolve().parents[1] / "docs/study/study.json").read_text(encoding="utf-8"))
-    if study.get("resolved_config", {}).get("task", {}).get("game") != "preset:paper-comparison":
-        assert "docs/study/study.json is not drawn" in notes.replace("\\", "")
-        beta = figures(page)[0]
-        assert not any(t.get("mode") == "markers" for t in beta["data"])
+def test_the_language_model_study_of_this_game_is_drawn_on_the_curve(page):
+    path = Path(__file__).resolve().parents[1] / "docs/study/paper-comparison/study.json"
+    study = json.loads(path.read_text(encoding="utf-8"))
+    assert study["resolved_config"]["task"]["game"] == "preset:paper-comparison"
+    beta = figures(page)[0]
+    names, W = study["methods"], np.array(study["win_rates"])
+    for opponent in ("rlhf", "self-play"):
+        marks = next(
+            t for t in beta["data"] if t.get("mode") == "markers" and t["marker"]["color"] == colour_of(opponent)
+        )
+        rows = [m for m in names if (m == "self-play" or m.startswith("nash-md-pg(")) and m != opponent]
+        betas = [0.0 if m == "self-play" else float(m[len("nash-md-pg(beta=") : -1]) for m in rows]
+        assert marks["x"] == betas
+        np.testing.assert_allclose(marks["y"], [W[names.index(m), names.index(opponent)] for m in rows], **DISPLAY)
+    assert "is not drawn" not in " ".join(c.value for c in page.caption)
 
 
 def test_a_control_change_redraws_with_the_cores_numbers():

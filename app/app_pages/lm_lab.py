@@ -12,13 +12,14 @@ from app import state
 from app.charts import chart
 from app.jobs import ServerBusyError, SessionJob, session_probe, session_work
 from app.links import url_key
-from app.lm_lab_support import BUDGETS, MODEL_SIZES, lab_config, zip_run_dir
+from app.lm_lab_support import BUDGETS, DEFAULT_BETA, DEFAULT_PRESET, MODEL_SIZES, lab_config, zip_run_dir
 from app.safe_text import literal
 from nlhf_core.errors import NLHFError
 from nlhf_core.games.io import save_game
-from nlhf_core.games.presets import preset_names
+from nlhf_core.games.presets import open_game, preset_names
 from nlhf_core.llm.config import METHODS
 from nlhf_core.llm.progress import read_progress, valid_share
+from nlhf_core.llm.verdict import verdict
 from nlhf_core.viz import metric_lines, policy_bars, ternary_paths, win_rate_heatmap
 
 ss = st.session_state
@@ -30,7 +31,12 @@ st.markdown(
     "**Bradley–Terry reward model** → **RLHF** (policy gradient on the reward with a KL penalty), **self-play**, "
     "**Nash-MD-PG** (the alternative drawn token by token from π^(1−β)·μ^β) and **Nash-EMA-PG**. Because each "
     "answer is a category, the model's answer distribution can be drawn on the same simplex as the exact "
-    "regularized Nash of the game with the SFT model as reference."
+    "regularized Nash of the game with the SFT model as reference.\n\n"
+    "It opens on **paper-comparison**, the preset built the way the paper's data was (its story is on the "
+    "*Paper's comparison* page): there Nash-MD-PG with β = 0.5 should beat RLHF, as in the paper's table. With a "
+    "preset that has its own settings (this one) the SFT answer weights, RLHF's τ_R = 0.3 and two rounds of "
+    "feedback (the second also drawn from a self-play policy, so the preference model sees the pairs SFT rarely "
+    "writes) come with it."
 )
 
 job: SessionJob | None = ss.get("lm_job")
@@ -38,9 +44,9 @@ running = job is not None and job.running
 
 with st.form("lm-form"):
     c1, c2 = st.columns(2)
-    source = c1.radio("True preferences", ["The Playground's game", "A preset"], **url_key("lm-source"))
+    source = c1.radio("True preferences", ["The Playground's game", "A preset"], index=1, **url_key("lm-source"))
     names = preset_names()
-    preset = c2.selectbox("Preset", names, index=names.index("two-prompts"), **url_key("lm-preset"))
+    preset = c2.selectbox("Preset", names, index=names.index(DEFAULT_PRESET), **url_key("lm-preset"))
     size = c1.radio(
         "Model", list(MODEL_SIZES), horizontal=True, **url_key("lm-size"), help="tiny: 2 layers × 64; small: 4 × 128"
     )
@@ -50,7 +56,7 @@ with st.form("lm-form"):
     methods = st.multiselect("Methods", list(METHODS), default=list(METHODS), **url_key("lm-methods"))
     c1, c2, c3, c4 = st.columns(4)
     tau = c1.number_input("τ (KL strength)", 0.001, 100.0, 0.1, format="%.3f", **url_key("lm-tau"))
-    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, 0.125, 0.025, format="%.3f", **url_key("lm-beta"))
+    beta = c2.number_input("β (Nash-MD-PG mixture)", 0.0, 1.0, DEFAULT_BETA, 0.025, format="%.3f", **url_key("lm-beta"))
     judge = c3.selectbox("Judge of the NLHF methods", ["preference-model", "oracle"], **url_key("lm-judge"))
     seed = int(c4.number_input("Seed", 0, 10**6, 0, **url_key("lm-seed")))
     submitted = st.form_submit_button("Start training", type="primary", disabled=running)
@@ -166,6 +172,8 @@ def draw(progress, inner) -> None:
         st.dataframe(pd.DataFrame(rows, columns=["method", "prompt", "response"]), hide_index=True, key="lm-samples")
     if inner.summary is not None:
         summary = inner.summary
+        game = open_game(ss.lm_config["task"]["game"])
+        st.success(literal(verdict(summary, game.matrices, game.weights)))
         st.markdown("**Head to head under the true preferences**: P(row ≻ column)")
         names = summary["methods"]
         W = np.array([[summary["win_rates"][a][b] for b in names] for a in names])

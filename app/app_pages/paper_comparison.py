@@ -22,7 +22,7 @@ from nlhf_core.study.defaults import DEFAULT_BETAS
 from nlhf_core.viz import beta_curve_figure, policy_bars, table_heatmap
 
 PRESET = "paper-comparison"
-LM_STUDY = Path(__file__).resolve().parents[2] / "docs" / "study" / "study.json"
+LM_STUDY = Path(__file__).resolve().parents[2] / "docs" / "study" / "paper-comparison" / "study.json"
 PAIRS = [0, 500, 1000, 2000, 5000, 10000, 20000, 50000]
 NOISES = [0.0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2]
 TABLE_BETAS = [0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875]
@@ -126,7 +126,9 @@ if settings.seeds:
 measured: list[dict] = []
 notes: list[str] = []
 upload = st.file_uploader("Overlay a measured study (study.json of `nlhf study`)", type=["json"], key="pc_upload")
-sources = [("docs/study/study.json", LM_STUDY.read_text(encoding="utf-8"))] if LM_STUDY.is_file() else []
+sources = (
+    [("docs/study/paper-comparison/study.json", LM_STUDY.read_text(encoding="utf-8"))] if LM_STUDY.is_file() else []
+)
 if upload is not None:
     sources.append((upload.name, upload.getvalue().decode("utf-8", errors="replace")))
 for name, text in sources:

@@ -38,7 +38,10 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     p.add_argument("--seeds", metavar="S,S", help="comma-separated seeds (default: 0,1,2; smoke: 0,1)")
     p.add_argument(
-        "--betas", metavar="B,B", help="Nash-MD-PG mixture coefficients (default: 0.125,0.25,0.5; smoke: 0.125,0.5)"
+        "--betas",
+        metavar="B,B",
+        help="Nash-MD-PG mixture coefficients (default: 0.125,0.25,0.5; smoke: 0.125,0.5; "
+        "paper-comparison: 0.25,0.5,0.75,1)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
     p.add_argument(
@@ -82,10 +85,20 @@ def run(args: argparse.Namespace) -> None:
         return
     names, W, low, high = result.methods, result.win_rates.mean, result.win_rates.low, result.win_rates.high
     width = max(len(m) for m in names)
+    rlhf = names.index("rlhf")
+    predicted = result.parameters.get("tabular_prediction")
     print(f"study directory: {out}  (study.json, study.csv, study.md, study.svg, study.html, runs/)")
-    print(f"win rate vs SFT under the true preferences, mean [95% t-interval] over seeds {result.seeds}:")
+    print(f"win rate vs SFT and vs RLHF under the true preferences, mean [95% t-interval] over seeds {result.seeds}")
+    if predicted:
+        print("(predicted: the tabular resting points of the runs' own learned preference and reward models)")
     for i, m in enumerate(names[1:], start=1):
-        print(f"  {m:<{width}}  {W[i][0]:.3f} [{low[i][0]:.3f}, {high[i][0]:.3f}]")
+        line = f"  {m:<{width}}  vs sft {W[i][0]:.3f} [{low[i][0]:.3f}, {high[i][0]:.3f}]"
+        if i != rlhf:
+            line += f"   vs rlhf {W[i][rlhf]:.3f} [{low[i][rlhf]:.3f}, {high[i][rlhf]:.3f}]"
+            if predicted and m in predicted["methods"]:
+                row, col = predicted["methods"].index(m), predicted["methods"].index("rlhf")
+                line += f"  (predicted {predicted['win_rates'][row][col]:.3f})"
+        print(line)
     print(f"wall time {result.wall_time_s:.1f} s")
 
 

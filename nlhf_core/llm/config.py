@@ -127,6 +127,22 @@ class DataConfig(Section):
         Interval(0, 1, closed="left"),
         "in [0, 1)",
     )
+    rounds: int = setting(
+        1,
+        "rounds of labelled pairs: round 1 from the SFT model, each later round data.pairs more with each side "
+        "drawn from the current NLHF policy (self-play against the preference model fitted so far) or the SFT "
+        "model, half and half; the preference model is refitted on all rounds",
+        POSITIVE,
+    )
+    explore_steps: int = setting(
+        100, "policy steps of the self-play policy that draws each later round's pairs", POSITIVE
+    )
+    reward_pairs: str = setting(
+        "all",
+        "pairs the reward model is fitted on: all (every round) or sft (round 1, the SFT model's pairs)",
+        Options(("all", "sft")),
+        "all or sft",
+    )
 
 
 @dataclass(frozen=True)
@@ -294,6 +310,18 @@ BUILTIN: dict[str, dict[str, dict[str, Any]]] = {
         "policy": {"steps": 80, "batch_size": 32, "eval_every": 20},
         "rlhf": {"lr": 5e-4},
         "eval": {"sampled_pairs": 64},
+    },
+    # The preset built the way the paper's data was, at its study defaults (tau = 0.1, tau_R = 0.3, mu = the SFT
+    # answer weights): one hedge, so the token-level mixture is the sequence-level one; feedback in two rounds
+    # (the second from the current self-play policy too) so the preference model sees the pairs SFT rarely writes;
+    # the reward model fitted on the SFT model's pairs, as the paper's was. `nlhf study --config paper-comparison`.
+    "paper-comparison": {
+        "task": {"game": "preset:paper-comparison", "hedges": ["maybe"]},
+        "sft": {"answer_weights": [0.05, 0.05, 0.7, 0.2]},
+        "data": {"pairs": 4096, "rounds": 2, "explore_steps": 100, "reward_pairs": "sft"},
+        "reward_model": {"steps": 200},
+        "policy": {"methods": ["rlhf", "self-play", "nash-md-pg"], "batch_size": 32, "tau": 0.1, "beta": 0.5},
+        "rlhf": {"tau": 0.3},
     },
 }
 

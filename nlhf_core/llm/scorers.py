@@ -48,11 +48,15 @@ def reward_margin_logits(model: nn.Module, prompts: list[list[int]], pairs: Pair
 
 
 def train_preference_model(
-    config: TrainingConfig, runner: Runner, encoded: TokenizedPrompts, pairs: Pairs
+    config: TrainingConfig,
+    runner: Runner,
+    encoded: TokenizedPrompts,
+    pairs: Pairs,
+    name: str = "preference-model",
 ) -> tuple[PreferenceModel, ScorerQuality]:
-    """The trained preference model and its held-out quality."""
+    """The trained preference model and its held-out quality (stage ``name``; earlier rounds use their own)."""
     section = config.preference_model
-    return _fit("preference-model", PreferenceModel, section, preference_logits, config, runner, encoded, pairs)
+    return _fit(name, PreferenceModel, section, preference_logits, config, runner, encoded, pairs)
 
 
 def train_reward_model(

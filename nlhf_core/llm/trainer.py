@@ -7,7 +7,8 @@ and resumed exactly (the bookkeeping is in :mod:`nlhf_core.llm.runner`):
    distribution per prompt, or your SFT data) by maximum likelihood; it becomes the reference ``mu``
    and the initialization.
 2. ``pairs`` (:mod:`nlhf_core.llm.pairs`): ``data.pairs`` pairs ``(y, y')`` from ``mu``, labelled by
-   simulated annotators (with your own prompts: your preference data, when given).
+   simulated annotators (with your own prompts: your preference data, when given); with ``data.rounds > 1``
+   more rounds from the current NLHF policy too (:mod:`nlhf_core.llm.rounds`).
 3. ``preference-model`` and ``reward-model`` (:mod:`nlhf_core.llm.scorers`), trained on the same pairs.
 4. One policy per method of ``policy.methods`` (:func:`optimize_policy`), all starting at ``mu``,
    trained with the paper's estimator :func:`nlhf_core.policy_gradient.losses.regularized_pg_loss`
@@ -54,11 +55,11 @@ from nlhf_core.llm.lora import AdapterDisabled, attach_lora
 from nlhf_core.llm.methods import METHODS, Players, update_ema
 from nlhf_core.llm.models import Codec, PreferenceModel, build_policy, load_codec
 from nlhf_core.llm.optim import enable_gradient_checkpointing, micro_batches, training_mode
-from nlhf_core.llm.pairs import sample_pairs
 from nlhf_core.llm.policy_step import policy_loss, sample_shard
 from nlhf_core.llm.preflight import check_category_lengths, check_requirements, check_shards
 from nlhf_core.llm.prompts import PromptTask
 from nlhf_core.llm.report import write_report
+from nlhf_core.llm.rounds import Explore, collect_feedback
 from nlhf_core.llm.run_directory import filesystem_error
 from nlhf_core.llm.runner import Callback, Runner, Stopped
 from nlhf_core.llm.runtime import generator, init_seed, seed_everything
@@ -160,7 +161,14 @@ def _pipeline(
         runner.log(_reference_record(encoded.task, exact))
 
     # Feedback: labelled pairs (sampled from mu, or your preference data), the preference model and the reward model.
-    preference_model, reward_model, quality = _feedback_models(config, runner, encoded, own, sft, exact)
+    def explore(stage_name: str, round_judge: JudgeFn) -> nn.Module:  # a feedback round's self-play explorer
+        assert exact is not None, "feedback rounds run on the category task"
+        return optimize_policy(
+            "self-play", config, runner, encoded, sft=sft, reference=reference, judge=round_judge,
+            reward_model=None, evaluator=exact, stage_name=stage_name, steps=config.data.explore_steps,
+        )  # fmt: skip
+
+    preference_model, reward_model, quality = _feedback_models(config, runner, encoded, own, sft, exact, explore)
     if outside_reward is not None:
         reward_model = outside_reward
         if exact is not None:
@@ -210,9 +218,11 @@ def _feedback_models(
     own: OwnData | None,
     sft: nn.Module,
     evaluator: Evaluator | None,
+    explore: Explore,
 ) -> tuple[PreferenceModel | None, nn.Module | None, ModelQuality]:
-    """The labelled pairs (sampled from ``sft`` and labelled by the annotators, or your preference data), then the
-    preference model and the reward model when the run needs them, with their held-out quality."""
+    """The labelled pairs (sampled from ``sft`` and labelled by the annotators, in ``data.rounds`` rounds whose
+    later ones also draw from an ``explore``-d self-play policy; or your preference data), then the preference
+    model and the reward model when the run needs them, with their held-out quality."""
     need_preference_model = config.preference_model.steps > 0 and (own is None or own.pairs is not None)
     trained_reward = config.reward_model.source == "trained"
     need_reward_model = trained_reward and any(METHODS[m].signal == "reward" for m in config.policy.methods)
@@ -222,16 +232,18 @@ def _feedback_models(
     device = runner.runtime.device
     pair_prompts: TokenizedPrompts
     if isinstance(encoded, EncodedTask):
-        pairs, pair_prompts = sample_pairs(config, runner, encoded, sft), encoded
+        feedback = collect_feedback(config, runner, encoded, sft, explore)
+        pairs, reward_pairs, pair_prompts = feedback.preference_pairs, feedback.reward_pairs, encoded
     else:
         assert own is not None and own.pairs is not None and own.pair_prompts is not None
         pairs, pair_prompts = {k: v.to(device) for k, v in own.pairs.items()}, own.pair_prompts
+        reward_pairs = pairs
     quality["pairs"] = evaluator.pair_stats(pairs) if evaluator is not None else preference_pair_stats(pairs)
     preference_model = reward_model = None
     if need_preference_model:
         preference_model, quality["preference_model"] = train_preference_model(config, runner, pair_prompts, pairs)
     if need_reward_model:
-        reward_model, quality["reward_model"] = train_reward_model(config, runner, pair_prompts, pairs)
+        reward_model, quality["reward_model"] = train_reward_model(config, runner, pair_prompts, reward_pairs)
         if evaluator is not None:
             evaluator.set_reward_model(reward_model, config.rlhf.tau)
     return preference_model, reward_model, quality
@@ -329,6 +341,8 @@ def optimize_policy(
     judge: JudgeFn | None,
     reward_model: nn.Module | None,
     evaluator: Evaluator | JudgedEvaluator,
+    stage_name: str | None = None,
+    steps: int | None = None,
 ) -> nn.Module:
     """Train one policy from ``sft`` with ``method`` (a key of :data:`~nlhf_core.llm.methods.METHODS`).
 
@@ -337,9 +351,12 @@ def optimize_policy(
     sampled (in chunks of ``compute.generation_batch_size`` prompts) with dropout off and the
     ``[sampling]`` law; the loss runs in micro-batches of ``compute.micro_batch_size`` rows whose
     gradients accumulate. With ``lora.rank > 0`` only LoRA adapters train and ``reference`` is replaced by
-    the policy with its adapters disabled. Returns the trained policy in evaluation mode.
+    the policy with its adapters disabled. ``stage_name`` and ``steps`` (default: the method's name and
+    ``policy.steps``) let a helper policy, such as a feedback round's explorer, train as its own stage.
+    Returns the trained policy in evaluation mode.
     """
     spec, settings, runtime, compute = METHODS[method], config.policy, runner.runtime, config.compute
+    name, total = stage_name or method, settings.steps if steps is None else steps
     tau, lr = (config.rlhf.tau, config.rlhf.lr) if spec.signal == "reward" else (settings.tau, settings.lr)
     policy = new_policy(config, encoded.codec, runtime.device)
     policy.load_state_dict(sft.state_dict())
@@ -357,7 +374,7 @@ def optimize_policy(
     )  # fmt: skip
     per_shard = settings.batch_size // runtime.shards
     extras = {"ema": ema} if ema is not None else None
-    stage = runner.stage(method, policy, steps=settings.steps, lr=lr, decay=False, extras=extras)
+    stage = runner.stage(name, policy, steps=total, lr=lr, decay=False, extras=extras)
     if stage.done is None:
         for step in stage.steps():
             lr_now = stage.start_step()
@@ -365,7 +382,7 @@ def optimize_policy(
             share, truncated = 1.0 / len(runner.local_shards), 0
             for shard, sync in runner.shards(stage.model):
                 # Sample and judge (dropout off): prompts x ~ rho, responses y ~ pi and their signal s(x, y).
-                rng = generator(config.run.seed, method, step, shard)
+                rng = generator(config.run.seed, name, step, shard)
                 prompts, rollout, signal = sample_shard(method, config, runner, encoded, players, rng)
                 truncated += prompts.truncated
                 # Loss: the regularized policy-gradient surrogate (per-token KL to mu), accumulated over
@@ -385,12 +402,12 @@ def optimize_policy(
             stage.optimizer_step()
             if ema is not None:
                 update_ema(ema, policy, settings.ema_beta)
-            record: StepRecord = {"stage": method, "step": step + 1, "lr": lr_now, **stats}  # type: ignore[typeddict-item]
+            record: StepRecord = {"stage": name, "step": step + 1, "lr": lr_now, **stats}  # type: ignore[typeddict-item]
             record["samples"] = [list(pair) for pair in zip(prompts.texts[:4], rollout.texts[:4], strict=True)]
             if isinstance(encoded, PromptTask):
                 record["truncated"] = truncated
             # Evaluate every policy.eval_every steps and at the end (exactly for the category task); log, checkpoint.
-            if (step + 1) % settings.eval_every == 0 or step + 1 == settings.steps:
+            if (step + 1) % settings.eval_every == 0 or step + 1 == total:
                 policy.eval()
                 record.update(evaluator.step_metrics(policy, method))
             stage.end_step(step, record)

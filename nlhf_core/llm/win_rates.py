@@ -73,3 +73,29 @@ def preference_model_matrices(run_dir: Path, config: TrainingConfig, task: Answe
         b = [task.answers[j] for _ in range(n) for j in range(n)]
         Q[c, :n, :n] = np.asarray(judge([prompt] * (n * n), a, b), dtype=float).reshape(n, n)
     return Q
+
+
+def reward_model_rewards(run_dir: Path, config: TrainingConfig, task: AnswerTask) -> np.ndarray | None:
+    """``(C, n)``: the trained reward model's ``r(x, a_i)`` for every prompt and valid answer, centred per prompt
+    (a reward is defined up to a constant per prompt; ``summary.json``'s ``rlhf.rewards`` are centred alike).
+
+    ``None`` when the run trained no reward model.
+    """
+    path = run_dir / "checkpoints" / "reward-model" / "model.safetensors"
+    if not path.exists():
+        return None
+    import torch
+
+    from nlhf_core.llm.models import RewardModel, load_codec, pack
+    from nlhf_core.llm.runtime import load_weights
+
+    codec = load_codec(config.model.source, task.words())
+    size = config.preference_model  # the reward model has the preference model's size
+    model = RewardModel(codec.vocab_size, size.n_layer, size.n_embd, codec.eos_id, codec.pad_id)
+    load_weights(model, path)
+    model.eval()
+    ids, mask = pack([codec.response_ids(a) for a in task.answers], codec.pad_id, torch.device("cpu"))
+    with torch.no_grad():
+        rows = [model([codec.prompt_ids(p)] * task.n, ids, mask).float().numpy() for p in task.prompts]
+    rewards = np.asarray(rows, dtype=float)
+    return rewards - rewards.mean(axis=1, keepdims=True)

@@ -33,11 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.files import atomic_write_text
 from nlhf_core.llm.api import ConfigSpec
 from nlhf_core.llm.config import METHODS, TrainingConfig, load_config
 from nlhf_core.llm.summary import TrainingSummary
-from nlhf_core.llm.win_rates import distributions, preference_model_matrices, win_matrix
-from nlhf_core.study.results import StudyResult, nash_md_name, write_results
+from nlhf_core.llm.win_rates import distributions, preference_model_matrices, reward_model_rewards, win_matrix
+from nlhf_core.study.prediction import SeedPredictions, prediction_markdown
+from nlhf_core.study.results import StudyResult, markdown_table, nash_md_name, write_results
 
 #: Seeds, mixture coefficients and budget overrides of a study, per built-in config (others use ``default``).
 #: The smoke study shrinks the ``smoke`` budgets further so that two seeds finish in CI in about a minute.
@@ -61,14 +63,21 @@ STUDY_DEFAULTS: dict[str, dict[str, list]] = {
             "run.checkpoint_every=100",
         ],
     },
+    "paper-comparison": {"seeds": [0, 1, 2], "betas": [0.25, 0.5, 0.75, 1.0], "overrides": []},
 }
 #: Stages and data shared by every method of a seed (copied into the runs of the further betas).
 SHARED = ("checkpoints/sft", "checkpoints/preference-model", "data")
 
 
-def method_names(betas: Sequence[float]) -> list[str]:
-    """Rows/columns of the matrix, in the order of the paper's table: SFT, RLHF, self-play, Nash-MD-PG, Nash-EMA-PG."""
-    return ["sft", "rlhf", "self-play", *(nash_md_name(b) for b in betas), "nash-ema-pg"]
+def method_names(betas: Sequence[float], ema: bool = True) -> list[str]:
+    """Rows/columns of the matrix, in the order of the paper's table: SFT, RLHF, self-play, Nash-MD-PG, Nash-EMA-PG
+    (left out when ``ema`` is false: the config's ``policy.methods`` does not name it)."""
+    return ["sft", "rlhf", "self-play", *(nash_md_name(b) for b in betas), *(["nash-ema-pg"] if ema else [])]
+
+
+def study_methods(config: TrainingConfig) -> list[str]:
+    """The trainer methods of a seed's first run: all of them, less Nash-EMA-PG when ``policy.methods`` omits it."""
+    return [m for m in METHODS if m != "nash-ema-pg" or m in config.policy.methods]
 
 
 def study_defaults(config: ConfigSpec) -> dict[str, list]:
@@ -105,9 +114,10 @@ def _seed_runs(
 ) -> tuple[dict[str, np.ndarray], TrainingConfig, float]:
     """Train every method for one seed; returns the policies' exact distributions, the seed's config and the
     training seconds (the runs' own wall times, so the figure survives a rerun that reuses finished runs)."""
-    config = base.updated(run={"seed": seed}, policy={"methods": list(METHODS), "beta": betas[0]})
+    methods = study_methods(base)
+    config = base.updated(run={"seed": seed}, policy={"methods": methods, "beta": betas[0]})
     base_dir = root / f"seed-{seed}" / "base"
-    log(f"seed {seed}: SFT, pairs, preference and reward models, {', '.join(METHODS)} (beta={betas[0]:g})")
+    log(f"seed {seed}: SFT, pairs, preference and reward models, {', '.join(methods)} (beta={betas[0]:g})")
     summary = _run(config, base_dir, progress)
     trained = float(summary.wall_time_s)
     dists = distributions(summary)
@@ -130,7 +140,8 @@ def _seed_runs(
                 f"The run in {run_dir} does not share the SFT model of {base_dir}; delete it and rerun."
             )
         out[nash_md_name(beta)] = beta_dists["nash-md-pg"]
-    out["nash-ema-pg"] = dists["nash-ema-pg"]
+    if "nash-ema-pg" in dists:
+        out["nash-ema-pg"] = dists["nash-ema-pg"]
     return out, config, trained
 
 
@@ -169,16 +180,21 @@ def run_study(
     out.mkdir(parents=True, exist_ok=True)
     task = AnswerTask.from_game(open_game(base.task.game), base.task.prompt, base.task.hedges)
     P, rho = task.extended_matrices(), task.weights
-    names = method_names(betas)
+    names = method_names(betas, ema="nash-ema-pg" in study_methods(base))
     true_w, pm_w, seconds = [], [], {}
+    predictions = SeedPredictions(task.game, base.policy.tau, base.rlhf.tau, betas, task.prompts)
     for seed in seeds:
         dists, seed_config, secs = _seed_runs(base, seed, betas, out / "runs", progress, log)
         seconds[str(seed)] = secs
         D = [dists[m] for m in names]
         true_w.append(win_matrix(D, P, rho))
-        Q = preference_model_matrices(out / "runs" / f"seed-{seed}" / "base", seed_config, task)
+        base_dir = out / "runs" / f"seed-{seed}" / "base"
+        Q = preference_model_matrices(base_dir, seed_config, task)
         if Q is not None:
             pm_w.append(win_matrix(D, Q, rho))
+            rewards = reward_model_rewards(base_dir, seed_config, task)
+            if rewards is not None:
+                predictions.add(seed, dists, Q, rewards)
     shown = base.to_dict()
     shown["run"].pop("seed")
     shown["policy"].pop("methods")
@@ -188,11 +204,13 @@ def run_study(
         seeds,
         true_w,
         pm_w,
-        parameters={"betas": betas},
+        parameters={"betas": betas, **predictions.to_json()},
         config="default" if config is None else str(config) if isinstance(config, str | Path) else "custom",
         resolved_config=shown,
         training_seconds_per_seed=seconds,
         wall_time_s=time.perf_counter() - started,
     )
-    write_results(out, result)
+    data = write_results(out, result)
+    if "tabular_prediction" in data:
+        atomic_write_text(out / "study.md", markdown_table(data) + prediction_markdown(data))
     return result

@@ -13,7 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from app import jobs
 from app.lm_lab_support import lab_config, zip_run_dir
+from app.safe_text import literal
+from nlhf_core.games.presets import get_preset
 from nlhf_core.llm.progress import read_progress, valid_share
+from nlhf_core.llm.verdict import verdict
+from nlhf_core.viz.palette import colour_of
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 
@@ -120,6 +124,17 @@ def test_lab_config_scales_every_budget():
     assert cfg["sft"]["steps"] == 30 and cfg["data"]["pairs"] == 205 and cfg["policy"]["steps"] == 16
 
 
+def test_lab_config_carries_the_presets_own_settings():
+    cfg = lab_config("preset:paper-comparison", budget="quick", tau=0.1, beta=0.5)
+    assert cfg["task"] == {"game": "preset:paper-comparison", "hedges": ["maybe"]}
+    assert cfg["sft"]["answer_weights"] == [0.05, 0.05, 0.7, 0.2] and cfg["rlhf"]["tau"] == 0.3
+    assert cfg["data"]["rounds"] == 2 and cfg["data"]["reward_pairs"] == "sft"
+    assert cfg["data"]["pairs"] == 1024 and cfg["data"]["explore_steps"] == cfg["policy"]["steps"] // 2 == 40
+    assert cfg["policy"]["beta"] == 0.5 and cfg["sft"]["steps"] == 150  # the budget's steps stay
+    plain = lab_config("preset:two-prompts", budget="quick")
+    assert "rounds" not in plain["data"] and "hedges" not in plain["task"] and "tau" not in plain.get("rlhf", {})
+
+
 def test_progress_folds_records():
     records = [
         {"stage": "sft", "step": 1, "loss": 2.0},
@@ -148,8 +163,9 @@ def test_lm_lab_trains_and_shows_exact_win_rates(monkeypatch):
     at.run()
     at.switch_page("app_pages/lm_lab.py").run()
     assert not at.exception
-    at.radio(key="lm-source").set_value("A preset")
-    at.multiselect(key="lm-methods").set_value(["self-play", "nash-md-pg"])
+    assert at.radio(key="lm-source").value == "A preset" and at.selectbox(key="lm-preset").value == "paper-comparison"
+    assert at.number_input(key="lm-beta").value == 0.5
+    at.multiselect(key="lm-methods").set_value(["rlhf", "nash-md-pg"])
     at.button[0].click()  # the form's submit button
     at.run()
     assert not at.exception, at.exception
@@ -159,13 +175,21 @@ def test_lm_lab_trains_and_shows_exact_win_rates(monkeypatch):
     at.run()
     assert not at.exception
     summary = json.loads((job.job.out_dir / "summary.json").read_text())
-    assert summary["methods"] == ["sft", "self-play", "nash-md-pg"]
+    assert summary["methods"] == ["sft", "rlhf", "nash-md-pg"]
+    assert (job.job.out_dir / "data" / "pairs-round-2.safetensors").exists()  # the preset's two feedback rounds
+    game = get_preset("paper-comparison")
+    said = verdict(summary, game.matrices, game.weights)
+    assert literal(said) in [s.value for s in at.success] and ("beats" in said or "tie" in said)
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     heat = next(f for f in figures if f["data"] and f["data"][0].get("type") == "heatmap")
     W = np.array(heat["data"][0]["z"])
     expected = np.array([[summary["win_rates"][a][b] for b in summary["methods"]] for a in summary["methods"]])
     np.testing.assert_allclose(W, expected, rtol=1e-6)
     np.testing.assert_allclose(W + W.T, 1.0, atol=1e-9)
+    lines = [t for f in figures for t in f["data"] if t.get("mode") == "lines"]
+    assert {"rlhf", "nash-md-pg", "self-play-explorer-round-2"} <= {t["name"] for t in lines}
+    for trace in lines:  # every stage and method in its role's colour, as in every other chart
+        assert trace["line"]["color"] == colour_of(trace["name"]), trace["name"]
     assert "Run directory (zip)" in [b.label for b in at.get("download_button")]
     assert len(zip_run_dir(job.job.out_dir)) > 1000
 
