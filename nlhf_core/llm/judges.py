@@ -111,3 +111,33 @@ def call_judge(judge: JudgeFn, prompts: Sequence[str], a: Sequence[str], b: Sequ
             f"The judge returned {worst:g}, outside [0, 1]; return probabilities (e.g. apply a sigmoid to scores)."
         )
     return out
+
+
+def methods_judge(
+    judge_setting: str,
+    oracle_task: AnswerTask | None,
+    scorer_codec: Codec,
+    preference_model: PreferenceModel | None,
+    device: torch.device,
+    plug_in: JudgeFn | None,
+) -> JudgeFn | None:
+    """The NLHF methods' judge: the plug-in named by ``policy.judge``, the true game, or the preference model.
+
+    Args:
+        judge_setting: the ``policy.judge`` setting (``"oracle"``, ``"preference-model"`` or a plug-in's name).
+        oracle_task: the category task (None for your own prompts, which have no true game).
+        scorer_codec: the tokenizer the preference model reads.
+        preference_model: the trained preference model, or None when none was trained.
+        device: where the preference model runs.
+        plug_in: the imported plug-in judge (or a Hugging Face judge), when the setting names one.
+
+    Returns:
+        The judge, or None when no method asks one (only RLHF is trained).
+    """
+    if plug_in is not None:
+        return plug_in
+    if judge_setting == "oracle" and oracle_task is not None:
+        return OracleJudge(oracle_task)
+    if preference_model is None:  # only RLHF is trained: no method asks a judge
+        return None
+    return PreferenceModelJudge(preference_model, scorer_codec, device)

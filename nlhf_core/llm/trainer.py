@@ -50,7 +50,7 @@ from nlhf_core.llm.evaluation import Evaluator
 from nlhf_core.llm.export import save_policies
 from nlhf_core.llm.hf_judges import HFRewardModel, hf_judge
 from nlhf_core.llm.judged import JudgedEvaluator, preference_pair_stats
-from nlhf_core.llm.judges import JudgeFn, OracleJudge, PreferenceModelJudge, import_callable
+from nlhf_core.llm.judges import JudgeFn, import_callable, methods_judge
 from nlhf_core.llm.lora import AdapterDisabled, attach_lora
 from nlhf_core.llm.methods import METHODS, Players, update_ema
 from nlhf_core.llm.models import Codec, PreferenceModel, build_policy, load_codec
@@ -176,7 +176,9 @@ def _pipeline(
 
     # Policy optimization: one policy per method, each starting at mu.
     oracle_task = encoded.task if isinstance(encoded, EncodedTask) else None
-    judge = _judge(config, oracle_task, encoded.scorer_codec, preference_model, runtime.device, external_judge)
+    judge = methods_judge(
+        config.policy.judge, oracle_task, encoded.scorer_codec, preference_model, runtime.device, external_judge
+    )
     evaluator: Evaluator | JudgedEvaluator
     if exact is not None:
         evaluator = exact
@@ -260,24 +262,6 @@ def _reference_record(task: AnswerTask, evaluator: Evaluator) -> ReferenceRecord
         "regularized_nash": evaluator.nash.tolist(),
         "tau": evaluator.tau,
     }
-
-
-def _judge(
-    config: TrainingConfig,
-    oracle_task: AnswerTask | None,
-    scorer_codec: Codec,
-    preference_model: PreferenceModel | None,
-    device: torch.device,
-    plug_in: JudgeFn | None,
-) -> JudgeFn | None:
-    """The NLHF methods' judge: the plug-in named by ``policy.judge``, the true game, or the preference model."""
-    if plug_in is not None:
-        return plug_in
-    if config.policy.judge == "oracle" and oracle_task is not None:
-        return OracleJudge(oracle_task)
-    if preference_model is None:  # only RLHF is trained: no method asks a judge
-        return None
-    return PreferenceModelJudge(preference_model, scorer_codec, device)
 
 
 def new_policy(config: TrainingConfig, codec: Codec, device: torch.device) -> nn.Module:
