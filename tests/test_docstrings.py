@@ -15,24 +15,6 @@ from typing import Any
 
 import nlhf_core
 
-# Functions not documented yet, by "defining module:name as re-exported". All of them live in nlhf_core/llm/
-# and nlhf_core/study/, which were being edited by other engineers when the rest of the library got its
-# Args/Returns sections (issue 14, item 5); the lead documents them and then deletes their lines here.
-# The list may only shrink: a line whose function gained ``Args:`` (or no longer exists) fails the test below.
-NOT_YET_DOCUMENTED = frozenset(
-    {
-        # nlhf_core/llm/
-        "nlhf_core.llm.api:TrainingJob.join",
-        "nlhf_core.llm.api:resolve_config",
-        "nlhf_core.llm.api:run_training",
-        "nlhf_core.llm.config:TrainingConfig.from_mapping",
-        "nlhf_core.llm.config:TrainingConfig.updated",
-        "nlhf_core.llm.config:TrainingConfig.differences",
-        "nlhf_core.llm.config:load_config",
-        "nlhf_core.llm.summary:TrainingSummary.from_dict",
-    }
-)
-
 
 def _packages() -> list[str]:
     return ["nlhf_core"] + [f"nlhf_core.{m.name}" for m in pkgutil.iter_modules(nlhf_core.__path__) if m.ispkg]
@@ -74,14 +56,8 @@ def _documents_args(f: Callable[..., Any]) -> bool:
 def test_every_public_function_with_parameters_has_args():
     functions = public_functions()
     assert len(functions) > 100  # the walk found the library (196 public functions in all at the time of writing)
-    missing = sorted(key for key, f in functions.items() if not _documents_args(f) and key not in NOT_YET_DOCUMENTED)
+    missing = sorted(key for key, f in functions.items() if not _documents_args(f))
     assert missing == [], (
         "These public functions take parameters but their docstring has no 'Args:' section; add Google-style "
         "Args:/Returns: (and Raises: for the NLHFError a caller should expect): " + ", ".join(missing)
     )
-
-
-def test_the_allow_list_only_holds_undocumented_functions():
-    functions = public_functions()
-    stale = sorted(key for key in NOT_YET_DOCUMENTED if key not in functions or _documents_args(functions[key]))
-    assert stale == [], "Remove these lines from NOT_YET_DOCUMENTED (documented now, or gone): " + ", ".join(stale)

@@ -23,7 +23,18 @@ ConfigSpec = str | Path | Mapping[str, Any] | TrainingConfig | None
 
 def resolve_config(config: ConfigSpec = None, overrides: Iterable[str] = ()) -> TrainingConfig:
     """A validated config from a built-in name, a ``.toml`` path, a mapping of overrides of the defaults,
-    a :class:`~nlhf_core.llm.config.TrainingConfig`, or ``None`` (the default); ``overrides`` are applied last."""
+    a :class:`~nlhf_core.llm.config.TrainingConfig`, or ``None`` (the default); ``overrides`` are applied last.
+
+    Args:
+        config: the configuration in any of the forms above.
+        overrides: ``section.key=value`` strings (TOML literals), applied after ``config``.
+
+    Returns:
+        The validated :class:`~nlhf_core.llm.config.TrainingConfig`.
+
+    Raises:
+        ParameterError: an unknown config name, key or section, or a value out of range (one sentence).
+    """
     if isinstance(config, TrainingConfig):
         return TrainingConfig.from_mapping(apply_overrides(config.to_dict(), overrides))
     if isinstance(config, Mapping):
@@ -44,6 +55,22 @@ def run_training(
 
     ``callback`` receives every metrics record (a dict with ``stage`` and ``step``) as it is logged;
     setting ``stop_event`` makes the run checkpoint and raise :class:`~nlhf_core.llm.runner.Stopped`.
+
+    Args:
+        config: a built-in name, a ``.toml`` path, a mapping of overrides or a ``TrainingConfig``
+            (:func:`resolve_config`).
+        out_dir: the run directory (a used one needs ``resume=True`` and the same settings).
+        resume: continue from the checkpoints in ``out_dir``.
+        callback: receives every metrics record as it is logged (rank 0).
+        stop_event: when set, the run checkpoints after the current step and stops.
+        progress: show progress bars on stderr.
+
+    Returns:
+        The run's :class:`~nlhf_core.llm.summary.TrainingSummary`.
+
+    Raises:
+        ParameterError: bad settings or data (one sentence, before the run directory is touched).
+        RunDirectoryError: the directory is in use, modified, damaged, or a file operation in it failed.
     """
     from nlhf_core.llm.trainer import train
 
@@ -109,6 +136,11 @@ class TrainingJob:
         self.stop_event.set()
 
     def join(self, timeout: float | None = None) -> None:
+        """Wait for the job's thread to end.
+
+        Args:
+            timeout: the most seconds to wait (``None``: until it ends).
+        """
         if self._thread is not None:
             self._thread.join(timeout)
 

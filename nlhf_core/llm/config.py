@@ -275,7 +275,17 @@ class TrainingConfig:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> TrainingConfig:
-        """The defaults with every ``section.key`` of ``values`` replaced, validated."""
+        """The defaults with every ``section.key`` of ``values`` replaced, validated.
+
+        Args:
+            values: ``{section: {key: value}}`` overrides of the defaults.
+
+        Returns:
+            The validated config.
+
+        Raises:
+            ParameterError: an unknown section or key, or a value of the wrong type or out of range.
+        """
         merged = merge(defaults(), values)
         sections: dict[str, Any] = {name: section(**merged[name]) for name, section in SECTIONS.items()}
         return cls(**sections)
@@ -285,12 +295,29 @@ class TrainingConfig:
         return {name: getattr(self, name).to_dict() for name in SECTIONS}
 
     def updated(self, **changes: Mapping[str, Any]) -> TrainingConfig:
-        """A copy with some keys of some sections replaced (and validated), e.g. ``updated(run={"seed": 1})``."""
+        """A copy with some keys of some sections replaced (and validated), e.g. ``updated(run={"seed": 1})``.
+
+        Args:
+            changes: ``section={key: value}`` for each section to change.
+
+        Returns:
+            The new config (this one is unchanged).
+
+        Raises:
+            ParameterError: a value of the wrong type or out of range.
+        """
         sections = {name: replace(getattr(self, name), **values) for name, values in changes.items()}
         return replace(self, **sections)
 
     def differences(self, other: TrainingConfig) -> list[str]:
-        """``section.key`` names whose values differ between ``self`` and ``other``."""
+        """``section.key`` names whose values differ between ``self`` and ``other``.
+
+        Args:
+            other: the config to compare with (e.g. the one stored in a run directory).
+
+        Returns:
+            The differing ``section.key`` names, in file order.
+        """
         mine, theirs = self.to_dict(), other.to_dict()
         return [f"{s}.{k}" for s in mine for k in mine[s] if mine[s][k] != theirs[s][k]]
 
@@ -385,7 +412,18 @@ def apply_overrides(values: dict[str, dict[str, Any]], overrides: Iterable[str])
 
 
 def load_config(spec: str | Path | None = None, overrides: Iterable[str] = ()) -> TrainingConfig:
-    """Resolve ``spec`` (a built-in name, a ``.toml`` path, or ``None`` for ``default``) plus overrides."""
+    """Resolve ``spec`` (a built-in name, a ``.toml`` path, or ``None`` for ``default``) plus overrides.
+
+    Args:
+        spec: a built-in config name (see :data:`BUILTIN`), a ``.toml`` file, or ``None``.
+        overrides: ``section.key=value`` strings (TOML literals, else plain strings), applied last.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ParameterError: no such config or file, a TOML syntax error, or a bad key or value (one sentence).
+    """
     name = "default" if spec is None else str(spec)
     if name in BUILTIN:
         values = merge(defaults(), BUILTIN[name])

@@ -139,7 +139,14 @@ class TrainingSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingSummary:
-        """Read back what :meth:`to_dict` wrote (e.g. a finished run's ``summary.json``)."""
+        """Read back what :meth:`to_dict` wrote (e.g. a finished run's ``summary.json``).
+
+        Args:
+            data: the parsed JSON object; keys a summary does not have are ignored, missing ones are None.
+
+        Returns:
+            The summary.
+        """
         values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
         return cls(**values)
 
