@@ -89,7 +89,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> None:
     """Train (or resume) the run in ``--out`` and print each policy's win rate against SFT and KL to Nash."""
-    from nlhf_core.llm.config import help_config, load_config, to_toml
+    from nlhf_core.llm.config import load_config
+    from nlhf_core.llm.config_text import help_config, to_toml
 
     if args.help_config:
         print(help_config())

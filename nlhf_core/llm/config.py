@@ -12,7 +12,6 @@ are parsed as TOML literals, falling back to plain strings) are applied last.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import tomllib
 import typing
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nlhf_core.errors import ParameterError
+from nlhf_core.llm.data_settings import DataConfig, DatasetConfig
 from nlhf_core.llm.settings import Interval, Options, Section, field_specs, setting
 from nlhf_core.llm.training_settings import ComputeConfig, LoraConfig, OptimConfig, SamplingConfig
 
@@ -116,36 +116,6 @@ class SFTConfig(Section):
 
 
 @dataclass(frozen=True)
-class DataConfig(Section):
-    SECTION: ClassVar[str] = "data"
-    pairs: int = setting(4096, "response pairs sampled from the SFT model and labelled", POSITIVE)
-    noise: float = setting(0.0, "probability that an annotator label is flipped", Interval(0, 0.5))
-    corrupt: float = setting(
-        0.1,
-        "fraction of sampled responses with one token replaced at random, "
-        "so the judges see malformed text (which loses to every answer)",
-        Interval(0, 1, closed="left"),
-        "in [0, 1)",
-    )
-    rounds: int = setting(
-        1,
-        "rounds of labelled pairs: round 1 from the SFT model, each later round data.pairs more with each side "
-        "drawn from the current NLHF policy (self-play against the preference model fitted so far) or the SFT "
-        "model, half and half; the preference model is refitted on all rounds",
-        POSITIVE,
-    )
-    explore_steps: int = setting(
-        100, "policy steps of the self-play policy that draws each later round's pairs", POSITIVE
-    )
-    reward_pairs: str = setting(
-        "all",
-        "pairs the reward model is fitted on: all (every round) or sft (round 1, the SFT model's pairs)",
-        Options(("all", "sft")),
-        "all or sft",
-    )
-
-
-@dataclass(frozen=True)
 class PreferenceModelConfig(Section):
     SECTION: ClassVar[str] = "preference_model"
     steps: int = setting(400, "training steps of the pairwise preference model", NON_NEGATIVE)
@@ -207,35 +177,6 @@ class EvalConfig(Section):
     SECTION: ClassVar[str] = "eval"
     sampled_pairs: int = setting(
         256, "sampled responses per method pair judged by the true game (0: off)", NON_NEGATIVE
-    )
-
-
-@dataclass(frozen=True)
-class DatasetConfig(Section):
-    """Your own data (the free-form task): prompts, and optional SFT and preference data."""
-
-    SECTION: ClassVar[str] = "dataset"
-    prompts: str = setting(
-        "",
-        "prompts to train on ('' = the category task of [task]): a .jsonl file of {\"prompt\": ...} or "
-        '{"messages": [...]}, a .parquet/.arrow file or a Hugging Face datasets directory (save_to_disk)',
-    )
-    sft: str = setting("", 'SFT data, {"prompt", "response"} records (\'\' = no SFT stage unless the task has one)')
-    pairs: str = setting(
-        "",
-        'preference data, {"prompt", "chosen", "rejected"} records, for the preference and reward models',
-    )
-    eval_fraction: float = setting(
-        0.1,
-        "fraction of the prompts held out for evaluation (drawn by run.seed)",
-        Interval(0, 1, closed="neither"),
-        "in (0, 1)",
-    )
-    eval_max: int = setting(256, "at most this many held-out prompts are evaluated", POSITIVE)
-    chat_template: str = setting(
-        "auto",
-        "auto: prompts go through the tokenizer's chat template when it has one (else BOS + text); off: BOS + text",
-        Options(("auto", "off")),
     )
 
 
@@ -439,35 +380,3 @@ def load_config(spec: str | Path | None = None, overrides: Iterable[str] = ()) -
             raise ParameterError(f"The config file {path.name!r} is not valid TOML ({err}); fix the syntax.") from None
         values = merge(defaults(), data, where=f" in {path.name}")
     return TrainingConfig.from_mapping(apply_overrides(values, overrides))
-
-
-def toml_value(value: Any) -> str:
-    """``value`` (a bool, number, string or list of them) written as a TOML literal, e.g. ``true`` or ``["a", "b"]``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return "[" + ", ".join(toml_value(v) for v in value) + "]"
-
-
-def to_toml(config: TrainingConfig) -> str:
-    """The configuration as TOML, with each key's help as a comment (round-trips through :func:`load_config`)."""
-    lines = []
-    for name, cls in SECTIONS.items():
-        lines.append(f"[{name}]")
-        section = getattr(config, name)
-        for spec in field_specs(cls):
-            lines.append(f"{spec.name} = {toml_value(getattr(section, spec.name))}  # {spec.param.description}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def help_config() -> str:
-    """Every setting with its default and help, one per line (``nlhf train --help-config``)."""
-    return "\n".join(
-        f"{name}.{spec.name} = {toml_value(spec.default)}    {spec.param.description}"
-        for name, cls in SECTIONS.items()
-        for spec in field_specs(cls)
-    )

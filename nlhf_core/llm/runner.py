@@ -37,7 +37,8 @@ from torch import nn
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm.board import Board, open_board
 from nlhf_core.llm.checkpoints import latest_checkpoint, load_checkpoint, load_final, write_checkpoint, write_final
-from nlhf_core.llm.config import OptimConfig, TrainingConfig, load_config, to_toml
+from nlhf_core.llm.config import OptimConfig, TrainingConfig, load_config
+from nlhf_core.llm.config_text import to_toml
 from nlhf_core.llm.optim import build_optimizer, clip_gradients, lr_factor
 from nlhf_core.llm.run_directory import (
     METRICS,

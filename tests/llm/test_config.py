@@ -7,6 +7,7 @@ import pytest
 from nlhf_core.cli.main import main
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm import config as cfgmod
+from nlhf_core.llm.config_text import to_toml
 from nlhf_core.llm.judges import import_callable
 
 
@@ -54,7 +55,7 @@ def test_bad_settings_get_one_clear_sentence(override, fragment):
 def test_toml_file_round_trip_and_unknown_keys_in_files(tmp_path):
     c = cfgmod.load_config("smoke", ["policy.beta=0.25", "task.hedges=['well']"])
     path = tmp_path / "run.toml"
-    path.write_text(cfgmod.to_toml(c), encoding="utf-8")
+    path.write_text(to_toml(c), encoding="utf-8")
     assert cfgmod.load_config(path) == c
     bad = tmp_path / "bad.toml"
     bad.write_text("[policy]\nstepz = 3\n", encoding="utf-8")

@@ -14,6 +14,7 @@ import pytest
 from nlhf_core.errors import ParameterError
 from nlhf_core.llm import config as cfgmod
 from nlhf_core.llm import training_settings
+from nlhf_core.llm.config_text import help_config
 from nlhf_core.llm.settings import FieldSpec, Interval, Options, field_specs
 
 #: Values each named rule must refuse.
@@ -108,7 +109,7 @@ def test_updated_revalidates_and_differences_name_the_keys():
 
 
 def test_help_lists_every_key_once_with_its_default():
-    lines = cfgmod.help_config().splitlines()
+    lines = help_config().splitlines()
     assert [line.split(" = ")[0] for line in lines] == cfgmod.valid_keys()
     assert "policy.tau = 0.1    KL strength tau of the NLHF methods" in lines
     assert cfgmod.defaults() == cfgmod.TrainingConfig().to_dict()
