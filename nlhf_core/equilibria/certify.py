@@ -35,137 +35,16 @@ settle a sign, in exact integer arithmetic (:mod:`.exact`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from nlhf_core.equilibria.exact import (
-    Faces,
-    affine_point,
-    bareiss_solve,
-    common_denominator_form,
-    entry_excess,
-    skew_integers,
-    small_denominators,
-)
+from nlhf_core.equilibria.exact import affine_point, bareiss_solve
+from nlhf_core.equilibria.skew_game import EXACT_SUPPORT_LIMIT, TINY, UNIT_ROUNDOFF, SkewGame, gamma
 from nlhf_core.errors import SolverError
 
-#: Largest support the exact integer arithmetic handles (its cost grows like k^3 big-integer steps).
-EXACT_SUPPORT_LIMIT = 120
 #: A floating-point solution is returned only when proved this close (max norm) to the exact one.
 POINT_ACCURACY = 1e-10
-_U = 2.0**-53  # unit roundoff
-_TINY = 1e-290  # absolute slack for underflow in products of tiny numbers
-# |A - hi| for entries in [0, 1]: 2^-54 from the subtraction plus 2^-51 from reading the entries, with room
-_COARSE_RADIUS = 6 * _U
-
-
-def _gamma(m: int) -> float:
-    return m * _U / (1.0 - m * _U)
-
-
-@dataclass(frozen=True)
-class SkewGame:
-    """The skew payoff ``A = (P - P^T) / 2`` of a preference matrix, as floats with proved radii.
-
-    Attributes:
-        P: the preference matrix (its entries, read by :func:`.exact.exact_value`, are the exact game).
-        hi: ``fl((P - P^T) / 2)``.
-        faces: exact echelon forms of faces already computed for this game.
-    """
-
-    P: np.ndarray
-    hi: np.ndarray
-    faces: Faces = field(default_factory=dict, repr=False, compare=False)
-    #: ``[M, D]`` with ``M = D (P - P^T)`` as int64 when every entry is a fraction with a common denominator
-    #: ``D <= 10^6`` (ties, 0/1, 0/½/1 games); ``[None, 0]`` otherwise; ``[]`` until first asked.
-    _common: list = field(default_factory=list, repr=False, compare=False)
-
-    @classmethod
-    def of(cls, P: np.ndarray) -> SkewGame:
-        """The skew payoff of ``P`` (its finer parts are computed per block, when needed).
-
-        Args:
-            P: an ``n × n`` preference matrix.
-
-        Returns:
-            The game's skew payoff.
-        """
-        return cls(P, 0.5 * (P - P.T))
-
-    @property
-    def n(self) -> int:
-        return self.hi.shape[0]
-
-    def _two_sum(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(a, b, err)`` of the block: ``a - b = fl(a - b) + err`` exactly (Knuth's TwoSum)."""
-        a, b = self.P[np.ix_(rows, cols)], -self.P[np.ix_(cols, rows)].T
-        s = a + b
-        bb = s - a
-        return a, b, (a - (s - bb)) + (b - bb)
-
-    def coarse(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(0, rad)`` of the block: ``|A - hi| <= rad``.
-
-        With entries ``a, b`` in ``[0, 1]`` the subtraction errs by at most ``2^-53 |a - b| / 2`` and
-        the entries' readings by ``2^-51 (|a| + |b|) / 2``, so ``rad = 6 * 2^-53`` everywhere.
-
-        Args:
-            rows: row indices.
-            cols: column indices.
-
-        Returns:
-            Two float arrays of the block's shape.
-        """
-        shape = (len(rows), len(cols))
-        return np.zeros(shape), np.full(shape, _COARSE_RADIUS)
-
-    def precise(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(lo, rad)`` of the block with ``|A - hi - lo| <= rad``, ``rad`` at the level of ``2^-53 |lo|``.
-
-        ``lo`` adds to the floats' exact difference the distance of each entry to the number it
-        stands for (:func:`.exact.entry_excess`), so ``hi + lo`` is ``A`` to about 106 bits.
-
-        Args:
-            rows: row indices.
-            cols: column indices.
-
-        Returns:
-            Two float arrays of the block's shape.
-        """
-        ea = entry_excess(self.P[np.ix_(rows, cols)])
-        eb = entry_excess(self.P[np.ix_(cols, rows)].T)
-        base = 0.5 * self._two_sum(rows, cols)[2]
-        lo = base + 0.5 * (ea - eb)
-        rad = 4 * _U * (np.abs(base) + np.abs(ea) + np.abs(eb)) + _TINY
-        return lo, rad
-
-    def cheap(self, E: np.ndarray) -> bool:
-        """Whether exact arithmetic on support ``E`` is cheap: small, or with small denominators."""
-        return len(E) <= 16 or (len(E) <= EXACT_SUPPORT_LIMIT and small_denominators(self.P, E, E))
-
-    def integers(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The block ``A[rows, cols]`` exactly, each row scaled to integers (:func:`.exact.skew_integers`).
-
-        Args:
-            rows: row indices.
-            cols: column indices.
-
-        Returns:
-            ``(M, c)`` with ``M[i] = c[i] A[rows[i], cols]``, ``c > 0``, as object arrays of ints.
-        """
-        rows, cols = np.asarray(rows), np.asarray(cols)
-        whole, denominator = self._common_integers()
-        if whole is not None:  # one vectorized slice instead of a fraction per entry
-            block = whole[np.ix_(rows, cols)].astype(object)
-            return block, np.full(len(rows), 2 * denominator, dtype=object)
-        return skew_integers(self.P, rows, cols)
-
-    def _common_integers(self) -> tuple[np.ndarray | None, int]:
-        """``(D (P - P^T), D)`` in int64 when the whole game has a small common denominator ``D``."""
-        if not self._common:
-            self._common.extend(common_denominator_form(self.P))
-        return self._common[0], self._common[1]
 
 
 @dataclass(frozen=True)
@@ -301,7 +180,7 @@ def _float_verdict(
         absR, absB, abs_lo = np.abs(R), np.abs(B), np.abs(lo)
         C = R @ B
         C[np.diag_indices(m)] -= 1.0
-        g = _gamma(m + 2)
+        g = gamma(m + 2)
         alpha = float((np.abs(C) + g * (absR @ absB) + absR @ (abs_lo + rad)).sum(axis=1).max()) * (1 + 4 * g)
         if not alpha < 0.5:
             return SupportVerdict("undecided"), False
@@ -313,12 +192,12 @@ def _float_verdict(
             if exact_residual:
                 z_abs = np.abs(zh) + np.abs(zl)
                 r = b - exact_matvec(B, zh, zl) - lo @ (zh + zl)
-                dr = _U * np.abs(r) + (g * abs_lo + rad) @ z_abs * (1 + g)
+                dr = UNIT_ROUNDOFF * np.abs(r) + (g * abs_lo + rad) @ z_abs * (1 + g)
             else:
                 r = b - (B + lo) @ zh
                 dr = g * (np.abs(b) + (absB + abs_lo) @ np.abs(zh)) + (rad @ np.abs(zh)) * (1 + g)
-            err = float((absR @ (np.abs(r) + dr + _TINY)).max()) * (1 + 2 * g) / (1 - alpha)
-            err += float(np.abs(zl).max()) + _TINY  # bound on |z* - zh|
+            err = float((absR @ (np.abs(r) + dr + TINY)).max()) * (1 + 2 * g) / (1 - alpha)
+            err += float(np.abs(zl).max()) + TINY  # bound on |z* - zh|
             status = _signs(zh[:k], err, block, exact_residual)
             if status == "none":
                 return SupportVerdict("none"), True
@@ -350,14 +229,14 @@ def _signs(x: np.ndarray, err: float, block: tuple[np.ndarray, np.ndarray, np.nd
     """``"unique"``, ``"none"`` or ``"undecided"`` from the signs of ``x*`` (``|x* - x| <= err``) and of
     ``A_out,E x*`` (``block = (hi, lo, rad)`` of those rows)."""
     hi, lo, rad = block
-    g = _gamma(len(x) + 2)
+    g = gamma(len(x) + 2)
     if exact_rows:
         t = exact_matvec(hi, x) + lo @ x
-        dt = _U * np.abs(t) + g * (np.abs(lo) @ np.abs(x))
+        dt = UNIT_ROUNDOFF * np.abs(t) + g * (np.abs(lo) @ np.abs(x))
     else:
         t = (hi + lo) @ x
         dt = g * ((np.abs(hi) + np.abs(lo)) @ np.abs(x))
-    dt = dt + (rad @ np.abs(x)) * (1 + g) + (np.abs(hi) + np.abs(lo) + rad).sum(axis=1) * err * (1 + g) + _TINY
+    dt = dt + (rad @ np.abs(x)) * (1 + g) + (np.abs(hi) + np.abs(lo) + rad).sum(axis=1) * err * (1 + g) + TINY
     if (x + err < 0).any() or (t - dt > 0).any():
         return "none"
     if (x - err > 0).all() and (t + dt < 0).all():

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlhf_core.equilibria.certify import EXACT_SUPPORT_LIMIT, SkewGame, SupportVerdict
+from nlhf_core.equilibria.certify import SupportVerdict
 from nlhf_core.equilibria.entropic_path import follow_entropic_path
 from nlhf_core.equilibria.exact import null_space_basis
+from nlhf_core.equilibria.skew_game import EXACT_SUPPORT_LIMIT, SkewGame
 from nlhf_core.errors import SolverError
 
 # Smallest tau the entropic path is followed to before its point is used.

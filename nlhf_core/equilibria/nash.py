@@ -31,11 +31,12 @@ from typing import Any
 import numpy as np
 from scipy.linalg import lapack
 
-from nlhf_core.equilibria.certify import SkewGame, SupportVerdict, classify_exact, decide_support
+from nlhf_core.equilibria.certify import SupportVerdict, classify_exact, decide_support
 from nlhf_core.equilibria.common import NASH_TOLERANCE, as_game
 from nlhf_core.equilibria.interior_point import nash_interior_point
 from nlhf_core.equilibria.maximum_entropy import maximum_entropy
 from nlhf_core.equilibria.simplex import EXACT_LP_LIMIT, exact_equilibrium, simplex_support
+from nlhf_core.equilibria.skew_game import SkewGame
 from nlhf_core.equilibria.support import ranked_supports, search
 from nlhf_core.errors import SolverError
 from nlhf_core.games.game import PreferenceGame

@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nlhf_core.equilibria.certify import SkewGame
+from nlhf_core.equilibria.skew_game import SkewGame
 
 #: Largest core the exact simplex method is run on.
 EXACT_LP_LIMIT = 150

@@ -28,7 +28,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from nlhf_core.equilibria.certify import EXACT_SUPPORT_LIMIT, SkewGame, SupportVerdict, decide_support
+from nlhf_core.equilibria.certify import SupportVerdict, decide_support
+from nlhf_core.equilibria.skew_game import EXACT_SUPPORT_LIMIT, SkewGame
 
 #: How many cuts of the interior point's ranking are tried.
 RANKING_CUTS = 8

@@ -28,9 +28,10 @@ import numpy as np
 import pytest
 
 from nlhf_core.equilibria import NASH_TOLERANCE, nash_equilibrium
-from nlhf_core.equilibria.certify import SkewGame, classify_exact, decide_support
+from nlhf_core.equilibria.certify import classify_exact, decide_support
 from nlhf_core.equilibria.exact import affine_point, bareiss_solve, exact_value, null_space_basis
 from nlhf_core.equilibria.simplex import exact_equilibrium, simplex_support
+from nlhf_core.equilibria.skew_game import SkewGame
 from nlhf_core.games.metrics import exploitability
 from nlhf_core.games.presets import get_preset
 from tests.helpers import random_matrix
@@ -322,8 +323,8 @@ def test_common_denominator_form_is_the_exact_skew_matrix_or_declines():
     """Games with a small common denominator slice one integer matrix; each block equals the per-entry reading."""
     from fractions import Fraction
 
-    from nlhf_core.equilibria.certify import SkewGame
     from nlhf_core.equilibria.exact import common_denominator_form, skew_integers
+    from nlhf_core.equilibria.skew_game import SkewGame
 
     rng = np.random.default_rng(3)
     upper = np.triu(rng.choice([0.0, 0.25, 0.5, 0.75, 1.0, 0.1], size=(12, 12)), 1)
@@ -342,8 +343,8 @@ def test_common_denominator_form_is_the_exact_skew_matrix_or_declines():
 def test_maximum_entropy_directions_match_the_exact_basis():
     """The floating-point face directions (clear singular-value gap) span the exact rational null space."""
     from nlhf_core.equilibria import maximum_entropy as me
-    from nlhf_core.equilibria.certify import SkewGame
     from nlhf_core.equilibria.exact import null_space_basis
+    from nlhf_core.equilibria.skew_game import SkewGame
 
     for seed in range(5):
         rng = np.random.default_rng(seed)
