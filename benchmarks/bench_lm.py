@@ -54,7 +54,7 @@ SMOLLM2 = {
     "model": "smollm2",
     "batch_size": 2,
     "max_new_tokens": 64,
-    "steps": 3,
+    "steps": 2,
     "tau": 0.1,
     "beta": 0.125,
     "lr": 1e-5,

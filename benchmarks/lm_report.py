@@ -89,7 +89,9 @@ def render_smollm2(block: dict) -> list[str]:
         f"{s['threads']} torch thread. One judge for both, shorter answers win: "
         "`P(a ≻ b) = sigmoid((words(b) - words(a)) / 4)` (ours: `policy.judge = benchmarks.lm_smol:ShorterJudge`; "
         "TRL: the same as the reward `-words / 4` behind its reward-model interface, `ShorterRewardModel`). "
-        f"Medians of {block['repeats']} alternating runs, each a fresh process. CPU s per step: the process's CPU "
+        f"Medians of {block['repeats']} alternating runs, each a fresh process"
+        + (f" (measured {block['generated']}, apart from the tiny GPT-2 runs below)" if "generated" in block else "")
+        + ". CPU s per step: the process's CPU "
         "time from the end of step 1 to the end of the last step, divided by those steps.",
         "",
         f"TRL's settings: its defaults apart from the shared ones above, so gradient checkpointing "

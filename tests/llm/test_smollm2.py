@@ -30,7 +30,7 @@ pytestmark = [
 ]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-MAX_NEW_TOKENS = 48
+MAX_NEW_TOKENS = 32
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_converted_model_answers_a_chat_prompt(model_dir):
     assert "Paris" in tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
-def _judged_win_rate(policy, reference, codec, prompts, judge, rows_per_prompt: int = 4) -> float:
+def _judged_win_rate(policy, reference, codec, prompts, judge, rows_per_prompt: int = 2) -> float:
     """Mean ``P(y ≻ y')`` with ``y ~ policy`` and ``y' ~ reference`` on every prompt (seeded samples)."""
     from nlhf_core.llm.sampling import left_pad, sample
 
@@ -75,7 +75,7 @@ def test_nash_md_pg_steps_raise_the_judged_win_rate(model_dir, tmp_path):
 
     prompts = chat_prompts(AutoTokenizer.from_pretrained(model_dir, local_files_only=True))
     config = {
-        "run": {"seed": 0, "device": "cpu", "precision": "fp32", "threads": 0},
+        "run": {"seed": 0, "device": "cpu", "precision": "fp32", "threads": 1},
         "task": {"game": str(write_task(tmp_path, prompts)), "max_new_tokens": MAX_NEW_TOKENS},
         "model": {"source": str(model_dir)},
         "sft": {"steps": 0},
@@ -84,17 +84,17 @@ def test_nash_md_pg_steps_raise_the_judged_win_rate(model_dir, tmp_path):
         "policy": {
             "methods": ["nash-md-pg"],
             "judge": "benchmarks.lm_smol:ShorterJudge",
-            "steps": 6,
-            "batch_size": 8,
-            "lr": 1e-4,
+            "steps": 5,
+            "batch_size": 4,
+            "lr": 2e-4,
             "tau": 0.05,
             "beta": 0.125,
-            "eval_every": 6,
+            "eval_every": 5,
         },
         "eval": {"sampled_pairs": 0},
     }
     summary = run_training(config, tmp_path / "run")
-    assert summary.timing["nash-md-pg"]["steps"] == 6
+    assert summary.timing["nash-md-pg"]["steps"] == 5
 
     reference = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True).eval()
     policy = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
@@ -105,7 +105,8 @@ def test_nash_md_pg_steps_raise_the_judged_win_rate(model_dir, tmp_path):
     codec = load_codec(str(model_dir), [])
     before = _judged_win_rate(reference, reference, codec, prompts, ShorterJudge())
     after = _judged_win_rate(policy, reference, codec, prompts, ShorterJudge())
+    print(f"judged win rate against the reference: {before:.3f} before, {after:.3f} after training")
     # Against itself the reference wins half its duels in expectation (sampling noise aside); after a few
     # steps towards the judge the policy's answers are shorter, so it wins clearly more.
-    assert abs(before - 0.5) < 0.1
+    assert abs(before - 0.5) < 0.15
     assert after > before + 0.1 and after > 0.6, (before, after)
