@@ -116,15 +116,20 @@ def targets(result: dict) -> list[dict]:
         return [{"target": t, "measured": "not measured", "met": False, "why": why} for t in (speed, memory)]
     ours, trl = block["summary"]["ours"], block["summary"]["trl"]
     mem = ours["peak_rss_mib"] / trl["peak_rss_mib"]
-    cpu = ratio(block, "cpu_per_step_s")
-    cpu_text = f"; CPU time per step {cpu:.2f}× less" if cpu else ""
+    # Every view must reach the target: the whole loop's wall time, the steady-state steps' wall time and
+    # their CPU time (the steadiest on a shared machine, as the load moves the wall clock of single runs).
+    views = {
+        "steady-state completions/s": ratio(block, "window_samples_per_s"),
+        "TRL's CPU time per step / ours": ratio(block, "cpu_per_step_s"),
+    }
+    met = all(v >= SPEED_TARGET for v in (fast, *views.values()) if v is not None)
+    extra = "".join(f"; {name} {v:.2f}×" for name, v in views.items() if v is not None)
     return [
         {
             "target": speed,
-            "measured": f"{fast:.2f}× ({ours['samples_per_s']:.2f} vs {trl['samples_per_s']:.2f} completions/s"
-            f"{cpu_text})",
-            "met": fast >= SPEED_TARGET,
-            "why": "" if fast >= SPEED_TARGET else "see the SmolLM2 table of the language-model section",
+            "measured": f"{fast:.2f}× ({ours['samples_per_s']:.3g} vs {trl['samples_per_s']:.3g} completions/s{extra})",
+            "met": met,
+            "why": "" if met else "see the SmolLM2 table of the language-model section",
         },
         {
             "target": memory,

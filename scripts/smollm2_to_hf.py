@@ -27,7 +27,7 @@ def answer(folder: Path, text: str, max_new_tokens: int = 64) -> str:
     model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True).eval()
     ids = tok(chat_prompt(tok, text), return_tensors="pt", add_special_tokens=False)
     out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False)
-    return tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+    return str(tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
 
 
 def main(argv: list[str] | None = None) -> int:
