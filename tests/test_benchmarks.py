@@ -197,8 +197,16 @@ def test_lm_section_targets_and_render_from_stored_results():
 
     def block(ours, trl, settings, extra=None):
         runs = {
-            k: [{"status": "ok", "samples_per_s": v, "load_average": [3.0, 3.0, 3.0], "gradient_checkpointing": True}]
-            for k, v in (("ours", ours), ("trl", trl))
+            k: [
+                {
+                    "status": "ok",
+                    "samples_per_s": v,
+                    "cpu_per_step_s": c,
+                    "load_average": [3.0, 3.0, 3.0],
+                    "gradient_checkpointing": True,
+                }
+            ]
+            for k, v, c in (("ours", ours, 2.0), ("trl", trl, 8.0))
         }
         summ = {
             k: {
@@ -226,7 +234,7 @@ def test_lm_section_targets_and_render_from_stored_results():
     result["profile"] = {"ours": {"profile": profile}, "trl": {"profile": {**profile, "loop_s": 8.0}}}
     rows = bench_lm.targets(result)
     assert [r["met"] for r in rows] == [True, True]
-    assert rows[0]["measured"].startswith("3.00×") and "CPU time per step / ours 4.00×" in rows[0]["measured"]
+    assert "completions/s 3.00×" in rows[0]["measured"] and "CPU time per step / ours 4.00×" in rows[0]["measured"]
     assert run._retarget(bench_lm, result) == rows
     text = bench_lm.render({**result, "targets": rows})
     assert "| 64 | ours" in text and "| 8 | ours" in text and "| 32 (extra: 10 steps) | TRL" in text
@@ -234,7 +242,7 @@ def test_lm_section_targets_and_render_from_stored_results():
     assert "| training loop | 4.00 | 8.00 |" in text
     # Every view must reach 2×: a wall-clock lead with CPU time per step only 1.5× TRL's misses.
     cpu_bound = {**result, "smollm2": block(3.0, 1.0, bench_lm.SMOLLM2)}
-    cpu_bound["smollm2"]["summary"]["trl"]["cpu_per_step_s"] = 3.0
+    cpu_bound["smollm2"]["runs"]["trl"][0]["cpu_per_step_s"] = 3.0
     assert [r["met"] for r in bench_lm.targets(cpu_bound)] == [False, True]
     # Too slow or too heavy: missed, with the reason; no SmolLM2 result: not measured, with the reason.
     slow = {**result, "smollm2": block(1.5, 1.0, bench_lm.SMOLLM2)}
