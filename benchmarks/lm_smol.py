@@ -9,9 +9,10 @@ TRL reads (``getattr(model, model.base_model_prefix)(...)`` then ``model.score``
 ids it receives (prompt and response, padding masked) and counts words; the prompt's words are the same
 for ``y`` and ``y'`` (the prompt ends in a newline), so the difference is the responses' alone.
 
-Prompts are :data:`QUESTIONS` in SmolLM2's chat template (with its default system turn). On ``main`` the
-trainer only knows the category task, so the prompts enter as the contexts of a game whose preferences
-are never used (the judge is the plug-in above; the category evaluation is not read).
+Prompts are :data:`QUESTIONS` in SmolLM2's chat template (with its default system turn). The benchmark gives
+them to our trainer as the contexts of a game whose preferences are never used (the judge is the plug-in
+above; the category evaluation is not read), so both trainers see exactly the same templated text; the slow
+test (``tests/llm/test_smollm2.py``) trains on them as your-own-prompts data instead.
 """
 
 from __future__ import annotations

