@@ -24,7 +24,7 @@ import importlib
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,34 @@ def write_artifact(run_dir: Path, name: str, write: Callable[[Path], object]) ->
     atomic_write_json(run_dir / CHECKSUMS, recorded)
     os.replace(tmp, path)
     return path
+
+
+def carry_checksums(source: Path, target: Path, folders: Iterable[str]) -> None:
+    """Record in ``target``'s ``checksums.json`` the checksums ``source`` recorded for files under ``folders``
+    that were copied from ``source`` into ``target`` (e.g. a study's shared stages), checking each copy.
+
+    Args:
+        source: the run directory the files were copied from.
+        target: the run directory they were copied into.
+        folders: the copied paths inside the run directory, with ``/`` separators (``"data"``).
+
+    Raises:
+        RunDirectoryError: a copied file does not match the checksum its source recorded.
+    """
+    prefixes = tuple(f.rstrip("/") + "/" for f in folders)
+    carried = {
+        name: digest
+        for name, digest in _recorded(source).items()
+        if name.startswith(prefixes) and (target / name).exists()
+    }
+    if not carried:
+        return
+    for name, digest in carried.items():
+        if sha256(target / name) != digest:
+            raise RunDirectoryError(
+                f"{target / name} does not match the checksum {source} recorded for it; delete {target} and rerun."
+            )
+    atomic_write_json(target / CHECKSUMS, {**_recorded(target), **carried})
 
 
 def verify_artifact(run_dir: Path, name: str, fix: str) -> Path:

@@ -36,6 +36,7 @@ from nlhf_core.errors import ParameterError
 from nlhf_core.files import atomic_write_text
 from nlhf_core.llm.api import ConfigSpec
 from nlhf_core.llm.config import METHODS, TrainingConfig, load_config
+from nlhf_core.llm.run_directory import carry_checksums
 from nlhf_core.llm.summary import TrainingSummary
 from nlhf_core.llm.win_rates import distributions, preference_model_matrices, reward_model_rewards, win_matrix
 from nlhf_core.study.prediction import SeedPredictions, prediction_markdown
@@ -130,6 +131,7 @@ def _seed_runs(
                 src, dst = base_dir / rel, run_dir / rel
                 if src.exists() and not dst.exists():
                     shutil.copytree(src, dst)
+            carry_checksums(base_dir, run_dir, SHARED)  # the copies are trusted as the originals were
         log(f"seed {seed}: nash-md-pg (beta={beta:g}) on the same SFT model, pairs and preference model")
         beta_config = config.updated(policy={"methods": ["nash-md-pg"], "beta": beta})
         beta_summary = _run(beta_config, run_dir, progress)
