@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,13 @@ from torch import nn
 
 from nlhf_core.errors import NLHFError
 from nlhf_core.files import sha256
-from nlhf_core.llm.runtime import load_state, load_weights, save_state, save_weights
+from nlhf_core.llm.runtime import GatheredWeights, load_state, load_weights, save_state, save_weights
 
 MANIFEST = "manifest.json"
 DONE = "done.json"
+
+#: What a checkpoint writes: each name's module, or the gathered weights of a sharded one.
+Weights = Mapping[str, nn.Module | GatheredWeights]
 
 
 class CheckpointError(NLHFError):
@@ -83,8 +87,9 @@ def _load_modules(folder: Path, modules: dict[str, nn.Module]) -> None:
             raise _damaged(path, f"unreadable ({type(err).__name__})") from None
 
 
-def write_checkpoint(stage_dir: Path, step: int, modules: dict[str, nn.Module], state: dict[str, Any]) -> Path:
-    """Write ``step-NNNNNNN/`` atomically and remove older checkpoints of the stage."""
+def write_checkpoint(stage_dir: Path, step: int, modules: Weights, state: dict[str, Any]) -> Path:
+    """Write ``step-NNNNNNN/`` atomically and remove older checkpoints of the stage (modules, or the
+    gathered weights of a sharded one: the same files)."""
     final = stage_dir / f"step-{step:07d}"
     tmp = stage_dir / f"step-{step:07d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -131,7 +136,7 @@ def load_checkpoint(folder: Path, modules: dict[str, nn.Module]) -> dict[str, An
         raise _damaged(folder / "state.pt", f"unreadable ({type(err).__name__})") from None
 
 
-def write_final(stage_dir: Path, modules: dict[str, nn.Module], done: dict[str, Any]) -> None:
+def write_final(stage_dir: Path, modules: Weights, done: dict[str, Any]) -> None:
     """Final weights of a finished stage, then ``done.json`` (with their checksums) last; drop step checkpoints."""
     stage_dir.mkdir(parents=True, exist_ok=True)
     checksums = {}

@@ -28,6 +28,7 @@ from nlhf_core.llm.training_settings import ComputeConfig, LoraConfig, OptimConf
 #: Policy-optimization methods, in the order they are trained (the keys of :data:`nlhf_core.llm.methods.METHODS`).
 METHODS = ("rlhf", "self-play", "nash-md-pg", "nash-ema-pg")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+PARALLEL = ("ddp", "fsdp")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 POSITIVE = Interval(0, None, closed="neither")
@@ -68,6 +69,12 @@ class RunConfig(Section):
         ">= 0",
     )
     shards: int = setting(0, "data shards per step, split across DDP ranks (0: one per process)", NON_NEGATIVE, ">= 0")
+    parallel: str = setting(
+        "ddp",
+        "under torchrun: ddp (a full copy per process) or fsdp (FSDP2: weights, gradients and optimizer sharded)",
+        Options(PARALLEL),
+        "ddp or fsdp",
+    )
     checkpoint_every: int = setting(50, "steps between checkpoints of a stage", POSITIVE, "a positive integer")
 
 

@@ -203,7 +203,8 @@ def update_ema(ema: nn.Module, policy: nn.Module, decay: float) -> None:
     """Nash-EMA-PG's opponent after a step: ``theta_ema <- decay theta_ema + (1 - decay) theta``."""
     with torch.no_grad():
         for average, current in zip(ema.parameters(), policy.parameters(), strict=True):
-            average.mul_(decay).add_(current.detach(), alpha=1.0 - decay)
+            whole = current.full_tensor() if hasattr(current, "full_tensor") else current  # FSDP: gather the shards
+            average.mul_(decay).add_(whole.detach(), alpha=1.0 - decay)
 
 
 Method = Callable[[PromptBatch, Players, torch.Generator], Rollout]

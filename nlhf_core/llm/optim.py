@@ -10,7 +10,7 @@
   all-reduce, so every rank clips the same averaged gradient).
 * :func:`micro_batches`: a shard's rows in slices of ``compute.micro_batch_size``; each slice's
   mean loss is weighted by its share of the rows, so the accumulated gradient is the gradient of
-  the mean loss over the whole shard (DDP synchronizes only on the last backward).
+  the mean loss over the whole shard (DDP and FSDP synchronize only on the last backward).
 * :func:`sampling_mode` / :func:`training_mode`: dropout is never on while sampling or scoring;
   in the gradient step it is the model's own (``compute.dropout = "as-configured"``) or off.
 """
@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from nlhf_core.llm.config import ComputeConfig, OptimConfig
+from nlhf_core.llm.sharding import gradient_sync_off, is_sharded
 
 
 def trainable(module: nn.Module) -> list[nn.Parameter]:
@@ -57,6 +58,9 @@ def clip_gradients(module: nn.Module, max_norm: float) -> float:
     params = [p for p in trainable(module) if p.grad is not None]
     if not params:
         return 0.0
+    if is_sharded(module):  # sharded gradients: torch's clipping sums the shards' squares across ranks
+        norm = torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else math.inf)
+        return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
     if max_norm > 0:
         return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
     return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params])))
@@ -69,18 +73,16 @@ def micro_batches(
 
     ``weight = len(slice) / rows``: a micro-batch's mean loss times its weight, summed over the
     micro-batches, is the mean loss over all rows, so the accumulated gradient equals one batch's.
-    Only the last micro-batch runs in ``sync`` (the shard's context); the others skip DDP's all-reduce.
+    Only the last micro-batch runs in ``sync`` (the shard's context); the others skip DDP's all-reduce
+    (FSDP's reduce-scatter).
     """
     size = size or rows
     starts = list(range(0, rows, size))
     for k, start in enumerate(starts):
         end = min(rows, start + size)
-        if k == len(starts) - 1:
-            context = sync
-        elif isinstance(model, nn.parallel.DistributedDataParallel):
-            context = model.no_sync()
-        else:
-            context = contextlib.nullcontext()
+        last = k == len(starts) - 1
+        off = None if last else gradient_sync_off(model)
+        context = sync if last else (off or contextlib.nullcontext())
         yield slice(start, end), (end - start) / rows, context
 
 

@@ -9,7 +9,8 @@ The loops of :mod:`nlhf_core.llm.trainer` read top to bottom; what every loop ne
   :meth:`Runner.should_stop` (the stop vote: every rank takes part, every step, so all ranks stop at
   the same step), the shards of a step and the time each stage took.
 * :class:`Stage` (one per stage): AdamW with a warm-up and schedule, gradient clipping
-  (:mod:`nlhf_core.llm.optim`, settings ``[optim]``), the DDP wrapper,
+  (:mod:`nlhf_core.llm.optim`, settings ``[optim]``), the DDP wrapper or FSDP2 sharding
+  (``run.parallel``, :mod:`nlhf_core.llm.sharding`; the stage's model is rebuilt whole as ``trained`` at the end),
   resume from the stage's latest checkpoint (weights, optimizer, scheduler, RNG states), the progress
   bar, checkpoints every ``run.checkpoint_every`` steps or when stopped, and the final weights.
 
@@ -49,7 +50,16 @@ from nlhf_core.llm.run_directory import (
     verify_artifact,
     write_artifact,
 )
-from nlhf_core.llm.runtime import Runtime, rng_state, set_rng_state, setup_runtime
+from nlhf_core.llm.runtime import GatheredWeights, Runtime, rng_state, set_rng_state, setup_runtime
+from nlhf_core.llm.sharding import (
+    gathered_optimizer_state,
+    gathered_weights,
+    gradient_sync_off,
+    load_optimizer_state,
+    materialize,
+    meta_skeleton,
+    shard,
+)
 from nlhf_core.llm.summary import StageTiming
 
 Callback = Callable[[dict[str, Any]], None]
@@ -153,13 +163,11 @@ class Runner:
         return self.runtime.world / self.runtime.shards
 
     def shards(self, model: nn.Module) -> Iterator[tuple[int, contextlib.AbstractContextManager]]:
-        """``(shard, gradient-sync context)`` for each local shard; DDP syncs only on the last one."""
+        """``(shard, gradient-sync context)`` for each local shard; DDP and FSDP sync only on the last one."""
         local = self.local_shards
-        for k, shard in enumerate(local):
-            if isinstance(model, nn.parallel.DistributedDataParallel) and k < len(local) - 1:
-                yield shard, model.no_sync()
-            else:
-                yield shard, contextlib.nullcontext()
+        for k, index in enumerate(local):
+            off = gradient_sync_off(model) if k < len(local) - 1 else None
+            yield index, off if off is not None else contextlib.nullcontext()
 
     # ------------------------------------------------------------------ records and the stop vote
     def log(self, record: Mapping[str, Any]) -> None:
@@ -214,6 +222,12 @@ def _lock(runtime: Runtime, run_dir: Path) -> RunLock | None:
     return lock
 
 
+def _on_cpu(weights: GatheredWeights | None) -> GatheredWeights | None:
+    if weights is None:
+        return None
+    return GatheredWeights({k: v.detach().cpu() for k, v in weights.tensors.items()}, weights.metadata)
+
+
 class Stage:
     """A stage's optimizer, schedule, resume point, checkpoints and progress (see the module docstring).
 
@@ -236,13 +250,20 @@ class Stage:
         self.runner, self.name, self.module, self.total = runner, name, module, steps
         self.folder = runner.run_dir / "checkpoints" / name
         self.modules = {"model": module, **extras}
+        self.trained = module  # the model once the stage ends: a plain module rebuilt from the shards under FSDP
         self.done = load_final(self.folder, self.modules)
         if self.done is not None:
             runner.timing[name] = self.done["timing"]
             return
         runtime = runner.runtime
+        latest = latest_checkpoint(self.folder) if runner.resume else None
+        state = load_checkpoint(latest, self.modules) if latest is not None else None  # before wrapping
         self.model: nn.Module = module
-        if runtime.distributed:
+        self.sharded = runtime.distributed and runtime.parallel == "fsdp"
+        self.skeleton = meta_skeleton(module) if self.sharded else None
+        if self.sharded:
+            shard(module, runtime)  # in place: self.model is module
+        elif runtime.distributed:
             ids = [runtime.device.index] if runtime.device.type == "cuda" else None
             self.model = nn.parallel.DistributedDataParallel(module, device_ids=ids)
         optim = runner.optim
@@ -254,10 +275,11 @@ class Stage:
 
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
         self.start = 0
-        latest = latest_checkpoint(self.folder) if runner.resume else None
-        if latest is not None:
-            state = load_checkpoint(latest, self.modules)
-            self.optimizer.load_state_dict(state["optimizer"])
+        if state is not None:
+            if self.sharded:
+                load_optimizer_state(module, self.optimizer, state["optimizer"])
+            else:
+                self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
             set_rng_state(state["rng"])
             self.start = int(state["step"])
@@ -306,15 +328,23 @@ class Stage:
                 self.bar.close()
                 raise Stopped(f"stopped in stage {self.name!r} after step {done}")
 
+    def _weights(self, gathered: GatheredWeights | None = None) -> dict[str, nn.Module | GatheredWeights]:
+        """What the checkpoint writes: the modules, the sharded model's weights gathered (every rank takes part)."""
+        if not self.sharded:
+            return dict(self.modules)
+        return {**self.modules, "model": gathered or gathered_weights(self.model)}
+
     def _checkpoint(self, step: int) -> None:
+        weights = self._weights()
+        optimizer = gathered_optimizer_state(self.model, self.optimizer) if self.sharded else None
         if self.runner.runtime.main:
             state = {
                 "step": step,
-                "optimizer": self.optimizer.state_dict(),
+                "optimizer": optimizer if optimizer is not None else self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "rng": rng_state(),
             }
-            write_checkpoint(self.folder, step, self.modules, state)
+            write_checkpoint(self.folder, step, weights, state)
         self.runner.barrier()
 
     def finish(self, samples_per_step: int) -> dict[str, Any]:
@@ -329,8 +359,11 @@ class Stage:
             "samples_per_s": ran * samples_per_step / seconds if seconds > 0 else 0.0,
         }
         done = {"stage": self.name, "timing": timing, "final": self.last_record}
+        gathered = gathered_weights(self.model, everywhere=True) if self.sharded else None
+        if gathered is not None and self.skeleton is not None:
+            self.trained = materialize(self.skeleton, gathered)
         if self.runner.runtime.main:
-            write_final(self.folder, self.modules, done)
+            write_final(self.folder, self._weights(_on_cpu(gathered)), done)
         self.runner.barrier()
         self.runner.timing[self.name] = timing
         return done

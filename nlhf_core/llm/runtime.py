@@ -3,7 +3,8 @@
 * Device: ``auto`` picks CUDA, then MPS, then CPU; under ``torchrun`` each rank takes
   ``cuda:LOCAL_RANK``. bf16 autocast is used on GPU (``precision = auto`` or ``bf16``).
 * Distributed: when ``WORLD_SIZE > 1`` (set by ``torchrun``) the process group is initialized with
-  NCCL on CUDA and gloo otherwise; models train under ``DistributedDataParallel``.
+  NCCL on CUDA and gloo otherwise; models train under ``DistributedDataParallel`` (``run.parallel = "ddp"``)
+  or sharded by FSDP2 (``"fsdp"``, :mod:`nlhf_core.llm.sharding`).
 * Randomness: every draw of a step comes from a ``torch.Generator`` seeded by
   ``hash(seed, stage, step, shard)``, so a step's samples do not depend on how many steps ran in this
   process (exact resume) nor on which rank handles the shard (DDP = one process, same global batch).
@@ -42,6 +43,7 @@ class Runtime:
     world: int = 1
     local_rank: int = 0
     shards: int = 1
+    parallel: str = "ddp"
 
     @property
     def main(self) -> bool:
@@ -95,7 +97,9 @@ def setup_runtime(run: RunConfig) -> Runtime:
             f"run.shards = {shards} is not a multiple of the {world} processes; set run.shards to a "
             f"multiple of --nproc_per_node times the nodes (or 0 for one shard per process)."
         )
-    return Runtime(device=device, amp=amp, rank=rank, world=world, local_rank=local_rank, shards=shards)
+    return Runtime(
+        device=device, amp=amp, rank=rank, world=world, local_rank=local_rank, shards=shards, parallel=run.parallel
+    )
 
 
 def derived_seed(*parts: Any) -> int:
@@ -150,14 +154,27 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
 
 
-def save_weights(model: nn.Module, path: Path) -> None:
-    """Weights as safetensors (shared tensors such as tied embeddings handled by ``save_model``)."""
-    from safetensors.torch import save_model
+@dataclass
+class GatheredWeights:
+    """A sharded model's full weights (``tensors``), tied ones once; ``metadata`` maps each dropped tied
+    name to the kept one, as ``safetensors.torch.save_model`` records them."""
+
+    tensors: dict[str, torch.Tensor]
+    metadata: dict[str, str]
+
+
+def save_weights(model: nn.Module | GatheredWeights, path: Path) -> None:
+    """Weights as safetensors (shared tensors such as tied embeddings handled by ``save_model``; gathered
+    weights of a sharded model are written in the same form)."""
+    from safetensors.torch import save_file, save_model
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        save_model(unwrap(model), str(tmp))
+        if isinstance(model, GatheredWeights):
+            save_file(model.tensors, str(tmp), metadata=model.metadata or None)
+        else:
+            save_model(unwrap(model), str(tmp))
     except Exception as err:  # safetensors reports a failed write (disk full, read-only) as its own error type
         raise as_os_error(err, tmp) from None
     os.replace(tmp, path)

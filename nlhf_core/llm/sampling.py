@@ -38,6 +38,8 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
+from nlhf_core.llm.sharding import all_finished, is_sharded
+
 
 @dataclass
 class Batch:
@@ -146,7 +148,7 @@ def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def _inner_parameters(model: nn.Module) -> Mapping[str, inspect.Parameter]:
     """Parameters of the causal LM's ``forward`` inside ``model`` (under DDP, peft or an adapter view)."""
     inner: object = model
-    for _ in range(4):  # DDP -> peft model -> adapter view -> the transformers model
+    for _ in range(4):  # DDP -> peft model -> adapter view -> the transformers model (FSDP keeps the class)
         if isinstance(inner, nn.parallel.DistributedDataParallel):
             inner = inner.module
         elif hasattr(inner, "get_base_model"):
@@ -240,9 +242,11 @@ def sample(
     out = torch.full((B, max_new_tokens), pad_id, dtype=torch.long, device=device)
     out_mask = torch.zeros((B, max_new_tokens), dtype=torch.long, device=device)
     finished = torch.zeros(B, dtype=torch.bool, device=device)
-    seen_logits = []
+    seen_logits: list[torch.Tensor] = []
     step_input, step_pos = ids, _positions(mask)
+    sharded = any(is_sharded(m) for m in models)  # its forwards are collectives: every rank runs as many
     for t in range(max_new_tokens):
+        idle = sharded and bool(finished.all())  # only keeping pace with ranks whose rows still sample
         if use_cache:
             logits = []
             for k, model in enumerate(models):
@@ -261,26 +265,44 @@ def sample(
                 m(input_ids=full_ids, attention_mask=mask, position_ids=_positions(mask), use_cache=False).logits[:, -1]
                 for m in models
             ]
-        mixed = mixture_logits(logits[0], logits[1] if use_mu else None, beta)
-        if warp is not None and not warp.identity:
-            mixed = warp(mixed)
-        token = _draw(mixed, generator)
-        token = torch.where(finished, torch.full_like(token, pad_id), token)
-        out[:, t] = token
-        out_mask[:, t] = (~finished).long()
-        if return_logits:
-            seen_logits.append(mixed)
-        finished = finished | (token == eos_id)
-        if stop is not None:
-            finished = finished | (stop(out[:, : t + 1]) & out_mask[:, t].bool())
+        if idle:
+            token = torch.full((B,), pad_id, dtype=torch.long, device=device)  # no draw: the generator stays put
+        else:
+            token = _next_token(logits, use_mu, beta, warp, generator, finished, pad_id, seen_logits, return_logits)
+            out[:, t] = token
+            out_mask[:, t] = (~finished).long()
+            finished = finished | (token == eos_id)
+            if stop is not None:
+                finished = finished | (stop(out[:, : t + 1]) & out_mask[:, t].bool())
         mask = torch.cat([mask, torch.ones((B, 1), dtype=mask.dtype, device=device)], dim=1)
         step_input = token[:, None]
         step_pos = _positions(mask)[:, -1:]
-        if bool(finished.all()):
+        if all_finished(finished, sharded):
             break
     if return_logits:
         return out, out_mask, torch.stack(seen_logits, dim=1)
     return out, out_mask
+
+
+def _next_token(
+    logits: list[torch.Tensor],
+    use_mu: bool,
+    beta: float,
+    warp: Warp | None,
+    generator: torch.Generator,
+    finished: torch.Tensor,
+    pad_id: int,
+    seen_logits: list[torch.Tensor],
+    keep: bool,
+) -> torch.Tensor:
+    """One draw from the (mixed, warped) logits; finished rows get ``pad_id``; with ``keep`` the logits are kept."""
+    mixed = mixture_logits(logits[0], logits[1] if use_mu else None, beta)
+    if warp is not None and not warp.identity:
+        mixed = warp(mixed)
+    token = _draw(mixed, generator)
+    if keep:
+        seen_logits.append(mixed)
+    return torch.where(finished, torch.full_like(token, pad_id), token)
 
 
 def _keeps_logits(model: nn.Module) -> bool:

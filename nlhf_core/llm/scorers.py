@@ -106,6 +106,9 @@ def _fit(
             stage.optimizer_step()
             stage.end_step(step, {"stage": name, "step": step + 1, "lr": lr, "loss": total})
         stage.finish(samples_per_step=section.batch_size)
+    trained = stage.trained  # under FSDP, the model rebuilt whole from its shards
+    assert isinstance(trained, model_class)
+    model = trained
     model.eval()
     return model, _held_out_quality(model, logits, prompts_of, pairs, n_train, runner)
 

@@ -311,7 +311,7 @@ def train_sft(config: TrainingConfig, runner: Runner, codec: Codec, corpus: SFTC
             record["truncated"] = truncated
         stage.end_step(step, record)
     stage.finish(samples_per_step=settings.batch_size)
-    return policy
+    return stage.trained
 
 
 def optimize_policy(
@@ -396,5 +396,6 @@ def optimize_policy(
                 record.update(evaluator.step_metrics(policy, method))
             stage.end_step(step, record)
         stage.finish(samples_per_step=spec.responses_per_prompt * settings.batch_size)
+    policy = stage.trained
     policy.eval()
     return policy
