@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: app test lint install browser bench loadtest screenshots clean
+.PHONY: app test test-slow lint install browser bench loadtest screenshots clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ lint: $(STAMP)
 	$(BIN)/python scripts/check_architecture.py
 	$(BIN)/mypy
 
+# Two workers (the project's machines have 2 cores): the server and browser tests on one, in order; the
+# rest, a file at a time, on the other (tests/conftest.py). Long runs (marked slow: torchrun, FSDP, the LM
+# study, the heaviest-request budget checks, SmolLM2) are left to `make test-slow`.
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
+
+test-slow: $(STAMP) browser
+	$(BIN)/python -m pytest -m slow
 
 app: $(STAMP)
 	$(BIN)/streamlit run app/serve.py $(ARGS)
