@@ -253,6 +253,8 @@ def test_lm_lab_trains_live_cancels_and_finishes(context, app_url):
     page.get_by_text("Head to head under the true preferences").first.wait_for(timeout=30_000)
     # the one-sentence verdict: who beats whom, on which answers, and SFT
     page.get_by_text("trained policy beats SFT").or_(page.get_by_text("SFT beats or ties")).first.wait_for()
+    # the run directory is zipped after the verdict and the heatmap are drawn (models/ makes it take a moment)
+    page.get_by_role("button", name="Run directory (zip)").wait_for(timeout=60_000)
     assert page.get_by_role("button", name="Run directory (zip)").count() == 1
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "lm-lab-finished")
