@@ -116,35 +116,43 @@ def search(
                     continue
                 if skew.cheap(np.asarray(key)):  # exact arithmetic is cheap here: decide it at once
                     tried.add(key)
-                    verdict = decide_support(skew, E, hint)
-                    if verdict.status == "unique":
-                        return verdict, None
-                    if verdict.status == "several":
-                        several = _better(several, verdict)
-                        if several.strictly_complementary:
-                            return None, several
-                    else:
-                        failed.append(np.asarray(key))
+                    done, several = _decide_exactly(skew, np.asarray(key), hint, several, failed)
+                    if done is not None:
+                        return done
                     continue
                 if cheap_only:
                     continue  # left for a later search that may afford exact arithmetic
             tried.add(key)
             (undecided if verdict.status == "undecided" else failed).append(np.asarray(key))
         for E in undecided:
-            verdict = decide_support(skew, E, hint)
-            if verdict.status == "unique":
-                return verdict, None
-            if verdict.status == "several":
-                several = _better(several, verdict)
-                if several.strictly_complementary:
-                    return None, several
-            else:
-                failed.append(E)
+            done, several = _decide_exactly(skew, E, hint, several, failed)
+            if done is not None:
+                return done
         if not explore:
             break
         failed = [E for E in failed if tuple(int(i) for i in E) not in expanded][:4]
         expanded.update(tuple(int(i) for i in E) for E in failed)
         queue = _distinct([F for E in failed for F in _neighbours(skew, E, hint)])
+    return None, several
+
+
+def _decide_exactly(
+    skew: SkewGame,
+    E: np.ndarray,
+    hint: np.ndarray | None,
+    several: SupportVerdict | None,
+    failed: list[np.ndarray],
+) -> tuple[tuple[SupportVerdict | None, SupportVerdict | None] | None, SupportVerdict | None]:
+    """Decide support ``E`` in exact arithmetic: the search's answer when it settles it (a unique equilibrium, or a
+    strictly complementary one among several), else ``None`` and the best "several" verdict so far (``E`` joins
+    ``failed`` when it holds no equilibrium)."""
+    verdict = decide_support(skew, E, hint)
+    if verdict.status == "unique":
+        return (verdict, None), several
+    if verdict.status == "several":
+        several = _better(several, verdict)
+        return ((None, several) if several.strictly_complementary else None), several
+    failed.append(E)
     return None, several
 
 
